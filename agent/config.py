@@ -1,0 +1,274 @@
+"""Configuration: YAML validated by pydantic v2 models, errors that name file, key and fix.
+
+``load_config(path)`` is the one loader; ``idpsync validate-config`` runs it unchanged.
+Every model forbids unknown keys. Secrets are never inline: they are referenced by the
+name of an environment variable (``*_env``) or a file (``*_file``). Connector target
+sections are validated by the connector's own ``config_model`` (found through the
+entry-point registry), so third-party connectors get the same treatment as built-ins.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent.connector import TargetConfig
+from agent.errors import ConfigError
+from agent.model import Stack
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    raise ValueError(f"expected a duration such as 30s, 15m, 24h or 7d, got {value!r}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetadataSource(_Strict):
+    """Exactly one of ``file``, ``url``, ``s3`` (and optional integrity settings)."""
+
+    file: str | None = None
+    url: str | None = None
+    s3: str | None = None
+    sha256: str | None = Field(
+        default=None, description="pin the file's SHA-256 (hex); a different file is rejected"
+    )
+    max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    timeout: float = Field(default=10.0, gt=0, le=300)
+    region: str | None = Field(default=None, description="AWS Region of the S3 bucket")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetadataSource:
+        given = [k for k in ("file", "url", "s3") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each metadata source needs exactly one of file:, url: or s3: "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        if self.url is not None and not self.url.startswith("https://"):
+            raise ValueError(f"url must use https:// (got {self.url!r})")
+        if self.s3 is not None and not self.s3.startswith("s3://"):
+            raise ValueError(f"s3 must look like s3://bucket/key (got {self.s3!r})")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.file or self.url or self.s3 or "?"
+
+
+class SignatureConfig(_Strict):
+    """Optional XML signature check of the metadata against a pinned certificate."""
+
+    cert_file: str = Field(description="PEM certificate that must have signed the metadata")
+    required: bool = True
+
+
+class IdentityCenterConfig(_Strict):
+    primary_region: str
+    instance_arn: str | None = None
+    api_regions: list[str] = Field(default_factory=list)
+    metadata: list[MetadataSource] = Field(min_length=1)
+    stacks: list[Stack] = Field(default_factory=lambda: [Stack.IPV4, Stack.DUALSTACK])
+    extra_regions: list[str] = Field(
+        default_factory=list, description="Regions too new for botocore's partition data"
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="regular expressions (full match) for ACS hosts; default: the AWS patterns",
+    )
+    default_stack: Literal["ipv4", "dualstack"] = "ipv4"
+    keep_legacy: bool = Field(default=True, description="keep the legacy primary ACS URL")
+    signature: SignatureConfig | None = None
+    cache_dir: str | None = Field(
+        default=None, description="where last-good metadata copies are kept (fail-static)"
+    )
+
+    @field_validator("instance_arn")
+    @classmethod
+    def _arn(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(
+            r"arn:aws[a-z-]*:sso:::instance/ssoins-[0-9a-f]{16}", v
+        ):
+            raise ValueError(
+                "instance_arn must look like arn:aws:sso:::instance/ssoins-<16 hex digits>"
+            )
+        return v
+
+    @field_validator("stacks")
+    @classmethod
+    def _stacks(cls, v: list[Stack]) -> list[Stack]:
+        if not v:
+            raise ValueError("stacks needs at least one of ipv4, dualstack")
+        if Stack.LEGACY in v:
+            raise ValueError("stacks takes ipv4 and dualstack; the legacy URL is kept_legacy")
+        return v
+
+    @property
+    def effective_api_regions(self) -> list[str]:
+        return self.api_regions or [self.primary_region]
+
+
+class PolicyConfig(_Strict):
+    mode: Literal["add-only", "sync"] = "add-only"
+    removal_grace: timedelta = timedelta(hours=24)
+    max_changes: int = Field(default=20, ge=1)
+
+    @field_validator("removal_grace", mode="before")
+    @classmethod
+    def _grace(cls, v: object) -> timedelta:
+        return parse_duration(v)
+
+
+class ServiceConfig(_Strict):
+    mode: Literal["observe", "apply"] = "observe"
+    interval: timedelta = timedelta(minutes=15)
+    watch_interval: timedelta = timedelta(seconds=60)
+    jitter: timedelta = timedelta(seconds=30)
+    lease_ttl: timedelta = timedelta(seconds=60)
+    listen: str = "127.0.0.1:9464"
+
+    @field_validator("interval", "watch_interval", "jitter", "lease_ttl", mode="before")
+    @classmethod
+    def _durations(cls, v: object) -> timedelta:
+        return parse_duration(v)
+
+
+class StateConfig(_Strict):
+    url: str = "sqlite:///idpsync-state.db"
+
+
+class Config(_Strict):
+    """The whole configuration file. ``targets`` hold each connector's validated model."""
+
+    identity_center: IdentityCenterConfig
+    targets: list[TargetConfig] = Field(default_factory=list)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+
+    # Set by load_config: the directory relative paths in the file resolve against.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    def target(self, name: str) -> TargetConfig:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise ConfigError(f"no target named {name!r}; known: {[t.name for t in self.targets]}")
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _first_error(
+    exc: ValidationError, path: str, prefix: tuple[int | str, ...] = ()
+) -> ConfigError:
+    errors = exc.errors(include_url=False)
+    lines = []
+    for err in errors:
+        # pydantic reports a failing union/discriminator member in loc; drop model names.
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper()))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "field required"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see config/schema.json)"
+        lines.append(f"{_key_path(prefix + loc)}: {msg}")
+    first_loc = _key_path(prefix + tuple(errors[0]["loc"])) if errors else None
+    message = "; ".join(lines) if len(lines) > 1 else lines[0].split(": ", 1)[1]
+    return ConfigError(message, path=path, key=None if len(lines) > 1 else first_loc)
+
+
+def _validate_targets(raw_targets: object, path: str) -> list[TargetConfig]:
+    from agent.registry import connector_class  # late: the registry imports connectors
+
+    if raw_targets is None:
+        return []
+    if not isinstance(raw_targets, list):
+        raise ConfigError("must be a list of targets", path=path, key="targets")
+    targets: list[TargetConfig] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_targets):
+        key = f"targets[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError("each target must be a mapping", path=path, key=key)
+        type_name = raw.get("type")
+        if not isinstance(type_name, str):
+            raise ConfigError(
+                "field required: type (okta, entra, file, ...)", path=path, key=f"{key}.type"
+            )
+        cls = connector_class(type_name, key=f"{key}.type")
+        try:
+            target = cls.config_model.model_validate(raw)
+        except ValidationError as exc:
+            raise _first_error(exc, path, ("targets", i)) from None
+        if target.name in seen:
+            raise ConfigError(
+                f"duplicate target name {target.name!r}; names must be unique",
+                path=path,
+                key=f"{key}.name",
+            )
+        seen.add(target.name)
+        targets.append(target)
+    return targets
+
+
+def parse_config(data: object, *, path: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate an already-parsed YAML document."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "the file must hold a YAML mapping (identity_center:, targets:, ...)", path=path
+        )
+    body = dict(data)
+    targets = _validate_targets(body.pop("targets", None), path)
+    try:
+        cfg = Config.model_validate({**body, "targets": []})
+    except ValidationError as exc:
+        raise _first_error(exc, path) from None
+    return cfg.model_copy(update={"targets": targets, "base_dir": base_dir or Path.cwd()})
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; every problem is a :class:`ConfigError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found (pass --config with the path to your YAML file)", path=str(p)
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(p)) from None
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML{where}", path=str(p)) from None
+    # Relative paths inside the file resolve against the file's own directory, so a config
+    # works the same whatever directory idpsync is started from.
+    return parse_config(data, path=str(p), base_dir=p.resolve().parent)

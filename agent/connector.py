@@ -1,0 +1,133 @@
+"""The connector contract: how the core reads and updates apps in one IdP tenant.
+
+A connector knows one vendor's API and nothing about policy. The core computes every plan
+(``agent.diff``), checks it (``agent.safety``) and enforces dry-run: in dry-run, ``apply``
+is never called. Built-in connectors register through the ``idpsync.connectors``
+entry-point group exactly like third-party ones (``agent.registry``).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.errors import ConfigError
+from agent.model import AppRef, AppTrust, ObservedApp
+from agent.plan import AppPlan
+
+# Called once per HTTP request a connector makes: (target, request kind, HTTP status or 0).
+# "kind" is short and bounded ("list", "get", "put", "patch", "token", ...) so it can label
+# a metric without exploding its cardinality.
+RequestHook = Callable[[str, str, int], None]
+
+
+class TargetConfig(BaseModel):
+    """Base of every connector's target configuration (``targets[]`` in the YAML).
+
+    A connector subclasses it with its own keys and sets ``model_config = ConfigDict(
+    extra="forbid")`` so a misspelt key is an error, not a silent default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    type: str
+
+
+@dataclass
+class ConnectorContext:
+    """What the core hands every connector: where secrets and relative paths resolve.
+
+    ``env`` is where ``*_env`` secret references are read. Production passes
+    ``os.environ``; tests pass a dict so they never see the developer's own credentials.
+    """
+
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    base_dir: Path = field(default_factory=Path.cwd)
+    on_request: RequestHook | None = None
+    timeout: float = 30.0
+
+    def secret_from_env(self, var: str, *, key: str) -> str:
+        """The value of ``var``; a missing or empty variable names the variable, never a value."""
+        value = self.env.get(var, "")
+        if not value:
+            raise ConfigError(
+                f"environment variable {var} is not set (it should hold the secret; "
+                f"export {var}=... or point {key} at another variable)",
+                key=key,
+            )
+        return value
+
+    def resolve_path(self, path: str | Path) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self.base_dir / p
+
+    def record(self, target: str, kind: str, status: int) -> None:
+        if self.on_request is not None:
+            self.on_request(target, kind, status)
+
+
+class Connector(abc.ABC):
+    """Reads and updates the SAML trust settings of apps in one IdP tenant.
+
+    Subclasses set ``kind`` and ``config_model`` and implement ``discover``, ``observe``,
+    ``apply`` and ``trust_from_raw``:
+
+    - ``discover`` resolves the target's app selectors to app references. It never writes,
+      and a failed list page is an error: a partial list is never returned as complete.
+    - ``observe`` never writes. It returns the app's vendor-neutral state plus the raw
+      snapshot and its fingerprint (what apply must find unchanged before writing).
+    - ``apply`` receives only plans that passed the safety checks. It re-reads the app and
+      raises :class:`agent.errors.Conflict` if the fingerprint moved, writes ``plan.after``
+      while preserving every field it does not manage, re-reads, and returns that state.
+    - ``trust_from_raw`` maps a raw snapshot (a backup) to its trust, for rollback.
+    """
+
+    kind: ClassVar[str]
+    config_model: ClassVar[type[TargetConfig]]
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        self.config = config
+        self.context = context
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @abc.abstractmethod
+    async def discover(self) -> list[AppRef]: ...
+
+    @abc.abstractmethod
+    async def observe(self, ref: AppRef) -> ObservedApp: ...
+
+    async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
+        """Observe several apps. Connectors override this to batch or bound concurrency."""
+        return list(await asyncio.gather(*(self.observe(r) for r in refs)))
+
+    @abc.abstractmethod
+    async def apply(self, plan: AppPlan) -> ObservedApp: ...
+
+    @abc.abstractmethod
+    def trust_from_raw(self, raw: str) -> AppTrust: ...
+
+    async def aclose(self) -> None:  # noqa: B027  (optional hook, not abstract)
+        """Release sessions and connections. Idempotent."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

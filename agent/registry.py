@@ -1,0 +1,47 @@
+"""Connector discovery through the ``idpsync.connectors`` entry-point group.
+
+Built-in connectors (file, okta, entra) are registered in ``pyproject.toml`` exactly like a
+third-party package would register its own, so there is one path for both.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint, entry_points
+
+from agent.connector import Connector
+from agent.errors import ConfigError
+
+GROUP = "idpsync.connectors"
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def known_types() -> list[str]:
+    return sorted(_entry_points())
+
+
+def connector_class(type_name: str, *, key: str | None = None) -> type[Connector]:
+    """The connector class registered as ``type_name``; an unknown type lists the known ones."""
+    eps = _entry_points()
+    ep = eps.get(type_name)
+    if ep is None:
+        known = ", ".join(sorted(eps)) or "none (is idpsync installed? pip install -e .)"
+        raise ConfigError(
+            f"unknown connector type {type_name!r}; known types: {known}. "
+            "Third-party connectors register under the 'idpsync.connectors' entry-point group.",
+            key=key,
+        )
+    try:
+        cls = ep.load()
+    except Exception as exc:  # a broken plugin must not crash config loading opaquely
+        raise ConfigError(
+            f"connector type {type_name!r} ({ep.value}) failed to load: {exc}", key=key
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConfigError(
+            f"entry point {type_name!r} ({ep.value}) is not an idpsync Connector subclass",
+            key=key,
+        )
+    return cls
