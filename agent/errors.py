@@ -16,6 +16,7 @@ exceptions are translated into this tree once, at the boundary where they occur
         VerificationFailed              the read-back after a write differs from the plan
       UnsafePlan(violations)            the safety checks refused a plan
       StalePlan                         an approved plan no longer matches live state
+      StateStoreError                   the state database is unreachable or damaged
 
 No message or ``repr`` ever carries a secret: credentials are referenced by the name of
 the environment variable or file that holds them, certificates by their fingerprint.
@@ -134,3 +135,10 @@ class UnsafePlan(IdpSyncError):
 
 class StalePlan(IdpSyncError):
     """An approved plan no longer matches live state (fingerprint or desired digest moved)."""
+
+
+class StateStoreError(IdpSyncError):
+    """The state database (``state.url``) is unreachable, locked or damaged.
+
+    The message names the database with its password hidden.
+    """
