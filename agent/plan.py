@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from agent.model import AppRef, AppTrust, Finding
+from agent.model import AppRef, AppTrust, Finding, Severity, TrustedAcs
 
 PLAN_FORMAT_VERSION = 1
 
@@ -158,3 +158,62 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "region": f.region,
         "app": f.app,
     }
+
+
+def plan_from_dict(doc: dict[str, Any]) -> Plan:
+    """Rebuild a :class:`Plan` from ``Plan.to_dict()`` (or the rendered plan.json).
+
+    Raises ``ValueError`` naming what is wrong, so a damaged or foreign file is refused.
+    """
+    version = doc.get("format_version")
+    if version != PLAN_FORMAT_VERSION:
+        raise ValueError(f"plan format_version {version!r} is not {PLAN_FORMAT_VERSION}")
+
+    def trust(d: dict[str, Any]) -> AppTrust:
+        return AppTrust(
+            entity_id=d.get("entity_id"),
+            acs=tuple(TrustedAcs(url=str(a["url"]), index=a.get("index")) for a in d["acs"]),
+            default_acs=d.get("default_acs"),
+        )
+
+    def finding(d: dict[str, Any]) -> Finding:
+        return Finding(
+            code=str(d["code"]),
+            severity=Severity(d["severity"]),
+            message=str(d["message"]),
+            region=d.get("region"),
+            app=d.get("app"),
+        )
+
+    try:
+        apps = tuple(
+            AppPlan(
+                ref=AppRef(target=a["target"], app_id=a["app_id"], label=a.get("label", "")),
+                fingerprint=str(a["fingerprint"]),
+                before=trust(a["before"]),
+                after=trust(a["after"]),
+                changes=tuple(
+                    Change(
+                        action=Action(c["action"]),
+                        field=Field(c["field"]),
+                        region=c.get("region"),
+                        before=c.get("before"),
+                        after=c.get("after"),
+                        stack=c.get("stack"),
+                    )
+                    for c in a["changes"]
+                ),
+                findings=tuple(finding(f) for f in a.get("findings", ())),
+                blocked=tuple(a.get("blocked", ())),
+                kind=a.get("kind", ""),
+            )
+            for a in doc["apps"]
+        )
+        return Plan(
+            desired_digest=str(doc["desired_digest"]),
+            apps=apps,
+            findings=tuple(finding(f) for f in doc.get("findings", ())),
+            violations=tuple(doc.get("violations", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an idpsync plan: {exc!r}") from exc

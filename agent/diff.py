@@ -1,0 +1,341 @@
+"""PURE: desired trust x observed app -> the app's plan (the trust to write, and the changes).
+
+Standard library and ``agent.model`` / ``agent.plan`` only: no SDK, no clock, no
+environment (``tests/test_pure_imports.py`` keeps it so).
+
+The diff first computes ``after``, the complete :class:`AppTrust` the connector will write,
+and then derives the typed changes from ``before -> after``. Rules, in the order they apply:
+
+* Ownership: an ACS entry belongs to this Identity Center instance when it is one of the
+  desired URLs, or when its host is ``<region>.<suffix>`` for a suffix this instance uses
+  (or one of AWS's own) *and* its tenant ID is one of the instance's. Anything else (another
+  host, another tenant) is never touched: it stays in ``after`` exactly as it was.
+* Existing entries keep their index. A new entry takes the metadata's index when it is free,
+  else the lowest free index; on an app without indexes the index is ``None``.
+* Policy: ``add-only`` never removes. ``sync`` removes an owned entry only when its Region is
+  in ``removable_regions`` (no longer listed by sso-admin, or REMOVING, and past the removal
+  grace: the engine decides that) and the Region is not the primary. An incomplete desired
+  state never removes anything.
+* Capabilities: an app that holds one ACS URL only ever holds the default; the other Regions
+  become a ``single_acs_app`` finding, not changes.
+* Entity ID: always set to the desired one. Filling an empty one is routine; replacing a
+  different one is a change the safety checks gate behind ``--force``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from agent.model import (
+    AcsEndpoint,
+    AppTrust,
+    Capabilities,
+    DesiredTrust,
+    Finding,
+    ObservedApp,
+    RegionStatus,
+    Severity,
+    Stack,
+    TrustedAcs,
+)
+from agent.plan import Action, AppPlan, Change, Field, sort_changes
+
+MODES = ("add-only", "sync")
+
+# AWS's own ACS host suffixes (domain.md 2.2); config-specific ones come from the desired URLs.
+_AWS_SUFFIXES: dict[str, Stack] = {
+    "signin.aws": Stack.IPV4,
+    "sso.signin.aws": Stack.DUALSTACK,
+    "signin.aws.amazon.com": Stack.LEGACY,
+}
+_ACS_PATH = re.compile(r"/platform/saml/acs/(?P<tenant>[^/?#]+)")
+_REGION_LABEL = re.compile(r"[a-z0-9-]+")
+CERT_WARNING = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class OwnedAcs:
+    """An ACS URL recognised as this instance's: its Region, stack and tenant ID."""
+
+    url: str
+    region: str
+    stack: Stack
+    tenant_id: str
+
+
+class Ownership:
+    """Recognises the ACS URLs that belong to one Identity Center instance."""
+
+    def __init__(self, desired: DesiredTrust) -> None:
+        self._known = {a.url: a for a in desired.acs}
+        self._tenants = set(desired.tenant_ids) | {a.tenant_id for a in desired.acs}
+        self._suffixes = dict(_AWS_SUFFIXES)
+        for a in desired.acs:
+            host = urlsplit(a.url).hostname or ""
+            prefix = a.region + "."
+            if host.startswith(prefix):
+                self._suffixes[host[len(prefix) :]] = a.stack
+
+    def is_desired(self, url: str) -> bool:
+        return url in self._known
+
+    def classify(self, url: str) -> OwnedAcs | None:
+        """The URL's Region/stack/tenant when it is this instance's, else None."""
+        known = self._known.get(url)
+        if known is not None:
+            return OwnedAcs(url, known.region, known.stack, known.tenant_id)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        host = parts.hostname or ""
+        if parts.scheme != "https" or parts.query or parts.fragment or parts.port:
+            return None
+        path = _ACS_PATH.fullmatch(parts.path)
+        if path is None or path.group("tenant") not in self._tenants:
+            return None
+        region, _, suffix = host.partition(".")
+        stack = self._suffixes.get(suffix)
+        if stack is None or not _REGION_LABEL.fullmatch(region):
+            return None
+        return OwnedAcs(url, region, stack, path.group("tenant"))
+
+
+def owned_regions(desired: DesiredTrust, observed: Iterable[ObservedApp]) -> set[str]:
+    """Every Region that has an owned ACS entry in any of the observed apps."""
+    own = Ownership(desired)
+    regions: set[str] = set()
+    for app in observed:
+        for entry in app.trust.acs:
+            hit = own.classify(entry.url)
+            if hit is not None:
+                regions.add(hit.region)
+    return regions
+
+
+def diff_app(
+    desired: DesiredTrust,
+    observed: ObservedApp,
+    *,
+    mode: str,
+    removable_regions: frozenset[str],
+    now: datetime | None = None,
+) -> AppPlan:
+    """The plan for one app: ``after`` honours ownership, policy and capabilities.
+
+    ``now`` (optional, so the function stays clock-free) enables certificate expiry findings.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    own = Ownership(desired)
+    before = observed.trust
+    findings: list[Finding] = []
+    may_remove = mode == "sync" and desired.complete and bool(desired.acs)
+
+    def removable(url: str) -> bool:
+        hit = own.classify(url)
+        return (
+            may_remove
+            and hit is not None
+            and not own.is_desired(url)
+            and hit.stack is not Stack.LEGACY
+            and hit.region != desired.primary_region
+            and hit.region in removable_regions
+            and desired.region_status(hit.region) is not RegionStatus.ACTIVE
+        )
+
+    if observed.capabilities.multi_acs:
+        acs = _multi_acs(desired, before, observed.capabilities, removable)
+    else:
+        acs = _single_acs(desired, observed, removable, own, findings)
+    urls = {a.url for a in acs}
+    default: str | None
+    if desired.default_acs in urls:
+        default = desired.default_acs
+    elif before.default_acs in urls:
+        default = before.default_acs
+    else:
+        default = acs[0].url if acs else None
+    entity_id = desired.entity_id or before.entity_id
+    after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
+    findings.extend(_certificate_findings(desired, observed, now))
+    key = observed.ref.key
+    findings = [f if f.app else _with_app(f, key) for f in findings]
+    return AppPlan(
+        ref=observed.ref,
+        fingerprint=observed.fingerprint,
+        before=before,
+        after=after,
+        changes=changes_between(before, after, own),
+        findings=tuple(observed.findings) + tuple(findings),
+        kind=observed.kind,
+    )
+
+
+def _free_index(used: set[int], wanted: int | None, max_index: int = 65535) -> int:
+    if wanted is not None and wanted not in used and 0 <= wanted <= max_index:
+        return wanted
+    i = 0
+    while i in used:
+        i += 1
+    return i
+
+
+def _multi_acs(
+    desired: DesiredTrust,
+    before: AppTrust,
+    caps: Capabilities,
+    removable: Callable[[str], bool],
+) -> list[TrustedAcs]:
+    kept = [a for a in before.acs if not removable(a.url)]
+    have = {a.url for a in kept}
+    used = {a.index for a in kept if a.index is not None}
+    out = list(kept)
+    for endpoint in desired.acs:
+        if endpoint.url in have:
+            continue
+        index = _free_index(used, endpoint.index, caps.max_index) if caps.indexed else None
+        if index is not None:
+            used.add(index)
+        out.append(TrustedAcs(url=endpoint.url, index=index))
+        have.add(endpoint.url)
+    return out
+
+
+def _single_acs(
+    desired: DesiredTrust,
+    observed: ObservedApp,
+    removable: Callable[[str], bool],
+    own: Ownership,
+    findings: list[Finding],
+) -> list[TrustedAcs]:
+    """An app with one ACS URL: set the default when empty, keep what is there otherwise."""
+    before = observed.trust
+    wanted = next((a for a in desired.acs if a.url == desired.default_acs), None)
+    current = before.acs[0] if before.acs else None
+    result: list[TrustedAcs]
+    if wanted is None:
+        result = list(before.acs)
+    elif current is None or (current.url != wanted.url and removable(current.url)):
+        index = None
+        if observed.capabilities.indexed:
+            index = current.index if current and current.index is not None else wanted.index
+            index = _free_index(set(), index, observed.capabilities.max_index)
+        result = [TrustedAcs(url=wanted.url, index=index)]
+    else:
+        result = [current]
+        if current.url != wanted.url:
+            whose = "another instance's" if own.classify(current.url) is None else "a"
+            findings.append(
+                Finding(
+                    code="single_acs_not_default",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"this app holds {whose} URL {current.url} instead of the primary "
+                        f"default {wanted.url}; idpsync leaves it (re-pointing is a failover "
+                        "decision)"
+                    ),
+                )
+            )
+    held = {hit.region for a in result if (hit := own.classify(a.url)) is not None}
+    missing = sorted({a.region for a in desired.acs} - held)
+    if missing:
+        findings.append(
+            Finding(
+                code="single_acs_app",
+                severity=Severity.WARNING,
+                message=(
+                    "this app can trust one Region only; not trusted: "
+                    + ", ".join(missing)
+                    + " (use a custom SAML app with several ACS URLs, or one app per Region)"
+                ),
+            )
+        )
+    return result
+
+
+def changes_between(before: AppTrust, after: AppTrust, own: Ownership) -> tuple[Change, ...]:
+    """The typed, make-before-break sorted changes that turn ``before`` into ``after``."""
+    changes: list[Change] = []
+
+    def where(url: str | None) -> tuple[str | None, str | None]:
+        hit = own.classify(url) if url else None
+        return (hit.region, hit.stack.value) if hit else (None, None)
+
+    if (before.entity_id or None) != (after.entity_id or None):
+        action = Action.UPDATE if before.entity_id else Action.ADD
+        changes.append(Change(action, Field.ENTITY_ID, None, before.entity_id, after.entity_id))
+    old = {a.url: a for a in before.acs}
+    new = {a.url: a for a in after.acs}
+    for url, entry in new.items():
+        region, stack = where(url)
+        if url not in old:
+            changes.append(Change(Action.ADD, Field.ACS_URL, region, None, url, stack))
+        elif old[url].index != entry.index:
+            changes.append(
+                Change(
+                    Action.UPDATE,
+                    Field.ACS_INDEX,
+                    region,
+                    _index_text(url, old[url].index),
+                    _index_text(url, entry.index),
+                    stack,
+                )
+            )
+    for url in old:
+        if url not in new:
+            region, stack = where(url)
+            changes.append(Change(Action.REMOVE, Field.ACS_URL, region, url, None, stack))
+    if before.default_acs != after.default_acs:
+        region, stack = where(after.default_acs)
+        action = Action.UPDATE if before.default_acs else Action.ADD
+        changes.append(
+            Change(action, Field.DEFAULT_ACS, region, before.default_acs, after.default_acs, stack)
+        )
+    return sort_changes(changes)
+
+
+def _index_text(url: str, index: int | None) -> str:
+    return f"{url} #{'-' if index is None else index}"
+
+
+def _with_app(f: Finding, key: str) -> Finding:
+    return Finding(f.code, f.severity, f.message, region=f.region, app=key)
+
+
+def _certificate_findings(
+    desired: DesiredTrust, observed: ObservedApp, now: datetime | None
+) -> list[Finding]:
+    """Expiring or expired certificates on either side (reported; rotation is not automated)."""
+    if now is None:
+        return []
+    out: list[Finding] = []
+    for side, certs in (("SP metadata", desired.certificates), ("app", observed.certificates)):
+        for cert in certs:
+            left = cert.not_after - now
+            if left <= timedelta(0):
+                sev, what = Severity.ERROR, "expired"
+            elif left <= CERT_WARNING:
+                sev, what = Severity.WARNING, f"expires in {left.days} day(s)"
+            else:
+                continue
+            out.append(
+                Finding(
+                    code="certificate_expiring",
+                    severity=sev,
+                    message=(
+                        f"{side} certificate sha256:{cert.sha256[:16]}... {what} "
+                        f"(not after {cert.not_after.isoformat()})"
+                    ),
+                )
+            )
+    return out
+
+
+def endpoint_for(desired: DesiredTrust, url: str) -> AcsEndpoint | None:
+    """The desired endpoint with this URL, if any."""
+    return next((a for a in desired.acs if a.url == url), None)

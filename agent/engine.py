@@ -1,0 +1,303 @@
+"""Orchestration only: observe -> diff -> check -> (apply -> verify), for every target.
+
+The decisions live in the pure modules (``agent.diff``, ``agent.safety``); this module
+wires connectors to them and enforces the rules no connector may get wrong:
+
+* Dry-run never reaches :meth:`Connector.apply`: the check is here, in the core.
+* An app is written only when its plan passed every safety check; the write is followed by
+  a read-back that must equal the plan's ``after`` or the app is reported as failed.
+* One app's failure never stops the others.
+* ``stop`` (SIGTERM) is checked before each write: the write in progress finishes, no new
+  one starts.
+* With ``approved`` (``idpsync apply --plan``), live state is re-observed and re-planned
+  first; any moved fingerprint, desired digest or change refuses with :class:`StalePlan`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from agent.config import Config, PolicyConfig
+from agent.connector import Connector, ConnectorContext
+from agent.diff import diff_app, owned_regions
+from agent.errors import ConfigError, StalePlan, VerificationFailed
+from agent.model import AppRef, AppTrust, DesiredTrust, ObservedApp, RegionStatus
+from agent.plan import AppPlan, Plan
+from agent.registry import connector_class
+from agent.safety import check_app, check_run
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_TARGETS = 8
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    dry_run: bool = True
+    force: bool = False
+    targets: tuple[str, ...] = ()
+
+
+class RegionMemory(Protocol):
+    """Removal-grace bookkeeping; the state store implements it."""
+
+    def first_seen_missing(self, region: str, now: datetime) -> datetime: ...
+
+    def clear_missing(self, region: str) -> None: ...
+
+
+class EngineHooks(Protocol):
+    """Called around every write; the state store implements it (backups + audit)."""
+
+    def before_write(self, app: AppPlan, observed: ObservedApp) -> None: ...
+
+    def after_write(
+        self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class AppOutcome:
+    ref: AppRef
+    status: str  # in_sync | pending | applied | failed | blocked | skipped
+    error: str | None = None
+    observed: ObservedApp | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: Plan
+    outcomes: tuple[AppOutcome, ...]
+    exit_code: int
+
+
+class InMemoryRegionMemory:
+    """A RegionMemory for one process (one-shot CLI runs, tests)."""
+
+    def __init__(self) -> None:
+        self.missing: dict[str, datetime] = {}
+
+    def first_seen_missing(self, region: str, now: datetime) -> datetime:
+        return self.missing.setdefault(region, now)
+
+    def clear_missing(self, region: str) -> None:
+        self.missing.pop(region, None)
+
+
+def removable_regions(
+    desired: DesiredTrust,
+    observed: Iterable[ObservedApp],
+    *,
+    policy: PolicyConfig,
+    memory: RegionMemory,
+    now: datetime,
+) -> frozenset[str]:
+    """Regions whose ACS entries ``sync`` may remove: gone or REMOVING, for the whole grace.
+
+    Without a Region list (no ``instance_arn``) or with an incomplete desired state nothing
+    is removable: absence of information is never a reason to remove.
+    """
+    if not desired.complete or not desired.regions:
+        return frozenset()
+    out: set[str] = set()
+    for region in sorted(owned_regions(desired, observed)):
+        status = desired.region_status(region)
+        if status is None or status is RegionStatus.REMOVING:
+            first = memory.first_seen_missing(region, now)
+            if policy.mode == "sync" and now - first >= policy.removal_grace:
+                out.add(region)
+        else:
+            memory.clear_missing(region)
+    return frozenset(out)
+
+
+def same_trust(a: AppTrust, b: AppTrust) -> bool:
+    """Equal as an IdP holds them: entity ID, default and the set of (URL, index)."""
+
+    def key(t: AppTrust) -> tuple[str, str, list[tuple[str, int]]]:
+        entries = sorted((x.url, -1 if x.index is None else x.index) for x in t.acs)
+        return (t.entity_id or "", t.default_acs or "", entries)
+
+    return key(a) == key(b)
+
+
+async def _observe_target(
+    connector: Connector, gate: asyncio.Semaphore
+) -> tuple[list[ObservedApp], AppOutcome | None]:
+    async with gate:
+        try:
+            refs = await connector.discover()
+            return list(await connector.observe_many(refs)), None
+        except Exception as exc:  # one target's failure must not stop the others
+            log.warning("target %s: observe failed: %s", connector.name, exc)
+            ref = AppRef(target=connector.name, app_id="*")
+            return [], AppOutcome(ref=ref, status="failed", error=str(exc))
+
+
+def build_plan(
+    desired: DesiredTrust,
+    observed: Sequence[ObservedApp],
+    *,
+    policy: PolicyConfig,
+    force: bool,
+    removable: frozenset[str],
+    now: datetime | None = None,
+) -> Plan:
+    """Diff every app and attach the safety violations (run-wide and per app)."""
+    apps = [
+        diff_app(desired, o, mode=policy.mode, removable_regions=removable, now=now)
+        for o in sorted(observed, key=lambda o: o.ref.key)
+    ]
+    by_key = {o.ref.key: o for o in observed}
+    draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
+    violations = check_run(draft, desired, policy=policy, force=force)
+    checked = tuple(
+        dataclasses.replace(
+            a,
+            blocked=tuple(check_app(a, desired, by_key[a.ref.key], policy=policy, force=force)),
+        )
+        for a in apps
+    )
+    return dataclasses.replace(draft, apps=checked, violations=tuple(violations))
+
+
+def _refuse_if_stale(approved: Plan, plan: Plan) -> None:
+    problems: list[str] = []
+    if approved.desired_digest != plan.desired_digest:
+        problems.append("the desired state (metadata or Region list) changed")
+    old = {a.ref.key: a.fingerprint for a in approved.apps}
+    new = {a.ref.key: a.fingerprint for a in plan.apps}
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) != new.get(key):
+            problems.append(f"{key} changed since the plan was made")
+    if not problems and approved.checksum() != plan.checksum():
+        problems.append("planning again gives different changes")
+    if problems:
+        raise StalePlan(
+            "the approved plan is stale: " + "; ".join(problems) + ". Run `idpsync plan` again."
+        )
+
+
+async def run_sync(
+    config: Config,
+    options: SyncOptions,
+    *,
+    desired: DesiredTrust,
+    context: ConnectorContext,
+    memory: RegionMemory | None = None,
+    hooks: EngineHooks | None = None,
+    stop: asyncio.Event | None = None,
+    now: datetime | None = None,
+    approved: Plan | None = None,
+) -> SyncResult:
+    """One reconcile run over the selected targets. See the module docstring."""
+    now = now or datetime.now(UTC)
+    chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
+    if not chosen:
+        raise ConfigError("no targets configured (add one under targets:)", key="targets")
+    connectors = {t.name: connector_class(t.type)(t, context) for t in chosen}
+    try:
+        gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
+        results = await asyncio.gather(*(_observe_target(c, gate) for c in connectors.values()))
+        observed = [o for apps, _ in results for o in apps]
+        failures = [f for _, f in results if f is not None]
+        removable = removable_regions(
+            desired,
+            observed,
+            policy=config.policy,
+            memory=memory or InMemoryRegionMemory(),
+            now=now,
+        )
+        plan = build_plan(
+            desired,
+            observed,
+            policy=config.policy,
+            force=options.force,
+            removable=removable,
+            now=now,
+        )
+        if approved is not None:
+            _refuse_if_stale(approved, plan)
+        by_key = {o.ref.key: o for o in observed}
+        outcomes = list(failures)
+        for app in plan.apps:
+            outcomes.append(
+                await _settle(app, plan, by_key[app.ref.key], connectors, options, hooks, stop)
+            )
+    finally:
+        for c in connectors.values():
+            await c.aclose()
+    return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=exit_code(outcomes))
+
+
+async def _settle(
+    app: AppPlan,
+    plan: Plan,
+    observed: ObservedApp,
+    connectors: dict[str, Connector],
+    options: SyncOptions,
+    hooks: EngineHooks | None,
+    stop: asyncio.Event | None,
+) -> AppOutcome:
+    """Decide one app's outcome; write it only when not dry-run, safe and not stopping."""
+    if not app.changes:
+        return AppOutcome(app.ref, "in_sync", observed=observed)
+    if app.blocked or plan.violations:
+        reasons = "; ".join(app.blocked or plan.violations)
+        return AppOutcome(app.ref, "blocked", error=reasons, observed=observed)
+    if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
+        return AppOutcome(app.ref, "pending", observed=observed)
+    if stop is not None and stop.is_set():
+        return AppOutcome(app.ref, "skipped", error="stopping", observed=observed)
+    return await _write(app, observed, connectors[app.ref.target], hooks)
+
+
+async def _write(
+    app: AppPlan, observed: ObservedApp, connector: Connector, hooks: EngineHooks | None
+) -> AppOutcome:
+    result: ObservedApp | None = None
+    try:
+        if hooks is not None:
+            hooks.before_write(app, observed)  # a failed backup means no write
+        result = await connector.apply(app)
+        if not same_trust(result.trust, app.after):
+            raise VerificationFailed(
+                "the app read back after the write differs from the plan", target=app.ref.key
+            )
+    except Exception as exc:  # one app's failure must not stop the others
+        log.warning("%s: apply failed: %s", app.ref.key, exc)
+        if hooks is not None:
+            _after_write(hooks, app, result, exc)
+        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or observed)
+    if hooks is not None:
+        _after_write(hooks, app, result, None)
+    return AppOutcome(app.ref, "applied", observed=result)
+
+
+def _after_write(
+    hooks: EngineHooks, app: AppPlan, result: ObservedApp | None, error: BaseException | None
+) -> None:
+    try:
+        hooks.after_write(app, result, error)
+    except Exception as exc:  # the write happened; an audit failure is reported, not undone
+        log.error("%s: recording the write failed: %s", app.ref.key, exc)
+
+
+def exit_code(outcomes: Iterable[AppOutcome]) -> int:
+    """1 on any failure, else 3 if anything is blocked, else 2 if anything is pending."""
+    statuses = {o.status for o in outcomes}
+    if "failed" in statuses:
+        return EXIT_ERROR
+    if "blocked" in statuses:
+        return EXIT_BLOCKED
+    if statuses & {"pending", "skipped"}:
+        return EXIT_PENDING
+    return EXIT_OK

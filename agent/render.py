@@ -1,0 +1,241 @@
+"""PURE: a plan rendered for people and machines. Every function returns a string.
+
+* :func:`render_markdown` is what an administrator attaches to a change ticket: a summary,
+  one table per app (action, field, Region, before, after), findings, the safety section
+  and the checksum that ties an apply to this exact plan.
+* :func:`render_json` is versioned (``format_version``) and validates against
+  :data:`PLAN_JSON_SCHEMA`; ``idpsync apply --plan`` reads it back.
+* :func:`render_diff` is a unified diff of each app's managed fields, before and after.
+* :func:`render_text` is the terminal summary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from agent.model import AppTrust, Finding
+from agent.plan import PLAN_FORMAT_VERSION, Action, AppPlan, Plan
+
+_SYMBOL = {Action.ADD: "+", Action.UPDATE: "~", Action.REMOVE: "-"}
+
+_FINDING = {
+    "type": "object",
+    "required": ["code", "severity", "message", "region", "app"],
+    "properties": {
+        "code": {"type": "string"},
+        "severity": {"enum": ["info", "warning", "error"]},
+        "message": {"type": "string"},
+        "region": {"type": ["string", "null"]},
+        "app": {"type": ["string", "null"]},
+    },
+}
+_TRUST = {
+    "type": "object",
+    "required": ["entity_id", "acs", "default_acs"],
+    "properties": {
+        "entity_id": {"type": ["string", "null"]},
+        "default_acs": {"type": ["string", "null"]},
+        "acs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["url", "index"],
+                "properties": {
+                    "url": {"type": "string"},
+                    "index": {"type": ["integer", "null"]},
+                },
+            },
+        },
+    },
+}
+_CHANGE = {
+    "type": "object",
+    "required": ["action", "field", "region", "stack", "before", "after"],
+    "properties": {
+        "action": {"enum": ["add", "update", "remove"]},
+        "field": {"enum": ["acs_url", "default_acs", "entity_id", "acs_index", "certificate"]},
+        "region": {"type": ["string", "null"]},
+        "stack": {"type": ["string", "null"]},
+        "before": {"type": ["string", "null"]},
+        "after": {"type": ["string", "null"]},
+    },
+}
+# The documented shape of plan.json (README "Plan outputs"); a test validates every render.
+PLAN_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "idpsync plan",
+    "type": "object",
+    "required": ["format_version", "checksum", "desired_digest", "summary", "apps"],
+    "properties": {
+        "format_version": {"const": PLAN_FORMAT_VERSION},
+        "checksum": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "desired_digest": {"type": "string"},
+        "summary": {
+            "type": "object",
+            "required": ["apps", "apps_with_changes", "changes", "blocked"],
+            "properties": {
+                "apps": {"type": "integer"},
+                "apps_with_changes": {"type": "integer"},
+                "changes": {"type": "integer"},
+                "blocked": {"type": "boolean"},
+            },
+        },
+        "apps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["target", "app_id", "fingerprint", "before", "after", "changes"],
+                "properties": {
+                    "target": {"type": "string"},
+                    "app_id": {"type": "string"},
+                    "label": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "fingerprint": {"type": "string"},
+                    "before": _TRUST,
+                    "after": _TRUST,
+                    "changes": {"type": "array", "items": _CHANGE},
+                    "findings": {"type": "array", "items": _FINDING},
+                    "blocked": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "findings": {"type": "array", "items": _FINDING},
+        "violations": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The JSON document: ``Plan.to_dict()`` plus its checksum and a summary."""
+    doc = plan.to_dict()
+    return {
+        "format_version": doc.pop("format_version"),
+        "checksum": plan.checksum(),
+        "summary": _summary(plan),
+        **doc,
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def _summary(plan: Plan) -> dict[str, Any]:
+    return {
+        "apps": len(plan.apps),
+        "apps_with_changes": sum(1 for a in plan.apps if a.changes),
+        "changes": plan.change_count,
+        "blocked": plan.blocked,
+    }
+
+
+def _cell(value: str | None) -> str:
+    if value is None or value == "":
+        return "-"
+    return "`" + value.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def _violations(plan: Plan) -> list[str]:
+    return list(plan.violations) + [v for a in plan.apps for v in a.blocked]
+
+
+def render_markdown(plan: Plan) -> str:
+    """The change-ticket view."""
+    s = _summary(plan)
+    lines = [
+        "# idpsync plan",
+        "",
+        f"- Apps: {s['apps']} ({s['apps_with_changes']} with changes)",
+        f"- Changes: {s['changes']}",
+        f"- Safety: {'**BLOCKED**' if s['blocked'] else 'passed'}",
+        f"- Desired state digest: `{plan.desired_digest}`",
+        "",
+    ]
+    for app in plan.apps:
+        lines += _markdown_app(app)
+    findings = list(plan.findings) + [f for a in plan.apps for f in a.findings]
+    lines += ["## Findings", ""]
+    lines += [_finding_line(f) for f in findings] or ["None."]
+    lines += ["", "## Safety", ""]
+    lines += [f"- {v}" for v in _violations(plan)] or ["All safety checks passed."]
+    lines += ["", "## Checksum", "", f"`{plan.checksum()}`", ""]
+    lines.append(
+        "Apply exactly this plan with `idpsync apply --plan plan.json`; it refuses if any app "
+        "or the desired state changed since."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_app(app: AppPlan) -> list[str]:
+    title = f"## {app.ref.key}" + (f" ({app.ref.label})" if app.ref.label else "")
+    lines = [title, ""]
+    if app.kind:
+        lines += [f"Kind: {app.kind}. Fingerprint: `{app.fingerprint[:16]}`", ""]
+    if not app.changes:
+        return [*lines, "In sync: no changes.", ""]
+    lines += ["| Action | Field | Region | Before | After |", "|---|---|---|---|---|"]
+    for c in app.changes:
+        region = c.region or "-"
+        if c.stack:
+            region += f" ({c.stack})"
+        lines.append(
+            f"| {c.action.value} | {c.field.value} | {region} | {_cell(c.before)} "
+            f"| {_cell(c.after)} |"
+        )
+    if app.blocked:
+        lines += ["", "**Blocked:** " + "; ".join(app.blocked)]
+    return [*lines, ""]
+
+
+def _finding_line(f: Finding) -> str:
+    where = " ".join(x for x in (f.app, f"[{f.region}]" if f.region else None) if x)
+    return f"- **{f.severity.value}** `{f.code}`{' ' + where if where else ''}: {f.message}"
+
+
+def managed_lines(trust: AppTrust) -> list[str]:
+    """The managed fields of one app, one per line (what the unified diff compares)."""
+    lines = [f"entity_id: {trust.entity_id or ''}", f"default_acs: {trust.default_acs or ''}"]
+    for entry in trust.acs:
+        index = "-" if entry.index is None else str(entry.index)
+        lines.append(f"acs: {entry.url} index={index}")
+    return lines
+
+
+def render_diff(plan: Plan) -> str:
+    """A unified diff per app with changes (``a/<target>/<app>`` -> ``b/...``)."""
+    out: list[str] = []
+    for app in plan.apps:
+        if not app.changes:
+            continue
+        out += difflib.unified_diff(
+            [line + "\n" for line in managed_lines(app.before)],
+            [line + "\n" for line in managed_lines(app.after)],
+            fromfile=f"a/{app.ref.key}",
+            tofile=f"b/{app.ref.key}",
+        )
+    return "".join(out)
+
+
+def render_text(plan: Plan) -> str:
+    """A short terminal summary."""
+    lines: list[str] = []
+    for app in plan.apps:
+        state = f"{len(app.changes)} change(s)" if app.changes else "in sync"
+        if app.blocked:
+            state += ", BLOCKED"
+        lines.append(f"{app.ref.key}: {state}")
+        for c in app.changes:
+            region = (c.region or "-") + (f"/{c.stack}" if c.stack else "")
+            value = c.after if c.action is not Action.REMOVE else c.before
+            lines.append(f"  {_SYMBOL[c.action]} {c.field.value:<12} {region:<22} {value}")
+        lines += [f"  ! {v}" for v in app.blocked]
+        lines += [f"  note {f.code}: {f.message}" for f in app.findings]
+    lines += [f"note {f.code}: {f.message}" for f in plan.findings]
+    lines += [f"BLOCKED: {v}" for v in plan.violations]
+    lines.append(
+        f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s); "
+        f"checksum {plan.checksum()[:16]}"
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,250 @@
+"""The ``file`` connector: one app's configuration kept as a JSON document on disk.
+
+Useful offline, for air-gapped change preparation, and for the README example. ``observe``
+reads the file; ``apply`` re-reads it, refuses if it changed since the plan was made, and
+writes the new document atomically (temp file in the same directory, fsync, ``os.replace``)
+keeping every key it does not manage, at any level, in its original order.
+
+The document shape is chosen by ``format``. Each format is a pair of pure functions,
+``trust_from_raw(doc) -> (AppTrust, Capabilities)`` and ``apply_trust(doc, trust) -> doc``,
+found through :data:`FORMATS`, so adding a format (``okta``, ``entra``) is one line there.
+
+``format: idpsync`` (the default)::
+
+    {"entity_id": "https://...", "multi_acs": true,
+     "acs": [{"url": "https://...", "index": 0, "default": true}, ...],
+     "any other key": "kept exactly as it is"}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import importlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import field_validator
+
+from agent.connector import Connector, TargetConfig
+from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
+from agent.model import AppRef, AppTrust, Capabilities, ObservedApp, TrustedAcs
+from agent.plan import AppPlan
+
+TrustFromRaw = Callable[[dict[str, Any]], tuple[AppTrust, Capabilities]]
+ApplyTrust = Callable[[dict[str, Any], AppTrust], dict[str, Any]]
+
+# format name -> module exposing trust_from_raw(doc) and apply_trust(doc, trust).
+FORMATS: dict[str, str] = {
+    "idpsync": "connectors.file",
+    "okta": "connectors.okta.mapping",
+    "entra": "connectors.entra.mapping",
+}
+
+
+class FileTargetConfig(TargetConfig):
+    type: Literal["file"] = "file"
+    path: str
+    format: str = "idpsync"
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: str) -> str:
+        if v not in FORMATS:
+            raise ValueError(f"unknown format {v!r}; known: {', '.join(sorted(FORMATS))}")
+        return v
+
+
+# ---- format: idpsync ------------------------------------------------------------------
+
+
+def trust_from_raw(doc: dict[str, Any]) -> tuple[AppTrust, Capabilities]:
+    """Read the idpsync document. Raises ValueError on a malformed document."""
+    if not isinstance(doc, dict):
+        raise ValueError("the document must be a JSON object")
+    entries = doc.get("acs", [])
+    if not isinstance(entries, list):
+        raise ValueError("acs must be a list")
+    multi = doc.get("multi_acs", True)
+    if not isinstance(multi, bool):
+        raise ValueError("multi_acs must be true or false")
+    acs: list[TrustedAcs] = []
+    default: str | None = None
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise ValueError(f"acs[{i}] needs a url string")
+        index = entry.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise ValueError(f"acs[{i}].index must be an integer")
+        acs.append(TrustedAcs(url=entry["url"], index=index))
+        if entry.get("default") is True:
+            if default is not None:
+                raise ValueError("default is true on more than one acs entry")
+            default = entry["url"]
+    if default is None and len(acs) == 1:
+        default = acs[0].url
+    entity_id = doc.get("entity_id") or None
+    if entity_id is not None and not isinstance(entity_id, str):
+        raise ValueError("entity_id must be a string")
+    caps = Capabilities(multi_acs=multi, max_acs=100 if multi else 1)
+    return AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default), caps
+
+
+def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+    """A new document with ``trust`` written in; every other key keeps its value and place."""
+    new = copy.deepcopy(doc)
+    if trust.entity_id is not None or "entity_id" in new:
+        new["entity_id"] = trust.entity_id or ""
+    old_entries = {e.get("url"): e for e in doc.get("acs", []) if isinstance(e, dict)}
+    entries: list[dict[str, Any]] = []
+    for acs in trust.acs:
+        entry = copy.deepcopy(old_entries.get(acs.url, {"url": acs.url}))
+        if acs.index is None:
+            entry.pop("index", None)
+        else:
+            entry["index"] = acs.index
+        if acs.url == trust.default_acs:
+            entry["default"] = True
+        elif "default" in entry:
+            entry["default"] = False
+        entries.append(entry)
+    if entries or "acs" in new:
+        new["acs"] = entries
+    return new
+
+
+# ---- the connector ----------------------------------------------------------------------
+
+
+def _fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _indent_of(text: str) -> int | None:
+    """The indent the file uses (so a rewrite keeps its layout); None for one-line JSON."""
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return None
+    second = lines[1]
+    return len(second) - len(second.lstrip(" ")) or None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so a reader sees the old file or the new, never half."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class FileConnector(Connector):
+    """One app per target, stored as a JSON file (``path`` resolves against the config)."""
+
+    kind: ClassVar[str] = "file"
+    config_model: ClassVar[type[TargetConfig]] = FileTargetConfig
+
+    @property
+    def _cfg(self) -> FileTargetConfig:
+        assert isinstance(self.config, FileTargetConfig)
+        return self.config
+
+    @property
+    def path(self) -> Path:
+        return self.context.resolve_path(self._cfg.path)
+
+    def _mapping(self) -> tuple[TrustFromRaw, ApplyTrust]:
+        module_name = FORMATS[self._cfg.format]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"format {self._cfg.format!r} needs {module_name}, which is not installed",
+                key=f"targets.{self.name}.format",
+            ) from exc
+        return module.trust_from_raw, module.apply_trust
+
+    def _error(self, message: str) -> ConnectorError:
+        return ConnectorError(f"{self.path}: {message}", target=self.name)
+
+    def _read(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise self._error(f"cannot read the app file ({exc.strerror})") from None
+
+    def _parse(self, data: bytes) -> dict[str, Any]:
+        try:
+            doc = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self._error(f"not valid JSON ({exc})") from None
+        if not isinstance(doc, dict):
+            raise self._error("the document must be a JSON object")
+        return doc
+
+    def _ref(self) -> AppRef:
+        return AppRef(target=self.name, app_id=self._cfg.path, label=self.path.name)
+
+    async def discover(self) -> list[AppRef]:
+        return [self._ref()]
+
+    async def observe(self, ref: AppRef) -> ObservedApp:
+        data = self._read()
+        trust_of, _ = self._mapping()
+        try:
+            trust, caps = trust_of(self._parse(data))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._error(f"unexpected document: {exc}") from None
+        self.context.record(self.name, "get", 200)
+        return ObservedApp(
+            ref=ref,
+            trust=trust,
+            capabilities=caps,
+            raw=data.decode("utf-8"),
+            fingerprint=_fingerprint(data),
+            kind=f"file:{self._cfg.format}",
+        )
+
+    def trust_from_raw(self, raw: str) -> AppTrust:
+        trust_of, _ = self._mapping()
+        return trust_of(self._parse(raw.encode("utf-8")))[0]
+
+    async def apply(self, plan: AppPlan) -> ObservedApp:
+        data = self._read()
+        if _fingerprint(data) != plan.fingerprint:
+            raise Conflict(
+                f"{self.path} changed since it was observed; plan again", target=self.name
+            )
+        text = data.decode("utf-8")
+        trust_of, write_in = self._mapping()
+        doc = self._parse(data)
+        _, caps = trust_of(doc)
+        if not caps.multi_acs and len(plan.after.acs) > 1:
+            raise NotSupported("the app holds one ACS URL", target=self.name)
+        new_doc = write_in(doc, plan.after)
+        body = json.dumps(new_doc, indent=_indent_of(text), ensure_ascii=False)
+        if text.endswith("\n"):
+            body += "\n"
+        try:
+            await asyncio.to_thread(write_atomically, self.path, body.encode("utf-8"))
+        except OSError as exc:
+            raise self._error(f"cannot write the app file ({exc.strerror})") from None
+        self.context.record(self.name, "put", 200)
+        return await self.observe(plan.ref)
