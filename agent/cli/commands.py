@@ -4,3 +4,6 @@ Add a line here when you add a module under ``agent/cli/``.
 """
 
 from __future__ import annotations
+
+from agent.cli import service as _service  # noqa: F401  (run, history, rollback)
+from agent.cli import desired as _desired  # noqa: F401  (validate-config, show-desired)

@@ -1,0 +1,393 @@
+"""The state store: runs, applied changes, backups, Region-removal memory, audit, lease.
+
+One :class:`Store` wraps one SQLAlchemy engine. ``sqlite:///file.db`` (the default) needs no
+setup; ``postgresql+psycopg://...`` is for production and for several replicas. Every
+SQLAlchemy error is translated into :class:`agent.errors.StateStoreError` here, at the one
+boundary, with the password hidden from the URL.
+
+The store implements the engine's ``RegionMemory`` directly and hands out a
+:class:`RunHooks` per run that implements ``EngineHooks`` (backup before each write,
+changes and audit after it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from agent.errors import StateStoreError
+from agent.model import Finding, ObservedApp
+from agent.plan import AppPlan, Plan
+from agent.store import audit as audit_log
+from agent.store.lease import LeaderLease
+from agent.store.records import BackupRecord, ChangeRecord, RunRecord, as_utc
+from agent.store.schema import (
+    SCHEMA_VERSION,
+    backups,
+    changes,
+    metadata,
+    region_missing,
+    runs,
+    schema_info,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may appear in a message or log: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def resolve_url(url: str, base_dir: Path | None) -> str:
+    """Relative SQLite paths resolve against the config file's directory, like other paths."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return url
+    if parsed.database == ":memory:" or Path(parsed.database).is_absolute():
+        return url
+    path = (base_dir or Path.cwd()) / parsed.database
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
+def _translated(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            store = args[0]
+            where = getattr(store, "safe_url", "state store")
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            raise StateStoreError(f"{where}: {reason}: {_first_line(exc)}") from exc
+
+    return wrapper
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).strip().splitlines()[0][:300] if str(orig or exc).strip() else ""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets `idpsync history` read while the service writes; busy_timeout waits for a
+    # writer instead of failing at once.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _findings_json(findings: Sequence[Finding]) -> str:
+    return json.dumps(
+        [
+            {
+                "code": f.code,
+                "severity": f.severity.value,
+                "message": f.message,
+                "region": f.region,
+                "app": f.app,
+            }
+            for f in findings
+        ]
+    )
+
+
+class Store:
+    """State, audit and lease over one database. Create with :meth:`open`."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.safe_url = safe_url(url)
+
+    @classmethod
+    def open(cls, url: str, *, base_dir: Path | None = None) -> Store:
+        """Connect, create missing tables, check the schema version."""
+        try:
+            resolved = resolve_url(url, base_dir)
+            parsed = make_url(resolved)
+        except ArgumentError as exc:
+            raise StateStoreError(f"state.url is not a database URL: {safe_url(url)}") from exc
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 10}
+        try:
+            engine = create_engine(resolved, **kwargs)
+        except (ArgumentError, ImportError) as exc:
+            raise StateStoreError(f"cannot use state.url {safe_url(url)}: {exc}") from exc
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine, resolved)
+        store._migrate()
+        return store
+
+    @_translated
+    def _migrate(self) -> None:
+        metadata.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            found = conn.execute(select(schema_info.c.version)).scalar()
+            if found is None:
+                conn.execute(insert(schema_info).values(version=SCHEMA_VERSION))
+            elif found > SCHEMA_VERSION:
+                raise StateStoreError(
+                    f"{self.safe_url}: schema version {found} is newer than this idpsync "
+                    f"({SCHEMA_VERSION}); upgrade idpsync"
+                )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @_translated
+    def ping(self) -> None:
+        """Raise :class:`StateStoreError` unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def lease(self, holder: str, ttl: float) -> LeaderLease:
+        return LeaderLease(self.engine, holder, ttl)
+
+    # -- runs -------------------------------------------------------------------------
+
+    @_translated
+    def begin_run(
+        self, *, kind: str, mode: str, holder: str | None = None, now: datetime | None = None
+    ) -> int:
+        at = _now(now)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(runs).values(
+                    started_at=at,
+                    kind=kind,
+                    mode=mode,
+                    outcome="running",
+                    change_count=0,
+                    findings="[]",
+                    holder=holder,
+                ).returning(runs.c.id)
+            )
+            run_id = int(result.scalar_one())
+        self.audit("run_started", {"kind": kind, "mode": mode, "holder": holder}, run_id=run_id)
+        return run_id
+
+    @_translated
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        outcome: str,
+        exit_code: int | None,
+        plan: Plan | None = None,
+        findings: Sequence[Finding] = (),
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        checksum = plan.checksum() if plan is not None else None
+        values = {
+            "finished_at": _now(now),
+            "outcome": outcome,
+            "exit_code": exit_code,
+            "plan_checksum": checksum,
+            "desired_digest": plan.desired_digest if plan is not None else None,
+            "change_count": plan.change_count if plan is not None else 0,
+            "findings": _findings_json(findings),
+            "error": error,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        self.audit(
+            "run_finished",
+            {
+                "outcome": outcome,
+                "exit_code": exit_code,
+                "plan_checksum": checksum,
+                "change_count": values["change_count"],
+                "error": error,
+            },
+            run_id=run_id,
+        )
+
+    @_translated
+    def runs(self, *, app: str | None = None, limit: int = 50) -> list[RunRecord]:
+        """Newest first. ``app`` ("target/app_id" or app id) keeps runs that touched it."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if app is not None:
+            touched = select(changes.c.run_id).where(_app_match(changes.c.app_key, app))
+            query = query.where(runs.c.id.in_(touched))
+        with self.engine.connect() as conn:
+            return [RunRecord.from_row(r) for r in conn.execute(query)]
+
+    @_translated
+    def run(self, run_id: int) -> RunRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        return RunRecord.from_row(row) if row is not None else None
+
+    @_translated
+    def changes(self, *, run_id: int | None = None, app: str | None = None) -> list[ChangeRecord]:
+        query = select(changes).order_by(changes.c.id)
+        if run_id is not None:
+            query = query.where(changes.c.run_id == run_id)
+        if app is not None:
+            query = query.where(_app_match(changes.c.app_key, app))
+        with self.engine.connect() as conn:
+            return [ChangeRecord.from_row(r) for r in conn.execute(query)]
+
+    @_translated
+    def backups(self, run_id: int) -> list[BackupRecord]:
+        query = select(backups).where(backups.c.run_id == run_id).order_by(backups.c.id)
+        with self.engine.connect() as conn:
+            return [BackupRecord.from_row(r) for r in conn.execute(query)]
+
+    def hooks(self, run_id: int) -> RunHooks:
+        return RunHooks(self, run_id)
+
+    # -- RegionMemory -------------------------------------------------------------------
+
+    @_translated
+    def first_seen_missing(self, region: str, now: datetime) -> datetime:
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(region_missing.c.first_seen).where(region_missing.c.region == region)
+            ).scalar()
+            if found is not None:
+                return as_utc(found)
+            conn.execute(insert(region_missing).values(region=region, first_seen=_now(now)))
+        return _now(now)
+
+    @_translated
+    def clear_missing(self, region: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(region_missing).where(region_missing.c.region == region))
+
+    # -- audit --------------------------------------------------------------------------
+
+    @_translated
+    def audit(
+        self,
+        event_name: str,
+        payload: dict[str, Any],
+        *,
+        run_id: int | None = None,
+        app_key: str | None = None,
+    ) -> audit_log.AuditRecord:
+        return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
+
+    @_translated
+    def audit_records(self, *, run_id: int | None = None) -> list[audit_log.AuditRecord]:
+        return audit_log.read_records(self.engine, run_id=run_id)
+
+    @_translated
+    def verify(self) -> audit_log.ChainReport:
+        """Recompute the audit hash chain; report every tampered or missing record."""
+        return audit_log.verify_chain(audit_log.read_records(self.engine))
+
+
+def _app_match(column: Any, app: str) -> Any:
+    return column == app if "/" in app else column.like(f"%/{app}")
+
+
+class RunHooks:
+    """``EngineHooks`` for one run: a full raw backup before a write, the outcome after."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.applied = 0
+        self.failed = 0
+
+    @property
+    def safe_url(self) -> str:
+        return self.store.safe_url
+
+    @_translated
+    def before_write(self, app: AppPlan, observed: ObservedApp) -> None:
+        raw = observed.raw
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                insert(backups).values(
+                    run_id=self.run_id,
+                    taken_at=_now(None),
+                    app_key=app.ref.key,
+                    target=app.ref.target,
+                    app_id=app.ref.app_id,
+                    label=app.ref.label,
+                    kind=observed.kind or app.kind,
+                    fingerprint=observed.fingerprint,
+                    raw=raw,
+                    raw_sha256=digest,
+                )
+            )
+        self.store.audit(
+            "backup",
+            {
+                "fingerprint": observed.fingerprint,
+                "raw_sha256": digest,
+                "changes": len(app.changes),
+            },
+            run_id=self.run_id,
+            app_key=app.ref.key,
+        )
+
+    @_translated
+    def after_write(
+        self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
+    ) -> None:
+        status = "applied" if error is None else "failed"
+        message = str(error)[:2000] if error is not None else None
+        at = _now(None)
+        rows = [
+            {
+                "run_id": self.run_id,
+                "at": at,
+                "app_key": app.ref.key,
+                "action": c.action.value,
+                "field": c.field.value,
+                "region": c.region,
+                "stack": c.stack,
+                "before": c.before,
+                "after": c.after,
+                "status": status,
+                "error": message,
+            }
+            for c in app.changes
+        ]
+        if rows:
+            with self.store.engine.begin() as conn:
+                conn.execute(insert(changes), rows)
+        if error is None:
+            self.applied += len(rows)
+        else:
+            self.failed += len(rows)
+        self.store.audit(
+            "write",
+            {
+                "status": status,
+                "changes": [c.to_dict() for c in app.changes],
+                "before_fingerprint": app.fingerprint,
+                "after_fingerprint": result.fingerprint if result is not None else None,
+                "error": message,
+            },
+            run_id=self.run_id,
+            app_key=app.ref.key,
+        )

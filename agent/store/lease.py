@@ -1,0 +1,122 @@
+"""The leader lease: one row per lease name with a holder and an expiry.
+
+Why a row and not ``pg_try_advisory_lock``: an advisory lock lives as long as one database
+session, so a leader whose connection silently dropped (or that sits behind a transaction
+pooler) cannot tell whether it still holds the lock, and the lock cannot be inspected with
+its holder's name. A row with an expiry works the same on SQLite and PostgreSQL, shows who
+leads (``holder``), and gives the leader a deadline it can check itself: it stops applying
+once it has not renewed before ``expires_at``, while a standby takes over only after that
+moment, so two replicas never both believe they lead.
+
+Expiry is computed on the database clock (``clock_timestamp()`` on PostgreSQL), so
+replicas with skewed clocks still agree on when a lease ran out. SQLite is single-host, so
+the local clock is the database clock. ``term`` increases at every change of holder and
+serves as a fencing token in the audit trail.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from agent.store.schema import leases
+
+DEFAULT_LEASE = "apply"
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    held: bool
+    holder: str | None
+    expires_at: float | None  # database clock, seconds since the epoch
+    term: int
+
+
+def db_now(conn: Connection) -> float:
+    if conn.dialect.name == "postgresql":
+        return float(
+            conn.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one()
+        )
+    return time.time()
+
+
+class LeaderLease:
+    """Acquire, renew and release one named lease for ``holder``."""
+
+    def __init__(self, engine: Engine, holder: str, ttl: float, name: str = DEFAULT_LEASE):
+        if ttl <= 0:
+            raise ValueError("lease ttl must be positive")
+        self.engine = engine
+        self.holder = holder
+        self.ttl = ttl
+        self.name = name
+
+    def try_acquire(self) -> LeaseState:
+        """Take the lease if it is free or expired, or renew it if we hold it."""
+        with self.engine.begin() as conn:
+            now = db_now(conn)
+            row = conn.execute(select(leases).where(leases.c.name == self.name)).first()
+            if row is not None:
+                return self._take_over(conn, row, now)
+        return self._insert()
+
+    def _take_over(self, conn: Connection, row: Row[Any], now: float) -> LeaseState:
+        new_term = row.term if row.holder == self.holder else row.term + 1
+        values = {"holder": self.holder, "expires_at": now + self.ttl, "term": new_term}
+        if row.holder != self.holder:
+            values["acquired_at"] = now
+        # The WHERE re-checks the condition under the row lock, so of two standbys
+        # racing for an expired lease exactly one update matches.
+        result = conn.execute(
+            update(leases)
+            .where(
+                and_(
+                    leases.c.name == self.name,
+                    leases.c.term == row.term,
+                    or_(leases.c.holder == self.holder, leases.c.expires_at < now),
+                )
+            )
+            .values(**values)
+        )
+        if result.rowcount == 1:
+            return LeaseState(True, self.holder, now + self.ttl, new_term)
+        return LeaseState(False, row.holder, row.expires_at, row.term)
+
+    def _insert(self) -> LeaseState:
+        try:
+            with self.engine.begin() as conn:
+                now = db_now(conn)
+                conn.execute(
+                    insert(leases).values(
+                        name=self.name,
+                        holder=self.holder,
+                        expires_at=now + self.ttl,
+                        term=1,
+                        acquired_at=now,
+                    )
+                )
+        except IntegrityError:  # another replica inserted first; try again next round
+            return LeaseState(False, None, None, 0)
+        return LeaseState(True, self.holder, now + self.ttl, 1)
+
+    def release(self) -> None:
+        """Expire our lease at once so a standby need not wait for the TTL."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(leases)
+                .where(and_(leases.c.name == self.name, leases.c.holder == self.holder))
+                .values(expires_at=0.0)
+            )
+
+    def state(self) -> LeaseState:
+        with self.engine.connect() as conn:
+            now = db_now(conn)
+            row = conn.execute(select(leases).where(leases.c.name == self.name)).first()
+        if row is None:
+            return LeaseState(False, None, None, 0)
+        held = row.holder == self.holder and row.expires_at > now
+        return LeaseState(held, row.holder, row.expires_at, row.term)
