@@ -1,0 +1,407 @@
+"""Raw JSON calls to Okta through the SDK's request executor: the one I/O boundary.
+
+Why raw: the SDK's typed models drop ``settings.app``, unknown fields, nulls and empty
+lists on a PUT (domain.md 3.9 #3), and its paginator stops silently on errors (#5). Here
+every call goes through ``RequestExecutor.create_request(..., keep_empty_params=True)``,
+bodies are sent and read as JSON text, and:
+
+* SDK retries are off (``maxRetries: 0``); this module retries 429 (honouring
+  ``X-Rate-Limit-Reset`` against the server's ``Date``, or bounded exponential backoff when
+  the headers are missing) and, for GETs only, 5xx, resets and truncated bodies;
+* a bucket whose ``X-Rate-Limit-Remaining`` reached 0 is waited out before the next call;
+* at most ``concurrency`` requests are in flight (a share of Okta's 75 per org);
+* every SDK exception (its ``AttributeError``/``ValidationError`` quirks included) becomes
+  an :mod:`agent.errors` exception here, with Okta's ``errorCode``, ``errorSummary``,
+  ``errorCauses`` and the request id; no message ever carries a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+import aiohttp
+
+from agent.connector import ConnectorContext
+from agent.errors import AuthError, ConfigError, ConnectorError, RateLimited
+from connectors.okta.config import OktaTarget
+
+log = logging.getLogger(__name__)
+
+_SDK_LOGGER = "okta-sdk-python"
+_RETRYABLE_5XX = frozenset({500, 502, 503, 504})
+
+
+class _DropSdkRequestDumps(logging.Filter):
+    """The SDK logs whole request dicts (Authorization header included) at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        return "Authorization" not in text and not text.startswith("Request: ")
+
+
+@dataclass(frozen=True)
+class OktaResponse:
+    status: int
+    text: str
+    data: Any
+    request_id: str | None
+    links: tuple[str, ...] = ()
+
+
+@dataclass
+class _Bucket:
+    remaining: int | None = None
+    ready_at: float = 0.0  # local monotonic time when the bucket has reset
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a retryable way after ``wait`` seconds."""
+
+    def __init__(self, error: ConnectorError, wait: float) -> None:
+        self.error = error
+        self.wait = wait
+
+
+def bucket_of(method: str, path: str) -> str:
+    """Okta's rate-limit bucket (and our metric label) for a request."""
+    bare = path.split("?", 1)[0]
+    if bare == "/api/v1/apps":
+        return "list"
+    if bare.endswith("/credentials/keys"):
+        return "keys"
+    return "put" if method == "PUT" else "get"
+
+
+class OktaClient:
+    """One Okta org: an SDK client with a shared aiohttp session, opened lazily."""
+
+    def __init__(self, target: OktaTarget, context: ConnectorContext) -> None:
+        self.target = target
+        self.context = context
+        self._sdk: Any = None
+        self._session: aiohttp.ClientSession | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._buckets: dict[str, _Bucket] = {}
+
+    def __repr__(self) -> str:  # never the token
+        return f"OktaClient(target={self.target.name!r}, org_url={self.target.base_url!r})"
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def _sdk_config(self) -> dict[str, Any]:
+        auth = self.target.auth
+        cfg: dict[str, Any] = {
+            "orgUrl": self.target.base_url,
+            "requestTimeout": self.target.timeout,
+            "rateLimit": {"maxRetries": 0},  # retries are ours: the SDK's need both headers
+            "cache": {"enabled": False},  # a cached GET would hide a concurrent edit
+            "logging": {"enabled": False},
+            "raiseException": False,
+        }
+        if auth.method == "private_key":
+            assert auth.private_key_file is not None and auth.client_id is not None
+            path = self.context.resolve_path(auth.private_key_file)
+            try:
+                key = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read the private key file {path} ({exc.strerror})",
+                    key=f"{self.target.name}.auth.private_key_file",
+                ) from None
+            cfg.update(
+                authorizationMode="PrivateKey",
+                clientId=auth.client_id,
+                scopes=list(auth.scopes),
+                privateKey=key,
+            )
+            if auth.key_id:
+                cfg["kid"] = auth.key_id
+        else:
+            token = self.context.secret_from_env(
+                auth.effective_token_env, key=f"{self.target.name}.auth.token_env"
+            )
+            cfg.update(
+                authorizationMode="SSWS" if auth.method == "api_token" else "Bearer",
+                token=token,
+            )
+        return cfg
+
+    async def _executor(self) -> Any:
+        if self._sdk is None:
+            from okta.client import Client  # late: importing the SDK is slow
+
+            sdk_logger = logging.getLogger(_SDK_LOGGER)
+            handlers = list(sdk_logger.handlers)
+            try:
+                self._sdk = Client(self._sdk_config())
+            except (ValueError, TypeError) as exc:
+                # The SDK's messages name fields, not values; still keep only its first line.
+                first = str(exc).strip().splitlines()
+                detail = next((ln for ln in first if ln and ln != "Errors:"), "invalid")
+                raise ConfigError(f"Okta SDK rejected the settings: {detail}") from None
+            finally:
+                # Client() adds a stream handler per instance; keep the SDK silent and leak-free.
+                for handler in sdk_logger.handlers:
+                    if handler not in handlers:
+                        sdk_logger.removeHandler(handler)
+                sdk_logger.disabled = True
+                if not any(isinstance(f, _DropSdkRequestDumps) for f in sdk_logger.filters):
+                    sdk_logger.addFilter(_DropSdkRequestDumps())
+            self._session = aiohttp.ClientSession()
+            self._sdk.get_request_executor().set_session(self._session)
+            self._semaphore = asyncio.Semaphore(self.target.concurrency)
+        return self._sdk.get_request_executor()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._sdk = None
+
+    # --- calls ---------------------------------------------------------------------------
+
+    async def get(self, path: str) -> OktaResponse:
+        return await self.call("GET", path)
+
+    async def put(self, path: str, body: dict[str, Any]) -> OktaResponse:
+        return await self.call("PUT", path, body)
+
+    async def list_all(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every app matching ``params``; any failed page raises (never a partial list)."""
+        items: list[dict[str, Any]] = []
+        query = dict(params)
+        seen: set[str] = set()
+        while True:
+            response = await self.get("/api/v1/apps?" + urlencode(query, quote_via=quote))
+            if not isinstance(response.data, list):
+                raise self._error("listing apps returned something other than a list", response)
+            items.extend(response.data)
+            after = next_cursor(response.links)
+            if after is None:
+                return items
+            if after in seen:
+                raise self._error(f"listing apps looped on cursor {after!r}", response)
+            seen.add(after)
+            # Only the cursor is taken from the Link URL; the URL is rebuilt against org_url.
+            query["after"] = after
+
+    async def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> OktaResponse:
+        bucket = bucket_of(method, path)
+        attempts = self.target.max_retries + 1
+        last: ConnectorError | None = None
+        for attempt in range(attempts):
+            try:
+                return await self._attempt(method, path, body, bucket, attempt)
+            except _Retry as retry:
+                last = retry.error
+                if attempt + 1 >= attempts:
+                    break
+                log.info(
+                    "okta %s %s: %s; retrying in %.1fs", method, _path_only(path), last, retry.wait
+                )
+                await asyncio.sleep(retry.wait)
+        assert last is not None
+        raise last
+
+    async def _attempt(
+        self, method: str, path: str, body: dict[str, Any] | None, bucket: str, attempt: int
+    ) -> OktaResponse:
+        executor = await self._executor()
+        await self._wait_for_bucket(bucket)
+        assert self._semaphore is not None
+        async with self._semaphore:
+            try:
+                request, err = await executor.create_request(
+                    method, path, body, {}, keep_empty_params=True
+                )
+                if err is not None:
+                    raise AuthError(
+                        f"could not obtain an OAuth access token: {_sdk_message(err)}",
+                        target=self.target.name,
+                        status=getattr(err, "status", None),
+                        code=getattr(err, "error_code", None),
+                    )
+                response, text, err = await executor.execute(request)
+            except ConnectorError:
+                raise
+            except Exception as exc:  # SDK quirks: AttributeError, JSONDecodeError, ...
+                response, text, err = None, None, exc
+        if response is None:
+            self.context.record(self.target.name, bucket, 0)
+            error = ConnectorError(
+                f"{method} {_path_only(path)} failed: {_network_message(err)}",
+                target=self.target.name,
+            )
+            if method == "GET":
+                raise _Retry(error, self._backoff(attempt))
+            raise error
+        self.context.record(self.target.name, bucket, response.status)
+        self._note_rate_headers(bucket, response)
+        request_id = response.headers.get("X-Okta-Request-Id")
+        if 200 <= response.status < 300:
+            try:
+                data = json.loads(text) if text else None
+            except ValueError:
+                error = ConnectorError(
+                    f"{method} {_path_only(path)} returned a truncated or invalid JSON body",
+                    target=self.target.name,
+                    status=response.status,
+                    request_id=request_id,
+                )
+                if method == "GET":
+                    raise _Retry(error, self._backoff(attempt)) from None
+                raise error from None
+            links = tuple(response.headers.getall("Link", ()))
+            return OktaResponse(response.status, text or "", data, request_id, links)
+        raise self._failure(method, path, response, text, attempt)
+
+    def _failure(
+        self, method: str, path: str, response: Any, text: str | None, attempt: int
+    ) -> Exception:
+        status = response.status
+        request_id = response.headers.get("X-Okta-Request-Id")
+        body = _json_or_none(text)
+        code = body.get("errorCode") if isinstance(body, dict) else None
+        message = f"{method} {_path_only(path)} failed: {_okta_message(body, text, status)}"
+        kwargs: dict[str, Any] = {
+            "target": self.target.name,
+            "status": status,
+            "request_id": request_id,
+            "code": code,
+        }
+        if status == 429:
+            wait = self._rate_limit_wait(response)
+            if wait is None:  # no reset/Date headers: back off on our own
+                wait = self._backoff(attempt)
+            limited = RateLimited(message, retry_after=wait, **kwargs)
+            if wait > self.target.max_rate_limit_wait:
+                return limited
+            return _Retry(limited, wait)
+        if status in (401, 403):
+            return AuthError(message, **kwargs)
+        error = ConnectorError(message, **kwargs)
+        if status in _RETRYABLE_5XX and (method == "GET" or status == 503):
+            return _Retry(error, self._backoff(attempt))
+        return error
+
+    # --- rate limits ---------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base = float(self.target.backoff_base) * (2**attempt)
+        jitter: float = 0.5 + random.random() / 2
+        return float(min(base, 30.0) * jitter)
+
+    @staticmethod
+    def _server_wait(response: Any) -> float | None:
+        """reset - Date + 1 s (domain.md 3.5), from the server's own clock."""
+        reset = response.headers.get("X-Rate-Limit-Reset")
+        date = response.headers.get("Date")
+        if not reset or not date:
+            return None
+        try:
+            server_now = parsedate_to_datetime(date).timestamp()
+            return max(float(reset) - server_now, 0.0) + 1.0
+        except (TypeError, ValueError):
+            return None
+
+    def _rate_limit_wait(self, response: Any) -> float | None:
+        return self._server_wait(response)
+
+    def _note_rate_headers(self, bucket: str, response: Any) -> None:
+        remaining = response.headers.get("X-Rate-Limit-Remaining")
+        state = self._buckets.setdefault(bucket, _Bucket())
+        try:
+            state.remaining = int(remaining) if remaining is not None else None
+        except ValueError:
+            state.remaining = None
+        wait = self._server_wait(response)
+        state.ready_at = time.monotonic() + wait if wait is not None else 0.0
+
+    async def _wait_for_bucket(self, bucket: str) -> None:
+        state = self._buckets.get(bucket)
+        if state is None or state.remaining is None or state.remaining > 0:
+            return
+        wait = state.ready_at - time.monotonic()
+        if wait <= 0:
+            return
+        if wait > self.target.max_rate_limit_wait:
+            raise RateLimited(
+                f"Okta's {bucket} budget is spent for {wait:.0f}s "
+                f"(more than max_rate_limit_wait {self.target.max_rate_limit_wait:.0f}s)",
+                target=self.target.name,
+                retry_after=wait,
+                status=None,
+            )
+        log.info("okta %s budget spent; waiting %.1fs for the reset", bucket, wait)
+        await asyncio.sleep(wait)
+        state.remaining = None
+
+    def _error(self, message: str, response: OktaResponse) -> ConnectorError:
+        return ConnectorError(
+            message, target=self.target.name, status=response.status, request_id=response.request_id
+        )
+
+
+def next_cursor(links: tuple[str, ...]) -> str | None:
+    """The ``after`` value of the ``rel="next"`` Link, or None on the last page."""
+    for header in links:
+        for part in header.split(","):
+            if 'rel="next"' not in part:
+                continue
+            url = part.split(";", 1)[0].strip().strip("<>")
+            values = parse_qs(urlsplit(url).query).get("after")
+            if values:
+                return values[0]
+    return None
+
+
+def _path_only(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _okta_message(body: Any, text: str | None, status: int) -> str:
+    """errorSummary plus every errorCauses[].errorSummary, or a short body excerpt."""
+    if isinstance(body, dict) and ("errorSummary" in body or "error" in body):
+        summary = str(body.get("errorSummary") or body.get("error_description") or body["error"])
+        causes = [
+            str(c.get("errorSummary"))
+            for c in body.get("errorCauses") or []
+            if isinstance(c, dict) and c.get("errorSummary")
+        ]
+        return summary + (f" — causes: {'; '.join(causes)}" if causes else "")
+    excerpt = (text or "").strip().replace("\n", " ")[:200]
+    return f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
+
+
+def _sdk_message(err: Any) -> str:
+    summary = getattr(err, "error_summary", None)
+    if summary:
+        return str(summary)
+    return type(err).__name__ if not str(err) else str(err).splitlines()[0][:200]
+
+
+def _network_message(err: Any) -> str:
+    if isinstance(err, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(err, aiohttp.ClientPayloadError):
+        return "the response body was cut off"
+    if isinstance(err, aiohttp.ClientConnectionError):
+        return f"connection failed ({type(err).__name__})"
+    return f"{type(err).__name__}: {str(err)[:200]}" if err is not None else "no response"

@@ -1,0 +1,112 @@
+"""The ``type: okta`` target configuration.
+
+Secrets are referenced, never inline: an API token or bearer token by the name of the
+environment variable that holds it, a private key by its file path. ``repr`` of these
+models therefore never contains a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent.connector import TargetConfig
+
+DEFAULT_SCOPES = ("okta.apps.read", "okta.apps.manage")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OktaAuth(_Strict):
+    """How idpsync authenticates to Okta.
+
+    - ``private_key`` (recommended): an OAuth 2.0 service app; ``client_id``,
+      ``private_key_file`` (PEM or JWK JSON), ``scopes`` and optionally ``key_id``.
+    - ``api_token``: an SSWS API token read from ``token_env`` (default ``OKTA_API_TOKEN``).
+    - ``token_env``: an OAuth bearer access token obtained elsewhere, read from ``token_env``.
+    """
+
+    method: Literal["private_key", "api_token", "token_env"] = "private_key"
+    client_id: str | None = None
+    private_key_file: str | None = None
+    key_id: str | None = Field(default=None, description="kid of the service app's public key")
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    token_env: str | None = Field(
+        default=None, description="environment variable holding the API or bearer token"
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> OktaAuth:
+        if self.method == "private_key":
+            missing = [k for k in ("client_id", "private_key_file") if not getattr(self, k)]
+            if missing:
+                raise ValueError(
+                    f"auth.method private_key needs {' and '.join(missing)} "
+                    "(the OAuth service app's client ID and its private key file)"
+                )
+            if not self.scopes:
+                raise ValueError("auth.scopes needs okta.apps.read and okta.apps.manage")
+        elif self.method == "token_env" and not self.token_env:
+            raise ValueError("auth.method token_env needs token_env: <VARIABLE NAME>")
+        return self
+
+    @property
+    def effective_token_env(self) -> str:
+        return self.token_env or (
+            "OKTA_API_TOKEN" if self.method == "api_token" else "OKTA_ACCESS_TOKEN"
+        )
+
+
+class OktaAppSelector(_Strict):
+    """Exactly one of ``id`` (an app ID), ``discover`` (a catalog name) or ``label``."""
+
+    id: str | None = None
+    discover: str | None = Field(
+        default=None, description="every app with this catalog name, e.g. amazon_aws_sso"
+    )
+    label: str | None = Field(default=None, description="every app with exactly this label")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OktaAppSelector:
+        given = [k for k in ("id", "discover", "label") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each apps entry needs exactly one of id:, discover: or label: "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class OktaTarget(TargetConfig):
+    """``targets[]`` entry with ``type: okta``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["okta"] = "okta"
+    org_url: str = Field(description="https://<org>.okta.com (tests point it at a loopback fake)")
+    auth: OktaAuth
+    apps: list[OktaAppSelector] = Field(min_length=1)
+    concurrency: int = Field(
+        default=10, ge=1, le=75, description="requests in flight (Okta allows 75 per org)"
+    )
+    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
+    max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")
+    backoff_base: float = Field(
+        default=0.5, ge=0, le=30, description="first backoff (s) when Okta gives no reset time"
+    )
+    max_rate_limit_wait: float = Field(
+        default=60.0, ge=0, le=900, description="longest wait for a rate-limit reset (s)"
+    )
+
+    @model_validator(mode="after")
+    def _url(self) -> OktaTarget:
+        if not self.org_url.startswith(("https://", "http://")):
+            raise ValueError("org_url must look like https://<org>.okta.com")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.org_url.rstrip("/")

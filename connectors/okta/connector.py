@@ -1,0 +1,209 @@
+"""The Okta connector: discover, observe and apply SAML trust on Okta apps.
+
+Okta field names stay in this package; the core sees only :mod:`agent.model` values. The
+write cycle is GET → :func:`mapping.apply_trust` → PUT of the whole JSON (Okta has no
+PATCH and no ETag on apps), guarded by a fresh GET whose ``lastUpdated`` and content must
+match what was observed, and followed by a read-back that must show the planned trust.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from agent.connector import Connector, ConnectorContext, TargetConfig
+from agent.errors import Conflict, ConnectorError, NotSupported, VerificationFailed
+from agent.model import AppRef, AppTrust, Certificate, Finding, ObservedApp, Severity
+from agent.plan import AppPlan
+from connectors.okta import mapping
+from connectors.okta.client import OktaClient, OktaResponse
+from connectors.okta.config import OktaTarget
+
+
+def fingerprint(doc: dict[str, Any]) -> str:
+    """Changes whenever the app changes (content hash; ``lastUpdated`` is part of it)."""
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class OktaConnector(Connector):
+    """Okta custom SAML 2.0 apps and the catalog app ``amazon_aws_sso``."""
+
+    kind: ClassVar[str] = "okta"
+    config_model: ClassVar[type[TargetConfig]] = OktaTarget
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        if not isinstance(config, OktaTarget):
+            config = OktaTarget.model_validate(config.model_dump())
+        super().__init__(config, context)
+        self.target: OktaTarget = config
+        self.client = OktaClient(config, context)
+
+    def __repr__(self) -> str:
+        return f"OktaConnector(target={self.target.name!r}, org_url={self.target.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- discover ------------------------------------------------------------------------
+
+    async def discover(self) -> list[AppRef]:
+        refs: dict[str, AppRef] = {}
+        for selector in self.target.apps:
+            if selector.id:
+                refs.setdefault(selector.id, AppRef(self.name, selector.id))
+                continue
+            if selector.discover:
+                found = await self.client.list_all(
+                    {"filter": f'name eq "{selector.discover}"', "limit": "200"}
+                )
+                what = f"catalog name {selector.discover!r}"
+            else:
+                assert selector.label is not None
+                # q is a prefix match on name or label: keep exact label matches only.
+                listed = await self.client.list_all({"q": selector.label, "limit": "200"})
+                found = [a for a in listed if a.get("label") == selector.label]
+                what = f"label {selector.label!r}"
+            if not found:
+                raise ConnectorError(f"no Okta app matches {what}", target=self.name)
+            for app in found:
+                app_id = str(app["id"])
+                refs.setdefault(app_id, AppRef(self.name, app_id, str(app.get("label", ""))))
+        return list(refs.values())
+
+    # --- observe -------------------------------------------------------------------------
+
+    async def _read(self, app_id: str) -> tuple[OktaResponse, dict[str, Any]]:
+        response = await self.client.get(f"/api/v1/apps/{quote(app_id, safe='')}")
+        if not isinstance(response.data, dict):
+            raise ConnectorError(
+                f"app {app_id} is not a JSON object",
+                target=self.name,
+                request_id=response.request_id,
+            )
+        return response, response.data
+
+    async def observe(self, ref: AppRef) -> ObservedApp:
+        response, doc = await self._read(ref.app_id)
+        kind, trust, caps = self._map(ref, doc)
+        certs = await self._signing_certificates(ref.app_id, doc)
+        return ObservedApp(
+            ref=AppRef(ref.target, ref.app_id, str(doc.get("label") or ref.label)),
+            trust=trust,
+            capabilities=caps,
+            raw=response.text,
+            fingerprint=fingerprint(doc),
+            certificates=certs,
+            findings=self._findings(ref, kind, trust),
+            kind=kind,
+        )
+
+    def _map(self, ref: AppRef, doc: dict[str, Any]) -> tuple[str, AppTrust, Any]:
+        try:
+            kind = mapping.app_kind(doc)
+            trust, caps = mapping.trust_from_raw(doc)
+        except mapping.UnsupportedApp as exc:
+            raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
+        return kind, trust, caps
+
+    def _findings(self, ref: AppRef, kind: str, trust: AppTrust) -> tuple[Finding, ...]:
+        if kind != mapping.KIND_AWS_SSO:
+            return ()
+        return (
+            Finding(
+                code="single_acs_app",
+                severity=Severity.WARNING,
+                message=(
+                    "Okta's amazon_aws_sso catalog app holds one ACS URL "
+                    f"({trust.default_acs or 'none set'}): sign-in through other Regions "
+                    "needs a custom SAML 2.0 app with acsEndpoints, or one app per Region; "
+                    "idpsync keeps this app on the default (primary) ACS URL"
+                ),
+                app=AppRef(ref.target, ref.app_id).key,
+            ),
+        )
+
+    async def _signing_certificates(
+        self, app_id: str, doc: dict[str, Any]
+    ) -> tuple[Certificate, ...]:
+        """The active signing key (``credentials.signing.kid``) with its expiry."""
+        credentials = doc.get("credentials")
+        signing = credentials.get("signing") if isinstance(credentials, dict) else None
+        kid = signing.get("kid") if isinstance(signing, dict) else None
+        if not kid:
+            return ()
+        response = await self.client.get(f"/api/v1/apps/{quote(app_id, safe='')}/credentials/keys")
+        keys = response.data if isinstance(response.data, list) else []
+        for key in keys:
+            if isinstance(key, dict) and key.get("kid") == kid:
+                cert = certificate_from_jwk(key)
+                return (cert,) if cert is not None else ()
+        return ()
+
+    # --- apply ---------------------------------------------------------------------------
+
+    async def apply(self, plan: AppPlan) -> ObservedApp:
+        ref = plan.ref
+        _, doc = await self._read(ref.app_id)
+        if fingerprint(doc) != plan.fingerprint:
+            raise Conflict(
+                f"app {ref.app_id} changed since it was observed (lastUpdated now "
+                f"{doc.get('lastUpdated')}); not written, re-plan to include the new state",
+                target=self.name,
+            )
+        try:
+            new_doc = mapping.apply_trust(doc, plan.after)
+            expected, _ = mapping.trust_from_raw(new_doc)
+        except mapping.UnsupportedApp as exc:
+            raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
+        except mapping.TrustLimitError as exc:
+            raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
+        if new_doc != doc:
+            await self.client.put(f"/api/v1/apps/{quote(ref.app_id, safe='')}", new_doc)
+        observed = await self.observe(ref)
+        if observed.trust != expected:
+            raise VerificationFailed(
+                f"app {ref.app_id} read back after the write does not show the planned trust "
+                f"(expected {len(expected.acs)} ACS URLs, default {expected.default_acs}; "
+                f"found {len(observed.trust.acs)}, default {observed.trust.default_acs})",
+                target=self.name,
+            )
+        return observed
+
+    def trust_from_raw(self, raw: str) -> AppTrust:
+        try:
+            trust, _ = mapping.trust_from_raw(json.loads(raw))
+        except (ValueError, mapping.UnsupportedApp) as exc:
+            raise NotSupported(f"not a managed Okta app: {exc}", target=self.name) from None
+        return trust
+
+
+def certificate_from_jwk(key: dict[str, Any]) -> Certificate | None:
+    """The certificate in a JWK's ``x5c[0]``: SHA-256 fingerprint, expiry, subject."""
+    from cryptography import x509
+
+    chain = key.get("x5c")
+    if not isinstance(chain, list) or not chain:
+        return None
+    try:
+        der = base64.b64decode(chain[0])
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    not_after = cert.not_valid_after_utc
+    expires = key.get("expiresAt")
+    if isinstance(expires, str):
+        with contextlib.suppress(ValueError):
+            not_after = datetime.fromisoformat(expires.replace("Z", "+00:00")).astimezone(UTC)
+    return Certificate(
+        sha256=hashlib.sha256(der).hexdigest(),
+        not_after=not_after,
+        subject=cert.subject.rfc4514_string(),
+        use="signing",
+        der_b64=chain[0],
+    )
