@@ -1,0 +1,88 @@
+"""JSON-lines logging for service mode, with secrets redacted at the last moment.
+
+Each record becomes one JSON object per line (``ts``, ``level``, ``logger``, ``msg`` and
+any ``extra`` fields), which log pipelines ingest without parsing rules. Redaction runs on
+the rendered line, so it covers messages, arguments, extras and tracebacks alike:
+
+* every secret value the configuration references (the contents of ``*_env`` variables),
+  registered with :func:`register_secret`;
+* well-known credential shapes: ``SSWS <token>``, ``Bearer <token>``, ``password=``,
+  ``client_secret=``, ``token=`` parameters, and passwords inside URLs (``://user:pw@``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+REDACTED = "***"
+
+_PATTERNS = (
+    re.compile(r"(?i)\b(SSWS|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(
+        r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api_key|apikey|access_key)"
+        r"(\"?\s*[=:]\s*\"?)[^\s\"&,;]+"
+    ),
+    re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@"),
+)
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Redact ``value`` wherever it appears in a log line (ignored if too short to matter)."""
+    if value and len(value) >= 6:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, REDACTED)
+    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _PATTERNS[2].sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+class RedactingFormatter(logging.Formatter):
+    """The CLI's readable text format, redacted the same way."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_json_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Replace the root handlers with one JSON-lines handler (service mode)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
