@@ -242,3 +242,18 @@ def test_unreachable_database_is_a_store_error_without_password() -> None:
 def test_invalid_url_is_a_store_error() -> None:
     with pytest.raises(StateStoreError, match="not a database URL"):
         Store.open("not a url")
+
+
+def test_last_good_cache_round_trips_bytes_and_overwrites(store: Store) -> None:
+    from agent.sources.base import CachedCopy
+
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    assert store.get("metadata.xml") is None
+    data = b"<?xml version='1.0'?>\x00\xff binary-safe"
+    store.put("metadata.xml", CachedCopy(data, '"etag-1"', t0))
+    got = store.get("metadata.xml")
+    assert got is not None
+    assert (got.data, got.etag, got.fetched_at) == (data, '"etag-1"', t0)
+    store.put("metadata.xml", CachedCopy(b"new", None, t0 + timedelta(hours=1)))
+    got = store.get("metadata.xml")
+    assert got is not None and got.data == b"new" and got.etag is None

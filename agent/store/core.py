@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from agent.errors import StateStoreError
 from agent.model import Finding, ObservedApp
 from agent.plan import AppPlan, Plan
+from agent.sources.base import CachedCopy
 from agent.store import audit as audit_log
 from agent.store.lease import LeaderLease
 from agent.store.records import BackupRecord, ChangeRecord, RunRecord, as_utc
@@ -38,6 +39,7 @@ from agent.store.schema import (
     region_missing,
     runs,
     schema_info,
+    source_cache,
 )
 
 P = ParamSpec("P")
@@ -175,7 +177,8 @@ class Store:
         at = _now(now)
         with self.engine.begin() as conn:
             result = conn.execute(
-                insert(runs).values(
+                insert(runs)
+                .values(
                     started_at=at,
                     kind=kind,
                     mode=mode,
@@ -183,7 +186,8 @@ class Store:
                     change_count=0,
                     findings="[]",
                     holder=holder,
-                ).returning(runs.c.id)
+                )
+                .returning(runs.c.id)
             )
             run_id = int(result.scalar_one())
         self.audit("run_started", {"kind": kind, "mode": mode, "holder": holder}, run_id=run_id)
@@ -278,6 +282,26 @@ class Store:
     def clear_missing(self, region: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(region_missing).where(region_missing.c.region == region))
+
+    # -- LastGoodCache ------------------------------------------------------------------
+
+    @_translated
+    def get(self, source: str) -> CachedCopy | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(source_cache).where(source_cache.c.source == source)).first()
+        if row is None:
+            return None
+        return CachedCopy(data=bytes(row.data), etag=row.etag, fetched_at=as_utc(row.fetched_at))
+
+    @_translated
+    def put(self, source: str, copy: CachedCopy) -> None:
+        values = {"data": copy.data, "etag": copy.etag, "fetched_at": _now(copy.fetched_at)}
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                update(source_cache).where(source_cache.c.source == source).values(**values)
+            )
+            if updated.rowcount == 0:
+                conn.execute(insert(source_cache).values(source=source, **values))
 
     # -- audit --------------------------------------------------------------------------
 
