@@ -5,5 +5,6 @@ Add a line here when you add a module under ``agent/cli/``.
 
 from __future__ import annotations
 
-from agent.cli import service as _service  # noqa: F401  (run, history, rollback)
 from agent.cli import desired as _desired  # noqa: F401  (validate-config, show-desired)
+from agent.cli import doctor as _doctor  # noqa: F401  (doctor)
+from agent.cli import service as _service  # noqa: F401  (run, history, rollback)
