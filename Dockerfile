@@ -1,0 +1,45 @@
+# idpsync as a long-running service: `docker run -v ./idpsync.yaml:/etc/idpsync/idpsync.yaml:ro ...`
+#
+# - slim Python base, non-root user (uid 10001), state on the /var/lib/idpsync volume
+# - the config is mounted read-only at /etc/idpsync/idpsync.yaml (IDPSYNC_CONFIG)
+# - secrets come from the environment (the variables your config's *_env keys name) or from
+#   files mounted read-only (docker/kubernetes secrets) that the config's *_file keys name
+# - for PostgreSQL, set IDPSYNC_STATE_URL (keeps the database password out of the config)
+# - /healthz, /readyz and /metrics on port 9464
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Headers only matter if pip must build xmlsec from source; lxml and xmlsec must then share
+# one libxml2 (idpsync refuses to start on a mismatch, see agent/xmlsec_check.py).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential pkg-config \
+      libxml2-dev libxmlsec1-dev libxmlsec1-openssl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY agent ./agent
+COPY connectors ./connectors
+RUN python -m venv /opt/idpsync && /opt/idpsync/bin/pip install .
+
+FROM python:3.11-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libxmlsec1 libxmlsec1-openssl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/idpsync --create-home \
+      --shell /usr/sbin/nologin idpsync
+COPY --from=build /opt/idpsync /opt/idpsync
+COPY config/example.yaml /usr/share/idpsync/example.yaml
+ENV PATH=/opt/idpsync/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    IDPSYNC_CONFIG=/etc/idpsync/idpsync.yaml \
+    IDPSYNC_STATE_URL=sqlite:////var/lib/idpsync/state.db \
+    IDPSYNC_LISTEN=0.0.0.0:9464
+USER 10001:10001
+WORKDIR /var/lib/idpsync
+VOLUME ["/var/lib/idpsync"]
+EXPOSE 9464
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4)"]
+# SIGTERM (docker stop) finishes the app being written, then exits 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["idpsync", "run"]
