@@ -1,0 +1,5 @@
+"""Microsoft Entra ID connector (``type: entra``) over msgraph-sdk; see ``connector.py``."""
+
+from connectors.entra.connector import EntraConnector
+
+__all__ = ["EntraConnector"]

@@ -1,0 +1,314 @@
+"""A thin Graph client over msgraph-sdk: raw JSON in, agent.errors out.
+
+One retry layer
+---------------
+Retries live in exactly one place: kiota's ``RetryHandler`` in the middleware pipeline that
+``GraphClientFactory.create_with_default_middleware`` installs. It retries 429, 503 and 504
+for every method (PATCH included; our PATCH bodies are absolute values, so a replay is
+idempotent), honours ``Retry-After``, and gives up when the server asks for 180 s or more.
+We tune it with ``RetryHandlerOption(max_retries=target.max_retries, delay=0)`` and add no
+retry of our own on top: when the handler gives up, the error surfaces (429 as
+:class:`RateLimited`), and the next scheduled run is the next attempt. Transport failures
+(reset, timeout, truncated body) are never retried blindly either; they fail the app.
+
+Raw JSON
+--------
+Requests are built by the SDK's request builders (URL templates, query encoding) and sent
+through its request adapter (auth, middleware, error mapping to ``ODataError``), but the
+body is taken as bytes and parsed with ``json``: the connector keeps the application
+exactly as Graph returned it, including properties the SDK's models do not know.
+
+Paging follows ``@odata.nextLink`` exactly as given, only on the configured Graph host, and
+a failed page fails the whole listing (a partial list is never returned as complete).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from kiota_abstractions.authentication import AuthenticationProvider
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph.generated.applications.applications_request_builder import (
+    ApplicationsRequestBuilder,
+)
+from msgraph.generated.models.application import Application
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.redirect_uri_settings import RedirectUriSettings
+from msgraph.generated.models.service_principal import ServicePrincipal
+from msgraph.generated.models.web_application import WebApplication
+from msgraph.generated.service_principals.service_principals_request_builder import (
+    ServicePrincipalsRequestBuilder,
+)
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+from agent.errors import AuthError, ConnectorError, RateLimited
+from connectors.entra.config import EntraTarget
+
+# Called once per HTTP attempt (retries included): (request kind, HTTP status or 0).
+AttemptHook = Callable[[str, int], None]
+PAGE_SIZE = 999  # Graph's maximum page size for /applications and /servicePrincipals
+_ERRORS: dict[str, Any] = {"XXX": ODataError}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class IdentifierUriBlocked(ConnectorError):
+    """The tenant's identifier-URI protection policy refused the entity ID (not retryable)."""
+
+
+class _CountingTransport(httpx.AsyncBaseTransport):
+    """Innermost transport: sees every attempt, so metrics count retries too."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, hook: AttemptHook | None) -> None:
+        self._inner = inner
+        self._hook = hook
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        kind = _kind(request.method, request.url.path)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except Exception:
+            if self._hook:
+                self._hook(kind, 0)
+            raise
+        if self._hook:
+            self._hook(kind, response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _kind(method: str, path: str) -> str:
+    if method != "GET":
+        return method.lower()
+    return "list" if path.rstrip("/").endswith(("/applications", "/servicePrincipals")) else "get"
+
+
+class GraphClient:
+    """The few Graph calls the Entra connector makes, with errors translated once, here."""
+
+    def __init__(
+        self,
+        target: EntraTarget,
+        auth: AuthenticationProvider,
+        *,
+        on_attempt: AttemptHook | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.target = target
+        base = target.graph_v1
+        host = urlsplit(base).hostname or ""
+        inner = httpx.AsyncClient(
+            transport=_CountingTransport(transport or httpx.AsyncHTTPTransport(), on_attempt),
+            base_url=base,
+            timeout=httpx.Timeout(target.timeout),
+            trust_env=host not in _LOOPBACK,
+        )
+        retry = RetryHandlerOption(delay=0.0, max_retries=target.max_retries)
+        http = GraphClientFactory.create_with_default_middleware(
+            client=inner, options={RetryHandlerOption.get_key(): retry}
+        )
+        http.base_url = base
+        self._http = http
+        self._adapter = GraphRequestAdapter(auth, client=http)
+        self._adapter.base_url = base
+        self.sdk = GraphServiceClient(request_adapter=self._adapter)
+        self._host = urlsplit(base).netloc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- reads ------------------------------------------------------------------------
+    async def get_application(self, app_id: str, select: list[str]) -> dict[str, Any]:
+        builder = self.sdk.applications_with_app_id(app_id)
+        config = RequestConfiguration(
+            query_parameters=builder.ApplicationsWithAppIdRequestBuilderGetQueryParameters(
+                select=select
+            )
+        )
+        return await self._json(builder.to_get_request_information(config), f"application {app_id}")
+
+    async def get_service_principal(self, app_id: str, select: list[str]) -> dict[str, Any]:
+        builder = self.sdk.service_principals_with_app_id(app_id)
+        config = RequestConfiguration(
+            query_parameters=builder.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters(
+                select=select
+            )
+        )
+        what = f"service principal of {app_id}"
+        return await self._json(builder.to_get_request_information(config), what)
+
+    async def list_applications(self, filter: str, select: list[str]) -> list[dict[str, Any]]:
+        params = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(
+            filter=filter, select=select, top=PAGE_SIZE
+        )
+        info = self.sdk.applications.to_get_request_information(
+            RequestConfiguration(query_parameters=params)
+        )
+        return await self._all_pages(info, "applications")
+
+    async def list_service_principals(self, filter: str, select: list[str]) -> list[dict[str, Any]]:
+        params = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
+            filter=filter, select=select, top=PAGE_SIZE
+        )
+        info = self.sdk.service_principals.to_get_request_information(
+            RequestConfiguration(query_parameters=params)
+        )
+        return await self._all_pages(info, "service principals")
+
+    async def _all_pages(self, first: RequestInformation, what: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        info: RequestInformation | None = first
+        page = 0
+        while info is not None:
+            page += 1
+            doc = await self._json(info, f"{what} (page {page})")
+            value = doc.get("value")
+            if not isinstance(value, list):
+                raise ConnectorError(f"{what} page {page} has no value array", target=self.name)
+            items.extend(v for v in value if isinstance(v, dict))
+            next_link = doc.get("@odata.nextLink")
+            info = self._next_page(next_link, what) if next_link else None
+        return items
+
+    def _next_page(self, link: object, what: str) -> RequestInformation:
+        if not isinstance(link, str) or urlsplit(link).netloc != self._host:
+            raise ConnectorError(
+                f"{what}: refusing to follow an @odata.nextLink to another host", target=self.name
+            )
+        info = RequestInformation(Method.GET)
+        info.url = link  # exactly as given: never rebuild the skiptoken
+        info.headers.try_add("Accept", "application/json")
+        return info
+
+    async def _json(self, info: RequestInformation, what: str) -> dict[str, Any]:
+        info.headers.try_add("Accept", "application/json")
+        try:
+            raw = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
+        except Exception as exc:
+            raise self.translate(exc, what) from exc
+        try:
+            doc = json.loads(raw or b"")
+        except ValueError as exc:
+            raise ConnectorError(f"{what}: Graph returned invalid JSON", target=self.name) from exc
+        if not isinstance(doc, dict):
+            raise ConnectorError(f"{what}: Graph returned a non-object", target=self.name)
+        return doc
+
+    # ---- writes -------------------------------------------------------------------------
+    async def patch_application(self, object_id: str, body: dict[str, Any]) -> None:
+        """PATCH a fresh, minimal Application model built from ``body`` (never a GET result)."""
+        try:
+            await self.sdk.applications.by_application_id(object_id).patch(_application(body))
+        except Exception as exc:
+            raise self.translate(exc, f"PATCH application {object_id}") from exc
+
+    async def set_saml_mode(self, sp_id: str) -> None:
+        body = ServicePrincipal(preferred_single_sign_on_mode="saml")
+        try:
+            await self.sdk.service_principals.by_service_principal_id(sp_id).patch(body)
+        except Exception as exc:
+            raise self.translate(exc, f"PATCH service principal {sp_id}") from exc
+
+    # ---- errors ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    def translate(self, exc: BaseException, what: str) -> ConnectorError:
+        """Map an SDK or transport exception to agent.errors (the one translation boundary)."""
+        if isinstance(exc, ConnectorError):
+            return exc
+        if isinstance(exc, httpx.TimeoutException):
+            return ConnectorError(
+                f"{what}: timed out after {self.target.timeout:g}s", target=self.name
+            )
+        if isinstance(exc, httpx.HTTPError):
+            return ConnectorError(
+                f"{what}: {type(exc).__name__} talking to Graph", target=self.name
+            )
+        status = getattr(exc, "response_status_code", None)
+        headers = getattr(exc, "response_headers", None) or {}
+        code, message, request_id = _odata_detail(exc)
+        request_id = request_id or _header(headers, "request-id")
+        text = f"{what}: {message or type(exc).__name__}"
+        kw: dict[str, Any] = {"target": self.name, "status": status, "request_id": request_id}
+        if _is_uri_protection(code, message):
+            return IdentifierUriBlocked(
+                f"{what}: the tenant's identifier-URI protection policy refused the entity ID "
+                f"({message}). Set the service principal's preferredSingleSignOnMode to 'saml' "
+                "(idpsync does this first; check it stuck) or exempt the app in the policy.",
+                code=code,
+                **kw,
+            )
+        if status == 429:
+            retry_after = _header(headers, "retry-after")
+            return RateLimited(
+                f"{text} (still throttled after {self.target.max_retries} SDK retries)",
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                code=code,
+                **kw,
+            )
+        if status in (401, 403):
+            hint = (
+                " (idpsync needs Application.ReadWrite.OwnedBy and must own both the "
+                "application and its service principal, or Application.ReadWrite.All)"
+                if status == 403
+                else ""
+            )
+            return AuthError(text + hint, code=code, **kw)
+        return ConnectorError(text, code=code, **kw)
+
+
+def _application(body: dict[str, Any]) -> Application:
+    app = Application()
+    if "identifierUris" in body:
+        app.identifier_uris = list(body["identifierUris"])
+    if "web" in body:
+        app.web = WebApplication(
+            redirect_uris=list(body["web"]["redirectUris"]),
+            redirect_uri_settings=[
+                RedirectUriSettings(uri=s["uri"], index=s["index"])
+                for s in body["web"]["redirectUriSettings"]
+            ],
+        )
+    if "defaultRedirectUri" in body:
+        if body["defaultRedirectUri"] is None:  # None attributes are not sent: be explicit
+            app.additional_data = {"defaultRedirectUri": None}
+        else:
+            app.default_redirect_uri = body["defaultRedirectUri"]
+    return app
+
+
+def _odata_detail(exc: BaseException) -> tuple[str | None, str | None, str | None]:
+    error = getattr(exc, "error", None)
+    if error is None:
+        return None, None, None
+    inner = getattr(error, "inner_error", None)
+    return (
+        getattr(error, "code", None),
+        getattr(error, "message", None),
+        getattr(inner, "request_id", None) if inner is not None else None,
+    )
+
+
+def _header(headers: Any, name: str) -> str | None:
+    try:
+        value = headers.get(name)
+    except AttributeError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _is_uri_protection(code: str | None, message: str | None) -> bool:
+    text = message or ""
+    return code == "HostNameNotOnVerifiedDomain" or text.startswith("Failed to add identifier URI")

@@ -1,0 +1,375 @@
+"""The Microsoft Entra ID connector: SAML trust of gallery/custom apps through Graph v1.0.
+
+What it reads and writes (domain.md 4):
+
+* observe: the **application** (``identifierUris``, ``web``, ``defaultRedirectUri``) with
+  ``$select``, and its **service principal** (``preferredSingleSignOnMode``, signing
+  ``keyCredentials`` with expiry, ``preferredTokenSigningKeyThumbprint``). Never writes.
+* apply: re-reads the application (Graph has no ETag) and raises Conflict if it moved since
+  observe; sets the SP to ``saml`` mode first (the identifier-URI protection policy exempts
+  only SAML apps); PATCHes the application with a fresh minimal body; then polls the
+  read-back, bounded, until it shows the write (Graph is eventually consistent) or raises
+  VerificationFailed. The SP's ``replyUrls`` are never written: they mirror the application.
+
+``observe_many`` batches: ``$filter=appId in (...)`` (15 values per request) for explicit
+apps, and the discovery listing (one ``applicationTemplateId`` filter with ``$select``,
+``$top=999``) is reused instead of reading each app again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from agent.connector import Connector, ConnectorContext, TargetConfig
+from agent.errors import Conflict as ConflictError
+from agent.errors import ConnectorError, NotSupported, VerificationFailed
+from agent.model import AppRef, AppTrust, Certificate, Finding, ObservedApp, Severity
+from agent.plan import AppPlan
+from connectors.entra import mapping
+from connectors.entra.client import GraphClient
+from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraTarget
+from connectors.entra.credentials import Credentials, build_credentials
+
+log = logging.getLogger(__name__)
+
+APP_SELECT = [
+    "id",
+    "appId",
+    "displayName",
+    "applicationTemplateId",
+    "identifierUris",
+    "web",
+    "defaultRedirectUri",
+]
+SP_SELECT = [
+    "id",
+    "appId",
+    "preferredSingleSignOnMode",
+    "keyCredentials",
+    "preferredTokenSigningKeyThumbprint",
+]
+IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
+CERT_WARNING_DAYS = 30
+
+
+class EntraConnector(Connector):
+    """Keeps Entra SAML apps (``type: entra``) trusting every Identity Center Region."""
+
+    kind: ClassVar[str] = "entra"
+    config_model: ClassVar[type[TargetConfig]] = EntraTarget
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        context: ConnectorContext,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, EntraTarget)
+        self.target: EntraTarget = config
+        self._transport = transport
+        self._graph: GraphClient | None = None
+        self._credentials: Credentials | None = None
+        self._listed: dict[str, dict[str, Any]] = {}  # discovery listing, reused by observe
+        self._listed_sps: dict[str, dict[str, Any]] = {}
+
+    # ---- plumbing -----------------------------------------------------------------------
+    def graph(self) -> GraphClient:
+        if self._graph is None:
+            self._credentials = build_credentials(self.target, self.context)
+            self._graph = GraphClient(
+                self.target,
+                self._credentials.provider,
+                on_attempt=lambda kind, status: self.context.record(self.name, kind, status),
+                transport=self._transport,
+            )
+        return self._graph
+
+    async def aclose(self) -> None:
+        if self._graph is not None:
+            await self._graph.aclose()
+            self._graph = None
+        if self._credentials is not None:
+            await self._credentials.aclose()
+            self._credentials = None
+
+    def trust_from_raw(self, raw: str) -> AppTrust:
+        return mapping.trust_from_raw(_load(raw, self.name))[0]
+
+    # ---- discover / observe -------------------------------------------------------------
+    async def discover(self) -> list[AppRef]:
+        refs: dict[str, AppRef] = {}
+        for selector in self.target.apps:
+            if selector.app_id is not None:
+                refs.setdefault(selector.app_id, AppRef(self.name, selector.app_id))
+                continue
+            assert selector.discover is not None
+            template = DISCOVERY_TEMPLATES[selector.discover]
+            where = f"applicationTemplateId eq '{template}'"
+            graph = self.graph()
+            apps, sps = await asyncio.gather(
+                graph.list_applications(where, APP_SELECT),
+                graph.list_service_principals(where, SP_SELECT),
+            )
+            self._listed.update({a["appId"]: a for a in apps if isinstance(a.get("appId"), str)})
+            self._listed_sps.update({s["appId"]: s for s in sps if isinstance(s.get("appId"), str)})
+            for app in apps:
+                app_id = app.get("appId")
+                if isinstance(app_id, str):
+                    refs.setdefault(app_id, AppRef(self.name, app_id, app.get("displayName") or ""))
+        log.debug("%s: discovered %d app(s)", self.name, len(refs))
+        return list(refs.values())
+
+    async def observe(self, ref: AppRef) -> ObservedApp:
+        graph = self.graph()
+        app, sp = await asyncio.gather(
+            graph.get_application(ref.app_id, APP_SELECT),
+            graph.get_service_principal(ref.app_id, SP_SELECT),
+        )
+        return self._observed(ref, app, sp)
+
+    async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
+        """Observe with few requests: reuse the discovery listing, batch the rest by 15."""
+        apps = {r.app_id: self._listed.pop(r.app_id) for r in refs if r.app_id in self._listed}
+        sps = {
+            r.app_id: self._listed_sps.pop(r.app_id) for r in refs if r.app_id in self._listed_sps
+        }
+        missing_apps = [r.app_id for r in refs if r.app_id not in apps]
+        missing_sps = [r.app_id for r in refs if r.app_id not in sps]
+        graph = self.graph()
+        limit = asyncio.Semaphore(self.target.concurrency)
+
+        async def batch(kind: str, ids: list[str]) -> list[dict[str, Any]]:
+            where = "appId in (" + ",".join(f"'{i}'" for i in ids) + ")"
+            async with limit:
+                if kind == "app":
+                    return await graph.list_applications(where, APP_SELECT)
+                return await graph.list_service_principals(where, SP_SELECT)
+
+        jobs = [batch("app", c) for c in _chunks(missing_apps, IN_BATCH)]
+        jobs += [batch("sp", c) for c in _chunks(missing_sps, IN_BATCH)]
+        app_jobs = len(_chunks(missing_apps, IN_BATCH))
+        results = await asyncio.gather(*jobs)
+        for i, docs in enumerate(results):
+            into = apps if i < app_jobs else sps
+            into.update({d["appId"]: d for d in docs if isinstance(d.get("appId"), str)})
+        out = []
+        for ref in refs:
+            if ref.app_id not in apps:
+                raise ConnectorError(
+                    f"application with appId {ref.app_id} not found (check apps[].app_id, and "
+                    "that idpsync may read it: Application.Read.All or ownership)",
+                    target=self.name,
+                    status=404,
+                )
+            out.append(self._observed(ref, apps[ref.app_id], sps.get(ref.app_id)))
+        return out
+
+    def _observed(self, ref: AppRef, app: dict[str, Any], sp: dict[str, Any] | None) -> ObservedApp:
+        app = {k: v for k, v in app.items() if not k.startswith("@odata.")}
+        trust, caps = mapping.trust_from_raw(app)
+        label = ref.label or str(app.get("displayName") or "")
+        ref = AppRef(ref.target, ref.app_id, label)
+        findings = list(_app_findings(ref, app, trust))
+        certificates: tuple[Certificate, ...] = ()
+        if sp is None:
+            findings.append(
+                _finding(
+                    ref,
+                    "entra_no_service_principal",
+                    Severity.WARNING,
+                    "the application has no service principal in this tenant",
+                )
+            )
+        else:
+            certificates, cert_findings = _signing_state(ref, sp)
+            findings.extend(cert_findings)
+        kind = "idc_gallery" if app.get("applicationTemplateId") == IDC_TEMPLATE_ID else "saml"
+        return ObservedApp(
+            ref=ref,
+            trust=trust,
+            capabilities=caps,
+            raw=_canonical(app),
+            fingerprint=_fingerprint(app),
+            certificates=certificates,
+            findings=tuple(findings),
+            kind=kind,
+        )
+
+    # ---- apply ---------------------------------------------------------------------------
+    async def apply(self, plan: AppPlan) -> ObservedApp:
+        ref, graph = plan.ref, self.graph()
+        problems = mapping.limit_violations(plan.after)
+        if problems:
+            raise NotSupported(f"{ref.key}: " + "; ".join(problems), target=self.name)
+        current = await graph.get_application(ref.app_id, APP_SELECT)
+        current = {k: v for k, v in current.items() if not k.startswith("@odata.")}
+        if _fingerprint(current) != plan.fingerprint:
+            raise ConflictError(
+                f"{ref.key} changed since it was observed; nothing was written (re-plan)",
+                target=self.name,
+            )
+        body = mapping.patch_body(current, plan.after)
+        sp = await graph.get_service_principal(ref.app_id, SP_SELECT)
+        if body:
+            if sp.get("preferredSingleSignOnMode") != "saml":
+                log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
+                await graph.set_saml_mode(str(sp["id"]))
+            log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
+            await graph.patch_application(str(current["id"]), body)
+        expected = mapping.trust_from_raw(mapping.apply_trust(current, plan.after))[0]
+        return await self._read_back(ref, expected, sp)
+
+    async def _read_back(self, ref: AppRef, expected: AppTrust, sp: dict[str, Any]) -> ObservedApp:
+        """Poll the application until it shows ``expected`` (bounded), else VerificationFailed."""
+        graph, seen = self.graph(), None
+        for attempt in range(self.target.readback_attempts):
+            if attempt:
+                await asyncio.sleep(self.target.readback_interval)
+            doc = await graph.get_application(ref.app_id, APP_SELECT)
+            seen = mapping.trust_from_raw(doc)[0]
+            if seen == expected:
+                if sp.get("preferredSingleSignOnMode") != "saml":
+                    sp = {**sp, "preferredSingleSignOnMode": "saml"}
+                return self._observed(ref, doc, sp)
+        raise VerificationFailed(
+            f"{ref.key}: the application did not show the write after "
+            f"{self.target.readback_attempts} read(s) "
+            f"(expected {len(expected.acs)} reply URL(s), default {expected.default_acs}; "
+            f"saw {len(seen.acs) if seen else 0}, default {seen.default_acs if seen else None})",
+            target=self.name,
+        )
+
+
+# ---- helpers (pure) -------------------------------------------------------------------------
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _canonical(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fingerprint(app: dict[str, Any]) -> str:
+    """SHA-256 over the selected application properties (what a concurrent edit would move)."""
+    selected = {k: app.get(k) for k in APP_SELECT}
+    return hashlib.sha256(_canonical(selected).encode()).hexdigest()
+
+
+def _load(raw: str, target: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ConnectorError("snapshot is not valid JSON", target=target) from exc
+    if not isinstance(doc, dict):
+        raise ConnectorError("snapshot is not a JSON object", target=target)
+    return doc
+
+
+def _finding(ref: AppRef, code: str, severity: Severity, message: str) -> Finding:
+    return Finding(code=code, severity=severity, message=f"{ref.key}: {message}", app=ref.key)
+
+
+def _app_findings(ref: AppRef, app: dict[str, Any], trust: AppTrust) -> list[Finding]:
+    out = []
+    if trust.default_acs is not None and trust.default_acs not in trust.urls():
+        out.append(
+            _finding(
+                ref,
+                "entra_default_not_listed",
+                Severity.WARNING,
+                f"defaultRedirectUri {trust.default_acs} is not one of web.redirectUris",
+            )
+        )
+    if trust.acs and trust.default_acs is None:
+        out.append(
+            _finding(
+                ref,
+                "entra_default_implicit",
+                Severity.INFO,
+                "defaultRedirectUri is null; Entra falls back to the first reply URL",
+            )
+        )
+    return out
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _signing_state(
+    ref: AppRef, sp: dict[str, Any], now: datetime | None = None
+) -> tuple[tuple[Certificate, ...], list[Finding]]:
+    """Signing certificates of the SP (when key material was returned) and expiry findings."""
+    now = now or datetime.now(UTC)
+    findings: list[Finding] = []
+    if sp.get("preferredSingleSignOnMode") != "saml":
+        findings.append(
+            _finding(
+                ref,
+                "entra_sso_mode_not_saml",
+                Severity.INFO,
+                "service principal is not in SAML mode; apply sets it first",
+            )
+        )
+    certs: list[Certificate] = []
+    active: datetime | None = None
+    preferred = str(sp.get("preferredTokenSigningKeyThumbprint") or "").upper()
+    latest: datetime | None = None
+    for key in sp.get("keyCredentials") or []:
+        if not isinstance(key, dict) or key.get("usage") not in ("Verify", "Sign"):
+            continue
+        end = _parse_time(key.get("endDateTime"))
+        if end is None:
+            continue
+        latest = end if latest is None or end > latest else latest
+        der_b64 = key.get("key")
+        if key.get("usage") == "Verify" and isinstance(der_b64, str) and der_b64:
+            der = base64.b64decode(der_b64)
+            if hashlib.sha1(der).hexdigest().upper() == preferred:
+                active = end
+            certs.append(
+                Certificate(
+                    sha256=hashlib.sha256(der).hexdigest(),
+                    not_after=end,
+                    subject=str(key.get("displayName") or ""),
+                    use="signing",
+                    der_b64=der_b64,
+                )
+            )
+    effective = active or latest
+    if effective is not None and effective <= now:
+        findings.append(
+            _finding(
+                ref,
+                "idp_cert_expired",
+                Severity.ERROR,
+                f"the SAML signing certificate expired on {effective.date()}",
+            )
+        )
+    elif effective is not None and effective - now < timedelta(days=CERT_WARNING_DAYS):
+        findings.append(
+            _finding(
+                ref,
+                "idp_cert_expiring",
+                Severity.WARNING,
+                f"the SAML signing certificate expires on {effective.date()}",
+            )
+        )
+    return tuple(certs), findings

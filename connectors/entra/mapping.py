@@ -1,0 +1,152 @@
+"""PURE mapping between a Graph ``application`` JSON document and the vendor-neutral trust.
+
+Standard library and ``agent.model`` only: no SDK, no clock, no environment. The same code
+serves the live connector and the offline ``format: entra`` file connector.
+
+Field mapping (domain.md 4.1 and 5):
+
+* entity ID        → ``identifierUris[0]`` (other identifier URIs are carried through)
+* ACS list         → ``web.redirectUris`` (in order)
+* ACS index        → ``web.redirectUriSettings[] = {uri, index}``
+* default ACS      → ``defaultRedirectUri`` (kept explicit; a null is reported as no default)
+
+Collections are replaced whole by a Graph PATCH, so every body this module builds carries
+``web.redirectUris`` and ``web.redirectUriSettings`` together and in agreement.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from agent.model import AppTrust, Capabilities, TrustedAcs
+
+MAX_REDIRECT_URIS = 256
+MAX_URI_LENGTH = 256
+MAX_INDEX = 2**31 - 1  # redirectUriSettings.index is an Edm.Int32
+_FORBIDDEN_CHARS = set("!$'(),;")
+
+CAPABILITIES = Capabilities(
+    multi_acs=True,
+    max_acs=MAX_REDIRECT_URIS,
+    max_url_length=MAX_URI_LENGTH,
+    indexed=True,
+    max_index=MAX_INDEX,
+)
+
+
+def _web(doc: dict[str, Any]) -> dict[str, Any]:
+    web = doc.get("web")
+    return web if isinstance(web, dict) else {}
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def trust_from_raw(doc: dict[str, Any]) -> tuple[AppTrust, Capabilities]:
+    """The trust an application document expresses, and what an Entra app can hold."""
+    web = _web(doc)
+    indexes: dict[str, int | None] = {}
+    for setting in web.get("redirectUriSettings") or []:
+        if isinstance(setting, dict) and isinstance(setting.get("uri"), str):
+            index = setting.get("index")
+            indexes[setting["uri"]] = index if isinstance(index, int) else None
+    acs = tuple(TrustedAcs(url=u, index=indexes.get(u)) for u in _strings(web.get("redirectUris")))
+    identifiers = _strings(doc.get("identifierUris"))
+    default = doc.get("defaultRedirectUri")
+    trust = AppTrust(
+        entity_id=identifiers[0] if identifiers else None,
+        acs=acs,
+        default_acs=default if isinstance(default, str) and default else None,
+    )
+    return trust, CAPABILITIES
+
+
+def _identifier_uris(doc: dict[str, Any], entity_id: str | None) -> list[str]:
+    """``entity_id`` replaces the first identifier URI; every other entry is kept."""
+    current = _strings(doc.get("identifierUris"))
+    if entity_id is None or (current and current[0] == entity_id):
+        return current
+    return [entity_id, *(u for u in current[1:] if u != entity_id)]
+
+
+def _web_members(trust: AppTrust) -> dict[str, Any]:
+    return {
+        "redirectUris": list(trust.urls()),
+        "redirectUriSettings": [{"uri": a.url, "index": a.index} for a in trust.acs],
+    }
+
+
+def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+    """A new application document holding ``trust``; fields idpsync does not own untouched."""
+    out = copy.deepcopy(doc)
+    out["identifierUris"] = _identifier_uris(doc, trust.entity_id)
+    web = dict(_web(doc))
+    web.update(_web_members(trust))
+    out["web"] = web
+    out["defaultRedirectUri"] = trust.default_acs
+    return out
+
+
+def patch_body(before_doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+    """The minimal PATCH body turning ``before_doc`` into ``trust`` ({} when nothing differs).
+
+    ``web`` always carries ``redirectUris`` and ``redirectUriSettings`` together (whether
+    Graph keeps an omitted ``web`` member is unconfirmed, so we never omit one we own).
+    ``defaultRedirectUri`` and ``identifierUris`` are sent only when they change, which
+    keeps the identifier-URI protection policy out of writes that do not touch it.
+    """
+    before, _ = trust_from_raw(before_doc)
+    body: dict[str, Any] = {}
+    if before.acs != trust.acs or _settings_differ(before_doc, trust):
+        body["web"] = _web_members(trust)
+    if before.default_acs != trust.default_acs:
+        body["defaultRedirectUri"] = trust.default_acs
+    identifiers = _identifier_uris(before_doc, trust.entity_id)
+    if identifiers != _strings(before_doc.get("identifierUris")):
+        body["identifierUris"] = identifiers
+    return body
+
+
+def _settings_differ(doc: dict[str, Any], trust: AppTrust) -> bool:
+    """True when redirectUriSettings does not list exactly the trust's URIs and indexes."""
+    settings = _web(doc).get("redirectUriSettings") or []
+    have = [(s.get("uri"), s.get("index")) for s in settings if isinstance(s, dict)]
+    return have != [(a.url, a.index) for a in trust.acs]
+
+
+def added_identifier_uris(before_doc: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """Identifier URIs a PATCH body adds (what the tenant's URI protection policy checks)."""
+    if "identifierUris" not in body:
+        return []
+    old = set(_strings(before_doc.get("identifierUris")))
+    return [u for u in body["identifierUris"] if u not in old]
+
+
+def limit_violations(trust: AppTrust) -> list[str]:
+    """Every way ``trust`` breaks Entra's limits (256 URIs of 256 characters each, https, ...)."""
+    problems: list[str] = []
+    urls = trust.urls()
+    if len(urls) > MAX_REDIRECT_URIS:
+        problems.append(f"{len(urls)} redirect URIs exceed Entra's limit of {MAX_REDIRECT_URIS}")
+    if len(set(urls)) != len(urls):
+        problems.append("redirect URIs contain duplicates")
+    for url in urls:
+        if len(url) > MAX_URI_LENGTH:
+            problems.append(f"redirect URI longer than {MAX_URI_LENGTH} characters: {url[:80]}...")
+        if not url.startswith("https://"):
+            problems.append(f"redirect URI must use https: {url}")
+        bad = sorted(_FORBIDDEN_CHARS.intersection(url))
+        if bad:
+            problems.append(f"redirect URI contains forbidden characters {''.join(bad)}: {url}")
+    indexes = [a.index for a in trust.acs if a.index is not None]
+    if len(set(indexes)) != len(indexes):
+        problems.append("redirect URI indexes must be unique")
+    if any(not 0 <= i <= MAX_INDEX for i in indexes):
+        problems.append(f"redirect URI indexes must lie in 0..{MAX_INDEX}")
+    if trust.default_acs is not None and trust.default_acs not in urls:
+        problems.append(f"default reply URL {trust.default_acs} is not one of the redirect URIs")
+    if trust.entity_id is not None and trust.entity_id.endswith("/"):
+        problems.append(f"identifier URI must not end in '/': {trust.entity_id}")
+    return problems

@@ -1,0 +1,574 @@
+"""A stateful fake of the Microsoft Graph v1.0 slice idpsync uses, over real HTTP on 127.0.0.1.
+
+The real msgraph-sdk talks to it (see ``graph_client`` in the tests). It implements:
+
+* ``/v1.0/applications`` and ``/v1.0/servicePrincipals``: list with ``$filter`` (``appId eq``,
+  ``appId in (...)``, ``applicationTemplateId eq``), ``$select``, ``$top`` (default 100,
+  max 999) and ``@odata.nextLink`` paging that points back at this host;
+* ``/{collection}/{id}`` and the ``(appId='...')`` alternate key: GET and PATCH;
+* PATCH semantics: omitted properties keep their values, collections are replaced whole,
+  complex properties (``web``) merge member by member, read-only properties are refused,
+  204 No Content on success;
+* Graph's error body ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}``
+  and a ``request-id`` header on every response;
+* the identifier-URI protection policy (domain.md 4.2);
+* optional read-after-write lag (eventual consistency), a token bucket answering 429 with
+  ``Retry-After``, and fault injection: status codes, slow responses, connection resets,
+  truncated bodies, failure after N writes; a fixed latency; a request log.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
+URI_PROTECTION_MESSAGE = (
+    "Failed to add identifier URI {uri}. All newly added URIs must contain a tenant verified "
+    "domain, tenant ID, or app ID, as per the default tenant policy of your organization. "
+    "See https://aka.ms/identifier-uri-addition-error for more information on this error."
+)
+_READ_ONLY = {"id", "appId", "applicationTemplateId", "createdDateTime", "publisherDomain"}
+_COLLECTIONS = {"applications": "application", "servicePrincipals": "servicePrincipal"}
+
+
+@dataclass
+class Request:
+    """One request as the fake saw it (the Authorization header is kept for auth tests)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    """Injected on the next ``count`` requests matching ``method``/``path_contains``."""
+
+    kind: str  # "status", "reset", "truncate", "slow"
+    count: int = 1
+    status: int = 500
+    code: str = "InternalServerError"
+    retry_after: int | None = None
+    seconds: float = 0.0
+    method: str | None = None
+    path_contains: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+class GraphError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class _Versioned:
+    """An object's history: (visible_from, document); reads see the newest visible one."""
+
+    versions: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+
+    def latest(self) -> dict[str, Any]:
+        return self.versions[-1][1]
+
+    def visible(self, now: float) -> dict[str, Any]:
+        seen = [doc for t, doc in self.versions if t <= now]
+        return seen[-1] if seen else self.versions[0][1]
+
+
+class GraphFake:
+    def __init__(self, *, tenant_id: str | None = None) -> None:
+        self.tenant_id = tenant_id or str(uuid.uuid4())
+        self.objects: dict[str, dict[str, _Versioned]] = {c: {} for c in _COLLECTIONS}
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self.lock = threading.RLock()
+        self.read_lag = 0.0  # seconds before a write becomes visible to GETs
+        self.latency = 0.0  # seconds added to every response
+        self.expected_token: str | None = None  # when set, other bearer tokens get 401
+        self.fail_after_writes: int | None = None  # writes allowed before every write fails
+        self.uri_protection = True
+        self.max_in_values = 15
+        self._bucket: tuple[float, float, float, float] | None = None  # cap, rate, level, t
+        self._writes = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # ---- lifecycle -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> GraphFake:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ---- knobs -------------------------------------------------------------------------
+    def inject(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def rate_limit(self, capacity: float, per_second: float) -> None:
+        """A token bucket: each request takes a token; an empty bucket answers 429."""
+        self._bucket = (capacity, per_second, capacity, time.monotonic())
+
+    def writes(self) -> list[Request]:
+        return [r for r in self.requests if r.method in ("PATCH", "POST", "PUT", "DELETE")]
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    # ---- fixtures ------------------------------------------------------------------------
+    def add_app(
+        self,
+        *,
+        display_name: str = "AWS IAM Identity Center",
+        template_id: str | None = IDC_TEMPLATE_ID,
+        identifier_uris: list[str] | None = None,
+        redirect_uris: list[str] | None = None,
+        redirect_uri_settings: list[dict[str, Any]] | None = None,
+        default_redirect_uri: str | None = None,
+        sso_mode: str | None = None,
+        key_credentials: list[dict[str, Any]] | None = None,
+        preferred_thumbprint: str | None = None,
+    ) -> dict[str, Any]:
+        """Create an application and its service principal; returns the application."""
+        app_id = str(uuid.uuid4())
+        app = {
+            "id": str(uuid.uuid4()),
+            "appId": app_id,
+            "displayName": display_name,
+            "applicationTemplateId": template_id,
+            "createdDateTime": "2026-02-01T10:00:00Z",
+            "signInAudience": "AzureADMyOrg",
+            "identifierUris": list(identifier_uris or []),
+            "defaultRedirectUri": default_redirect_uri,
+            "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
+            "web": {
+                "homePageUrl": None,
+                "logoutUrl": None,
+                "redirectUris": list(redirect_uris or []),
+                "redirectUriSettings": copy.deepcopy(redirect_uri_settings)
+                if redirect_uri_settings is not None
+                else [{"uri": u, "index": None} for u in redirect_uris or []],
+                "implicitGrantSettings": {
+                    "enableAccessTokenIssuance": False,
+                    "enableIdTokenIssuance": False,
+                },
+            },
+        }
+        sp = {
+            "id": str(uuid.uuid4()),
+            "appId": app_id,
+            "displayName": display_name,
+            "applicationTemplateId": template_id,
+            "preferredSingleSignOnMode": sso_mode,
+            "replyUrls": list(redirect_uris or []),
+            "servicePrincipalNames": [app_id, *(identifier_uris or [])],
+            "keyCredentials": copy.deepcopy(key_credentials or []),
+            "passwordCredentials": [],
+            "preferredTokenSigningKeyThumbprint": preferred_thumbprint,
+            "appRoleAssignmentRequired": True,
+        }
+        with self.lock:
+            self.objects["applications"][app["id"]] = _Versioned([(0.0, app)])
+            self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
+        return copy.deepcopy(app)
+
+    def app(self, app_id: str) -> dict[str, Any]:
+        """The latest (written) application document for ``app_id``."""
+        return copy.deepcopy(self._find("applications", app_id, by_app_id=True).latest())
+
+    def sp(self, app_id: str) -> dict[str, Any]:
+        return copy.deepcopy(self._find("servicePrincipals", app_id, by_app_id=True).latest())
+
+    def edit_app(self, app_id: str, changes: dict[str, Any]) -> None:
+        """Change an application behind idpsync's back (a concurrent portal edit)."""
+        with self.lock:
+            obj = self._find("applications", app_id, by_app_id=True)
+            obj.versions.append((0.0, _merge(obj.latest(), changes)))
+
+    # ---- request handling ----------------------------------------------------------------
+    def handle(self, method: str, raw_path: str, body: Any) -> tuple[int, dict[str, Any] | None]:
+        parts = urlsplit(raw_path)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        m = re.fullmatch(r"/v1\.0/(applications|servicePrincipals)(.*)", parts.path)
+        if not m:
+            raise GraphError(
+                400, "BadRequest", f"Resource not found for the segment '{parts.path}'."
+            )
+        collection, rest = m.group(1), m.group(2)
+        if rest == "" and method == "GET":
+            return 200, self._list(collection, query)
+        key = re.fullmatch(r"\(appId='([^']*)'\)|/([0-9a-fA-F-]{36})", rest)
+        if not key:
+            raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rest}'.")
+        by_app_id = key.group(1) is not None
+        ident = key.group(1) or key.group(2)
+        if method == "GET":
+            doc = self._find(collection, ident, by_app_id=by_app_id).visible(time.monotonic())
+            selected = _select(doc, query.get("$select"), single=True)
+            context = {"@odata.context": f"{self.base_url}/v1.0/$metadata#{collection}/$entity"}
+            return 200, {**context, **selected}
+        if method == "PATCH":
+            self._patch(collection, ident, by_app_id, body)
+            return 204, None
+        raise GraphError(405, "Request_BadRequest", f"Method {method} is not supported here.")
+
+    def _find(self, collection: str, ident: str, *, by_app_id: bool) -> _Versioned:
+        for obj in self.objects[collection].values():
+            doc = obj.latest()
+            if (doc["appId"] if by_app_id else doc["id"]) == ident:
+                return obj
+        raise GraphError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{ident}' does not exist or one of its queried reference-property "
+            "objects are not present.",
+        )
+
+    def _list(self, collection: str, query: dict[str, str]) -> dict[str, Any]:
+        top = int(query.get("$top", "100"))
+        if not 1 <= top <= 999:
+            raise GraphError(400, "Request_BadRequest", f"Invalid page size specified: '{top}'.")
+        predicate = self._filter(query.get("$filter"))
+        now = time.monotonic()
+        docs = [o.visible(now) for o in self.objects[collection].values()]
+        matching = [d for d in docs if predicate(d)]
+        skip = int(query.get("$skiptoken", "0") or 0)
+        page = matching[skip : skip + top]
+        out: dict[str, Any] = {
+            "@odata.context": f"{self.base_url}/v1.0/$metadata#{collection}",
+            "value": [_select(d, query.get("$select"), single=False) for d in page],
+        }
+        if skip + top < len(matching):
+            rest = {k: v for k, v in query.items() if k != "$skiptoken"}
+            rest["$skiptoken"] = str(skip + top)
+            qs = "&".join(f"{k}={quote(v, safe=',()')}" for k, v in rest.items())
+            out["@odata.nextLink"] = f"{self.base_url}/v1.0/{collection}?{qs}"
+        return out
+
+    def _filter(self, expr: str | None) -> Any:
+        if not expr:
+            return lambda d: True
+        m = re.fullmatch(r"(appId|applicationTemplateId|id) eq '([^']*)'", expr.strip())
+        if m:
+            return lambda d: d.get(m.group(1)) == m.group(2)
+        m = re.fullmatch(r"(appId|id) in \((.*)\)", expr.strip())
+        if m:
+            values = re.findall(r"'([^']*)'", m.group(2))
+            if len(values) > self.max_in_values:
+                raise GraphError(
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Too many values in the 'in' operator: {len(values)} "
+                    f"(at most {self.max_in_values}).",
+                )
+            return lambda d: d.get(m.group(1)) in values
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Unsupported or invalid query filter clause specified for property '{expr}'.",
+        )
+
+    def _patch(self, collection: str, ident: str, by_app_id: bool, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
+        changes = _strip_odata(body)
+        for prop in changes:
+            if prop in _READ_ONLY:
+                raise GraphError(
+                    400, "Request_BadRequest", f"Property '{prop}' is read-only and cannot be set."
+                )
+        if self.fail_after_writes is not None and self._writes >= self.fail_after_writes:
+            raise GraphError(503, "serviceNotAvailable", "The service is temporarily unavailable.")
+        obj = self._find(collection, ident, by_app_id=by_app_id)
+        before = obj.latest()
+        after = _merge(before, changes)
+        if collection == "applications":
+            self._validate_application(before, after, changes)
+        self._writes += 1
+        obj.versions.append((time.monotonic() + self.read_lag, after))
+        if collection == "applications":  # the app→SP sync (instant here, lagged reads)
+            sp = self._find("servicePrincipals", after["appId"], by_app_id=True)
+            mirrored = {
+                "replyUrls": list(after["web"]["redirectUris"]),
+                "servicePrincipalNames": [after["appId"], *after["identifierUris"]],
+            }
+            sp.versions.append((time.monotonic() + self.read_lag, _merge(sp.latest(), mirrored)))
+
+    def _validate_application(
+        self, before: dict[str, Any], after: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        web = after.get("web") or {}
+        uris = web.get("redirectUris") or []
+        if len(uris) > 256:
+            raise GraphError(
+                400, "Request_BadRequest", "The maximum number of redirect URIs is 256."
+            )
+        for u in uris:
+            if len(u) > 256 or not (u.startswith("https://") or u.startswith("http://localhost")):
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    f"Invalid value specified for property 'redirectUris': {u}",
+                )
+        indexes = [s.get("index") for s in web.get("redirectUriSettings") or []]
+        indexes = [i for i in indexes if i is not None]
+        if len(set(indexes)) != len(indexes):
+            raise GraphError(
+                400, "Request_BadRequest", "Index values in redirectUriSettings must be unique."
+            )
+        default = after.get("defaultRedirectUri")
+        if default is not None and default not in uris:
+            raise GraphError(
+                400, "Request_BadRequest", "defaultRedirectUri must be one of the redirect URIs."
+            )
+        for uri in after.get("identifierUris") or []:
+            if uri.endswith("/"):
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    f"Invalid identifier URI {uri}: it must not end in '/'.",
+                )
+        if "identifierUris" in changes and self.uri_protection:
+            sp = self._find("servicePrincipals", after["appId"], by_app_id=True).latest()
+            if sp.get("preferredSingleSignOnMode") != "saml":
+                for uri in after["identifierUris"]:
+                    exempt = (
+                        uri.startswith("api://") or self.tenant_id in uri or after["appId"] in uri
+                    )
+                    if uri not in (before.get("identifierUris") or []) and not exempt:
+                        raise GraphError(
+                            400, "Request_BadRequest", URI_PROTECTION_MESSAGE.format(uri=uri)
+                        )
+
+    # ---- throttling and faults -------------------------------------------------------------
+    def take_token(self) -> int | None:
+        """None if the request may proceed, else the Retry-After seconds for a 429."""
+        if self._bucket is None:
+            return None
+        cap, rate, level, last = self._bucket
+        now = time.monotonic()
+        level = min(cap, level + (now - last) * rate)
+        if level >= 1:
+            self._bucket = (cap, rate, level - 1, now)
+            return None
+        self._bucket = (cap, rate, level, now)
+        return max(1, math.ceil((1 - level) / rate)) if rate > 0 else 1
+
+    def next_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.count > 0 and fault.matches(method, path):
+                    fault.count -= 1
+                    return fault
+        return None
+
+
+def _strip_odata(value: Any) -> Any:
+    """Drop the ``@odata.type`` annotations the SDK adds to every object it serialises."""
+    if isinstance(value, dict):
+        return {k: _strip_odata(v) for k, v in value.items() if not k.startswith("@odata.")}
+    if isinstance(value, list):
+        return [_strip_odata(v) for v in value]
+    return value
+
+
+def _merge(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """PATCH semantics: complex properties merge member-wise, everything else is replaced."""
+    out = copy.deepcopy(doc)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **{k: v for k, v in value.items() if not k.startswith("@")}}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _select(doc: dict[str, Any], select: str | None, *, single: bool) -> dict[str, Any]:
+    fields = [f.strip() for f in select.split(",")] if select else list(doc)
+    out = {"id": doc["id"]}
+    for f in fields:
+        if f in doc:
+            out[f] = copy.deepcopy(doc[f])
+    if not single and "keyCredentials" in out:  # key material only on single-object GETs
+        out["keyCredentials"] = [{**k, "key": None} for k in out["keyCredentials"]]
+    if not select and "keyCredentials" in out:
+        out["keyCredentials"] = [{**k, "key": None} for k in out["keyCredentials"]]
+    return out
+
+
+def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            record = Request(method, parts.path, query, body, dict(self.headers.items()))
+            with fake.lock:
+                fake.requests.append(record)
+            if fake.latency:
+                time.sleep(fake.latency)
+            fault = fake.next_fault(method, self.path)
+            if fault is not None and fault.kind == "slow":
+                time.sleep(fault.seconds)
+            elif fault is not None and fault.kind == "reset":
+                self._reset()
+                record.status = -1
+                return
+            status, payload, headers = self._answer(method, body, fault)
+            record.status = status
+            data = json.dumps(payload).encode() if payload is not None else b""
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if payload is not None:
+                self.send_header("Content-Type", "application/json;odata.metadata=minimal")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if fault is not None and fault.kind == "truncate":
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self._reset()
+                return
+            self.wfile.write(data)
+
+        def _answer(
+            self, method: str, body: Any, fault: Fault | None
+        ) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+            request_id = str(uuid.uuid4())
+            headers = {"request-id": request_id, "client-request-id": request_id}
+            try:
+                if fault is not None and fault.kind == "status":
+                    if fault.retry_after is not None:
+                        headers["Retry-After"] = str(fault.retry_after)
+                    raise GraphError(fault.status, fault.code, "Injected failure.")
+                if fake.expected_token is not None:
+                    auth = self.headers.get("Authorization", "")
+                    if auth != f"Bearer {fake.expected_token}":
+                        raise GraphError(
+                            401, "InvalidAuthenticationToken", "Access token is empty."
+                        )
+                wait = fake.take_token()
+                if wait is not None:
+                    headers["Retry-After"] = str(wait)
+                    headers["x-ms-throttle-scope"] = "Tenant_Application/ReadWrite/fake"
+                    raise GraphError(429, "TooManyRequests", "Too many requests.")
+                with fake.lock:
+                    status, payload = fake.handle(method, self.path, body)
+                return status, payload, headers
+            except GraphError as err:
+                return err.status, _error_body(err, request_id), headers
+
+        def _reset(self) -> None:
+            # SO_LINGER 0 makes close() send RST instead of FIN: a connection reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+
+    return Handler
+
+
+def _error_body(err: GraphError, request_id: str) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return {
+        "error": {
+            "code": err.code,
+            "message": err.message,
+            "innerError": {"date": now, "request-id": request_id, "client-request-id": request_id},
+        }
+    }
+
+
+def make_signing_key(*, days: int = 365, usage: str = "Verify") -> tuple[dict[str, Any], str]:
+    """A real self-signed certificate as a keyCredential, and its SHA-1 thumbprint (hex)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Microsoft Azure Federated SSO")])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    end = start + dt.timedelta(days=days)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    thumb = hashlib.sha1(der).hexdigest().upper()
+    credential = {
+        "keyId": str(uuid.uuid4()),
+        "customKeyIdentifier": base64.b64encode(bytes.fromhex(thumb)).decode(),
+        "displayName": "CN=Microsoft Azure Federated SSO Certificate",
+        "type": "AsymmetricX509Cert",
+        "usage": usage,
+        "startDateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "key": base64.b64encode(der).decode(),
+    }
+    return credential, thumb
+
+
+def serve() -> Iterator[GraphFake]:
+    """Generator for a pytest fixture: a started fake, stopped afterwards."""
+    fake = GraphFake().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
