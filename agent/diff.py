@@ -134,7 +134,7 @@ def diff_app(
     own = Ownership(desired)
     before = observed.trust
     findings: list[Finding] = []
-    may_remove = mode == "sync" and desired.complete and bool(desired.acs)
+    may_remove = mode == "sync" and desired.complete and bool(desired.acs and desired.regions)
 
     def removable(url: str) -> bool:
         hit = own.classify(url)
