@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.errors import Conflict, ConnectorError, NotSupported, VerificationFailed
-from agent.model import AppRef, AppTrust, Certificate, Finding, ObservedApp, Severity
+from agent.model import AppRef, AppTrust, Certificate, ObservedApp
 from agent.plan import AppPlan
 from connectors.okta import mapping
 from connectors.okta.client import OktaClient, OktaResponse
@@ -32,7 +32,11 @@ def fingerprint(doc: dict[str, Any]) -> str:
 
 
 class OktaConnector(Connector):
-    """Okta custom SAML 2.0 apps and the catalog app ``amazon_aws_sso``."""
+    """Okta custom SAML 2.0 apps and the catalog app ``amazon_aws_sso``.
+
+    ``amazon_aws_sso`` reports ``multi_acs = False``; the plan engine turns the Regions it
+    cannot hold into a ``single_acs_app`` finding (see README "Okta").
+    """
 
     kind: ClassVar[str] = "okta"
     config_model: ClassVar[type[TargetConfig]] = OktaTarget
@@ -99,7 +103,6 @@ class OktaConnector(Connector):
             raw=response.text,
             fingerprint=fingerprint(doc),
             certificates=certs,
-            findings=self._findings(ref, kind, trust),
             kind=kind,
         )
 
@@ -110,23 +113,6 @@ class OktaConnector(Connector):
         except mapping.UnsupportedApp as exc:
             raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
         return kind, trust, caps
-
-    def _findings(self, ref: AppRef, kind: str, trust: AppTrust) -> tuple[Finding, ...]:
-        if kind != mapping.KIND_AWS_SSO:
-            return ()
-        return (
-            Finding(
-                code="single_acs_app",
-                severity=Severity.WARNING,
-                message=(
-                    "Okta's amazon_aws_sso catalog app holds one ACS URL "
-                    f"({trust.default_acs or 'none set'}): sign-in through other Regions "
-                    "needs a custom SAML 2.0 app with acsEndpoints, or one app per Region; "
-                    "idpsync keeps this app on the default (primary) ACS URL"
-                ),
-                app=AppRef(ref.target, ref.app_id).key,
-            ),
-        )
 
     async def _signing_certificates(
         self, app_id: str, doc: dict[str, Any]

@@ -65,6 +65,7 @@ class Fault:
     path_re: str | None = None
     times: int = 1
     delay: float = 0.0
+    skip: int = 0  # let this many matching requests through first
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
@@ -91,6 +92,7 @@ class OktaFake:
     bucket_limits: dict[str, int] = field(
         default_factory=lambda: {"list": 1000, "get": 6000, "put": 6000, "keys": 6000}
     )
+    bucket_window: float = 60.0  # seconds per rate-limit window
     fail_after_writes: int | None = None  # PUTs beyond this many answer 500
     client_id: str = "0oafakeclient"
     client_public_key: Any = None  # when set, token requests must be signed by its key
@@ -231,6 +233,9 @@ class OktaFake:
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)
@@ -270,6 +275,7 @@ class OktaFake:
             if name in self.bucket_limits:
                 bucket = self._buckets.setdefault(name, Bucket(self.bucket_limits[name]))
                 bucket.limit = self.bucket_limits[name]
+                bucket.window = self.bucket_window
                 if now >= bucket.reset_at:
                     bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
                 bucket.used += 1

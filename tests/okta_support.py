@@ -1,0 +1,112 @@
+"""Shared fixtures for the Okta tests: the fake, an isolated SDK environment, connectors.
+
+Test modules import the fixtures they use (``from tests.okta_support import ...``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.connector import ConnectorContext
+from connectors.okta import OktaConnector
+from connectors.okta.config import OktaTarget
+from tests.fakes.okta_fake import OktaFake
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+RECORDED = SHARED / "fixtures" / "okta"
+SYNTHETIC = REPO / "tests" / "data" / "okta"
+METADATA = REPO / "tests" / "data" / "metadata" / "combined-md-prefix.xml"
+TOKEN = "fake-api-token"
+
+
+def recorded_dir() -> Path:
+    """shared/ lives beside the repo (CI copies it there); missing it is a failure, not a skip."""
+    if not RECORDED.is_dir():
+        raise AssertionError(f"recorded Okta fixtures not found at {RECORDED} (copy shared/ there)")
+    return RECORDED
+
+
+def load_recorded(name: str) -> Any:
+    return json.loads((recorded_dir() / name).read_text())
+
+
+def load_synthetic(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SYNTHETIC / name).read_text())
+    return data
+
+
+def custom_app() -> dict[str, Any]:
+    return load_synthetic("synthetic-custom-saml.json")
+
+
+def aws_sso_app() -> dict[str, Any]:
+    return load_synthetic("synthetic-amazon-aws-sso.json")
+
+
+def recorded_keys() -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = load_recorded("app-keys.json")["body"]
+    return body
+
+
+@pytest.fixture
+def okta_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The SDK reads OKTA_* env, ~/.okta/okta.yaml and ./okta.yaml: isolate all three.
+
+    ``OKTA_TESTING_TESTINGDISABLEHTTPSCHECK`` lets the SDK talk plain http to the loopback
+    fake; it is set here, inside tests only.
+    """
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("OKTA_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+    return work
+
+
+@pytest.fixture
+def fake(okta_env: Path) -> Iterator[OktaFake]:
+    server = OktaFake().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def target(fake: OktaFake, **overrides: Any) -> OktaTarget:
+    raw: dict[str, Any] = {
+        "name": "okta-test",
+        "type": "okta",
+        "org_url": fake.base_url,
+        "auth": {"method": "api_token", "token_env": "OKTA_API_TOKEN"},
+        "apps": [{"discover": "amazon_aws_sso"}],
+        "backoff_base": 0.01,
+        "timeout": 5,
+    }
+    raw.update(overrides)
+    return OktaTarget.model_validate(raw)
+
+
+def context(tmp: Path | None = None, token: str = TOKEN, **env: str) -> ConnectorContext:
+    return ConnectorContext(env={"OKTA_API_TOKEN": token, **env}, base_dir=tmp or Path.cwd())
+
+
+@pytest.fixture
+async def connector(fake: OktaFake) -> AsyncIterator[OktaConnector]:
+    conn = OktaConnector(target(fake), context())
+    try:
+        yield conn
+    finally:
+        await conn.aclose()
