@@ -54,6 +54,9 @@ class MetadataSource(_Strict):
     max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     timeout: float = Field(default=10.0, gt=0, le=300)
     region: str | None = Field(default=None, description="AWS Region of the S3 bucket")
+    ca_bundle: str | None = Field(
+        default=None, description="PEM CA bundle for url: (default: the system trust store)"
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MetadataSource:
@@ -100,6 +103,9 @@ class IdentityCenterConfig(_Strict):
     cache_dir: str | None = Field(
         default=None, description="where last-good metadata copies are kept (fail-static)"
     )
+    certificate_warning_days: int = Field(
+        default=30, ge=0, description="warn when a metadata certificate expires within N days"
+    )
 
     @field_validator("instance_arn")
     @classmethod
@@ -110,6 +116,23 @@ class IdentityCenterConfig(_Strict):
             raise ValueError(
                 "instance_arn must look like arn:aws:sso:::instance/ssoins-<16 hex digits>"
             )
+        return v
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                rx = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"allowed_hosts pattern {pattern!r} is not a regex: {exc}"
+                ) from None
+            if "region" not in rx.groupindex:
+                raise ValueError(
+                    f"allowed_hosts pattern {pattern!r} needs a (?P<region>...) group; "
+                    "name a group dualstack or legacy to mark those stacks"
+                )
         return v
 
     @field_validator("stacks")

@@ -1,0 +1,107 @@
+"""``idpsync validate-config`` and ``idpsync show-desired``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
+from agent.config import Config, load_config
+from agent.desired import build_desired
+from agent.model import DesiredTrust
+from agent.sources.base import DirectoryCache, LastGoodCache, MemoryCache
+from agent.xmlsec_check import check_xmlsec
+
+
+def cache_for(config: Config) -> LastGoodCache:
+    """The configured last-good cache (``identity_center.cache_dir``), else an in-memory one."""
+    directory = config.identity_center.cache_dir
+    if directory is None:
+        return MemoryCache()
+    path = Path(directory)
+    return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+
+
+@cli.command("validate-config")
+@config_option
+@handle_errors
+def validate_config(config_path: str) -> None:
+    """Load and validate the configuration file; print what it configures."""
+    check_xmlsec()
+    config = load_config(config_path)
+    ic = config.identity_center
+    click.echo(
+        f"{config_path}: OK: primary Region {ic.primary_region}, "
+        f"{len(ic.metadata)} metadata source(s), {len(config.targets)} target(s)"
+    )
+
+
+def render_text(desired: DesiredTrust) -> str:
+    lines = [
+        f"entity ID:      {desired.entity_id}",
+        f"primary Region: {desired.primary_region}",
+        f"default ACS:    {desired.default_acs}",
+        f"complete:       {'yes' if desired.complete else 'NO (nothing will be removed)'}",
+        f"ACS URLs ({len(desired.acs)}):",
+    ]
+    for a in desired.acs:
+        index = "-" if a.index is None else str(a.index)
+        marker = "*" if a.url == desired.default_acs else " "
+        lines.append(f"  {marker} {a.region:<16} {a.stack.value:<9} index {index:<5} {a.url}")
+    if desired.regions:
+        lines.append("Regions (sso-admin):")
+        for r in desired.regions:
+            primary = " primary" if r.is_primary else ""
+            lines.append(f"    {r.name:<16} {r.status.value}{primary}")
+    for c in desired.certificates:
+        lines.append(
+            f"certificate: sha256={c.sha256} use={c.use or '-'} "
+            f"expires {c.not_after.date().isoformat()} {c.subject}"
+        )
+    lines.append("sources:")
+    for s in desired.sources:
+        state = "ok" if s.ok else ("FAILED, last good copy used" if s.from_cache else "FAILED")
+        lines.append(f"    {s.name}: {state} ({s.detail})")
+    if desired.findings:
+        lines.append("findings:")
+        for f in desired.findings:
+            lines.append(f"    [{f.severity.value}] {f.code}: {f.message}")
+    return "\n".join(lines)
+
+
+def render_json(desired: DesiredTrust) -> str:
+    doc = desired.to_dict()
+    doc["digest"] = desired.digest()
+    doc["sources"] = [
+        {"name": s.name, "ok": s.ok, "from_cache": s.from_cache, "detail": s.detail}
+        for s in desired.sources
+    ]
+    doc["findings"] = [
+        {"code": f.code, "severity": f.severity.value, "message": f.message, "region": f.region}
+        for f in desired.findings
+    ]
+    return json.dumps(doc, indent=2)
+
+
+@cli.command("show-desired")
+@config_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@handle_errors
+def show_desired(config_path: str, output_format: str) -> None:
+    """Print what every IdP app must trust (from the metadata and Region list) and findings.
+
+    Exits 1 when a source failed with no last good copy (the state is incomplete).
+    """
+    config = load_config(config_path)
+    desired = build_desired(config, cache=cache_for(config))
+    click.echo(render_json(desired) if output_format == "json" else render_text(desired))
+    sys.exit(EXIT_OK if desired.complete else EXIT_ERROR)
