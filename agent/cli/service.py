@@ -1,8 +1,14 @@
-"""``idpsync run``, ``idpsync history`` and ``idpsync rollback``: the service and its record."""
+"""``idpsync run``, ``idpsync history`` and ``idpsync rollback``: the service and its record.
+
+Heavy imports (scheduler, aiohttp, engine) happen inside the commands that need them, so
+``idpsync --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
 from typing import Any
 
@@ -124,3 +130,104 @@ def history(
                 )
     finally:
         store.close()
+
+
+@cli.command()
+@config_option
+@state_url_option
+@click.option(
+    "--listen",
+    envvar="IDPSYNC_LISTEN",
+    default=None,
+    help="host:port for /healthz, /readyz, /metrics, overriding service.listen "
+    "(or set IDPSYNC_LISTEN).",
+)
+@click.option(
+    "--replica-id",
+    envvar="IDPSYNC_REPLICA_ID",
+    default=None,
+    help="Name of this replica in the lease and the history (default host:pid).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@handle_errors
+def run(
+    config_path: str,
+    state_url: str | None,
+    listen: str | None,
+    replica_id: str | None,
+    log_level: str,
+) -> None:
+    """Run as a service: sync on a schedule and on change, serve health and metrics.
+
+    service.mode observe (default) plans and reports; apply writes. Logs are JSON lines on
+    stderr. SIGTERM finishes the app being written and exits 0; SIGHUP reloads the config.
+    """
+    from agent.jsonlog import configure_json_logging
+    from agent.service import Service, register_config_secrets
+    from agent.xmlsec_check import check_xmlsec
+
+    configure_json_logging(getattr(logging, log_level.upper()))
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    check_xmlsec()
+    config = load_config(config_path)
+    register_config_secrets(config, state_url or config.state.url)
+    store = open_store(config, state_url)
+    try:
+        service = Service(config_path, config, store, listen=listen, holder=replica_id)
+        code = asyncio.run(service.run())
+    finally:
+        store.close()
+    sys.exit(code)
+
+
+@cli.command()
+@config_option
+@state_url_option
+@click.option("--run", "run_id", type=int, required=True, help="The run to undo (see history).")
+@click.option("--dry-run", is_flag=True, help="Show the restore plan; write nothing.")
+@click.option("--force", is_flag=True, help="Allow what the policy checks allow with --force.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@handle_errors
+def rollback(
+    config_path: str, state_url: str | None, run_id: int, dry_run: bool, force: bool, fmt: str
+) -> None:
+    """Restore the apps a run wrote to their pre-write snapshots, through plan and safety.
+
+    Exit codes as for sync: 0 restored (or nothing to do), 2 pending (--dry-run),
+    3 blocked by the safety checks, 1 error.
+    """
+    from agent.connector import ConnectorContext
+    from agent.render import render_json, render_markdown, render_text
+    from agent.rollback import rollback as do_rollback
+    from agent.service import default_holder
+
+    config = load_config(config_path)
+    store = open_store(config, state_url)
+    try:
+        context = ConnectorContext(base_dir=config.base_dir)
+        result = asyncio.run(
+            do_rollback(
+                config,
+                store,
+                run_id,
+                context=context,
+                dry_run=dry_run,
+                force=force,
+                holder=f"rollback:{default_holder()}",
+            )
+        )
+    finally:
+        store.close()
+    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
+    click.echo(renderers[fmt](result.plan))
+    if fmt != "json":
+        for o in result.outcomes:
+            click.echo(f"{o.ref.key}: {o.status}" + (f" ({o.error})" if o.error else ""))
+        if result.run_id is not None:
+            click.echo(f"recorded as run #{result.run_id}")
+    sys.exit(result.exit_code)

@@ -1,0 +1,189 @@
+"""``idpsync rollback --run ID``: restore the apps a run wrote to their pre-write snapshots.
+
+Rollback takes the normal path, never a side door: each backup's raw snapshot is mapped to
+an :class:`AppTrust` by its connector's ``trust_from_raw``; the live app is observed; the
+changes from live to that trust are planned (``changes_between``) and checked by the same
+safety rules as any sync (``check_run`` / ``check_app``: for example, rolling back the
+addition of a Region the metadata still lists is refused, because that Region's URLs are
+still desired). Writes go through ``Connector.apply`` (which refuses if the app moved since
+it was observed), are read back, and are recorded with fresh backups in a new run of kind
+``rollback``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from agent.config import Config
+from agent.connector import Connector, ConnectorContext
+from agent.desired import build_desired
+from agent.diff import Ownership, changes_between
+from agent.engine import AppOutcome, exit_code, same_trust
+from agent.errors import IdpSyncError, StateStoreError, VerificationFailed
+from agent.model import AppRef, ObservedApp
+from agent.plan import AppPlan, Plan
+from agent.registry import connector_class
+from agent.safety import check_app, check_run
+from agent.store import BackupRecord, RunHooks, Store
+
+log = logging.getLogger("idpsync.rollback")
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    plan: Plan
+    outcomes: tuple[AppOutcome, ...]
+    exit_code: int
+    run_id: int | None  # the rollback's own run (None for --dry-run)
+
+
+def _first_backups(backups: list[BackupRecord]) -> list[BackupRecord]:
+    """One backup per app: the earliest, i.e. the state before the run first wrote it."""
+    seen: dict[str, BackupRecord] = {}
+    for b in backups:
+        if hashlib.sha256(b.raw.encode()).hexdigest() != b.raw_sha256:
+            raise StateStoreError(f"backup {b.id} of {b.app_key} is damaged (checksum mismatch)")
+        seen.setdefault(b.app_key, b)
+    return list(seen.values())
+
+
+async def plan_rollback(
+    config: Config,
+    store: Store,
+    run_id: int,
+    connectors: dict[str, Connector],
+    *,
+    force: bool,
+) -> tuple[Plan, dict[str, ObservedApp]]:
+    if store.run(run_id) is None:
+        raise IdpSyncError(f"no run #{run_id} in the state store (see `idpsync history`)")
+    backups = _first_backups(store.backups(run_id))
+    if not backups:
+        raise IdpSyncError(f"run #{run_id} wrote no app, so there is nothing to roll back")
+    desired = await asyncio.to_thread(build_desired, config, cache=store)
+    own = Ownership(desired)
+    apps: list[AppPlan] = []
+    observed: dict[str, ObservedApp] = {}
+    for b in backups:
+        if b.target not in connectors:
+            config.target(b.target)  # raises ConfigError naming the known targets
+        connector = connectors[b.target]
+        live = await connector.observe(AppRef(b.target, b.app_id, b.label))
+        wanted = connector.trust_from_raw(b.raw)
+        observed[live.ref.key] = live
+        apps.append(
+            AppPlan(
+                ref=live.ref,
+                fingerprint=live.fingerprint,
+                before=live.trust,
+                after=wanted,
+                changes=changes_between(live.trust, wanted, own),
+                kind=live.kind,
+            )
+        )
+    draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
+    checked = tuple(
+        dataclasses.replace(
+            a,
+            blocked=tuple(
+                check_app(a, desired, observed[a.ref.key], policy=config.policy, force=force)
+            ),
+        )
+        for a in apps
+    )
+    violations = check_run(draft, desired, policy=config.policy, force=force)
+    return dataclasses.replace(draft, apps=checked, violations=tuple(violations)), observed
+
+
+async def _apply_one(
+    app: AppPlan, live: ObservedApp, connector: Connector, hooks: RunHooks
+) -> AppOutcome:
+    result: ObservedApp | None = None
+    try:
+        hooks.before_write(app, live)
+        result = await connector.apply(app)
+        if not same_trust(result.trust, app.after):
+            raise VerificationFailed("read-back differs from the backup", target=app.ref.key)
+    except IdpSyncError as exc:
+        hooks.after_write(app, result, exc)
+        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or live)
+    hooks.after_write(app, result, None)
+    return AppOutcome(app.ref, "applied", observed=result)
+
+
+async def rollback(
+    config: Config,
+    store: Store,
+    run_id: int,
+    *,
+    context: ConnectorContext,
+    dry_run: bool,
+    force: bool = False,
+    holder: str = "rollback",
+) -> RollbackResult:
+    """Plan (and unless ``dry_run``, apply) the restore of run ``run_id``'s backups."""
+    targets = {t.name: t for t in config.targets}
+    connectors = {n: connector_class(t.type)(t, context) for n, t in targets.items()}
+    try:
+        plan, observed = await plan_rollback(config, store, run_id, connectors, force=force)
+        outcomes: list[AppOutcome] = []
+        for app in plan.apps:
+            live = observed[app.ref.key]
+            if not app.changes:
+                outcomes.append(AppOutcome(app.ref, "in_sync", observed=live))
+            elif app.blocked or plan.violations:
+                why = "; ".join(app.blocked or plan.violations)
+                outcomes.append(AppOutcome(app.ref, "blocked", error=why, observed=live))
+            elif dry_run:
+                outcomes.append(AppOutcome(app.ref, "pending", observed=live))
+        if dry_run or any(o.status == "blocked" for o in outcomes) or not plan.change_count:
+            return RollbackResult(plan, tuple(outcomes), exit_code(outcomes), None)
+        return await _apply(config, store, run_id, plan, observed, connectors, holder)
+    finally:
+        for c in connectors.values():
+            await c.aclose()
+
+
+async def _apply(
+    config: Config,
+    store: Store,
+    run_id: int,
+    plan: Plan,
+    observed: dict[str, ObservedApp],
+    connectors: dict[str, Connector],
+    holder: str,
+) -> RollbackResult:
+    lease = store.lease(holder, config.service.lease_ttl.total_seconds())
+    state = lease.try_acquire()
+    if not state.held:
+        raise IdpSyncError(
+            f"replica {state.holder} holds the apply lease; stop the service (or wait for it "
+            "to expire) before rolling back, so two writers never touch one app"
+        )
+    new_run = store.begin_run(kind="rollback", mode="apply", holder=holder)
+    store.audit("rollback_of", {"run": run_id}, run_id=new_run)
+    hooks = store.hooks(new_run)
+    try:
+        outcomes = [
+            await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+            if a.changes
+            else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+            for a in plan.apps
+        ]
+        code = exit_code(outcomes)
+        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
+        store.finish_run(
+            new_run,
+            outcome="failed" if failed else "applied",
+            exit_code=code,
+            plan=plan,
+            findings=plan.findings,
+            error="; ".join(failed) or None,
+        )
+    finally:
+        lease.release()
+    return RollbackResult(plan, tuple(outcomes), code, new_run)

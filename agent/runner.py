@@ -1,0 +1,135 @@
+"""One recorded sync: desired state → engine → state store, metrics and logs.
+
+The service calls :func:`recorded_sync` for every scheduled or watch-triggered run. It
+records the run in the store (begin, backups and changes through the store's hooks,
+finish with outcome, plan checksum and findings), updates the metrics, and never raises
+for an expected failure: a failed run is recorded and reported, and the service keeps
+going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from agent.config import Config
+from agent.connector import ConnectorContext
+from agent.desired import build_desired
+from agent.engine import SyncOptions, SyncResult, run_sync
+from agent.errors import IdpSyncError
+from agent.metrics import ServiceMetrics
+from agent.store import Store
+
+log = logging.getLogger("idpsync.service")
+
+_DRIFT = {"pending", "blocked", "failed", "skipped"}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    outcome: str  # in_sync | applied | pending | blocked | partial | failed | error
+    exit_code: int
+    changes_applied: int
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """The agent did its job (even if a human must now approve or unblock a plan)."""
+        return self.outcome in ("in_sync", "applied", "pending", "blocked")
+
+
+def _outcome(result: SyncResult) -> str:
+    statuses = {o.status for o in result.outcomes}
+    if "failed" in statuses:
+        return "partial" if "applied" in statuses else "failed"
+    if "blocked" in statuses:
+        return "blocked"
+    if statuses & {"pending", "skipped"}:
+        return "pending"
+    return "applied" if "applied" in statuses else "in_sync"
+
+
+def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
+    plans = {a.ref.key: a for a in result.plan.apps}
+    applied = 0
+    for o in result.outcomes:
+        if o.status == "applied" and o.ref.key in plans:
+            n = len(plans[o.ref.key].changes)
+            metrics.changes_applied.labels(target=o.ref.target).inc(n)
+            applied += n
+    metrics.apps_in_drift.set(
+        sum(1 for o in result.outcomes if o.status in _DRIFT and o.ref.app_id != "*")
+    )
+    if result.plan.blocked:
+        metrics.plans_blocked.inc()
+    metrics.observe_certificates(
+        (o.observed for o in result.outcomes if o.observed is not None), datetime.now(UTC)
+    )
+    return applied
+
+
+async def recorded_sync(
+    config: Config,
+    store: Store,
+    metrics: ServiceMetrics,
+    *,
+    apply: bool,
+    holder: str | None,
+    stop: asyncio.Event | None,
+) -> RunSummary:
+    mode = "apply" if apply else "observe"
+    run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
+    started = time.perf_counter()
+    context = ConnectorContext(
+        env=dict(os.environ), base_dir=config.base_dir, on_request=metrics.on_request
+    )
+    try:
+        desired = await asyncio.to_thread(build_desired, config, cache=store)
+        result = await run_sync(
+            config,
+            SyncOptions(dry_run=not apply),
+            desired=desired,
+            context=context,
+            memory=store,
+            hooks=store.hooks(run_id) if apply else None,
+            stop=stop,
+        )
+    except IdpSyncError as exc:
+        metrics.sync_duration.observe(time.perf_counter() - started)
+        metrics.sync_runs.labels(outcome="error").inc()
+        log.error("sync run %s failed: %s", run_id, exc, extra={"run_id": run_id})
+        await asyncio.to_thread(
+            store.finish_run, run_id, outcome="error", exit_code=1, error=str(exc)
+        )
+        return RunSummary(run_id, "error", 1, 0, str(exc))
+    outcome = _outcome(result)
+    applied = _record_metrics(metrics, result)
+    errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+    await asyncio.to_thread(
+        store.finish_run,
+        run_id,
+        outcome=outcome,
+        exit_code=result.exit_code,
+        plan=result.plan,
+        findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
+        error="; ".join(errors) or None,
+    )
+    metrics.sync_duration.observe(time.perf_counter() - started)
+    metrics.sync_runs.labels(outcome=outcome).inc()
+    summary = RunSummary(run_id, outcome, result.exit_code, applied, "; ".join(errors) or None)
+    if summary.succeeded:
+        metrics.last_success.set(time.time())
+    log.info(
+        "sync run %s: %s (%d change(s) planned, %d applied)",
+        run_id,
+        outcome,
+        result.plan.change_count,
+        applied,
+        extra={"run_id": run_id, "outcome": outcome, "plan_checksum": result.plan.checksum()},
+    )
+    return summary
