@@ -24,6 +24,7 @@ import random
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -45,6 +46,14 @@ class _DropSdkRequestDumps(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         text = str(record.msg)
         return "Authorization" not in text and not text.startswith("Request: ")
+
+
+def _silence_sdk_logger() -> None:
+    """Errors are translated and logged once by idpsync; the SDK's own log stays off."""
+    sdk_logger = logging.getLogger(_SDK_LOGGER)
+    sdk_logger.disabled = True
+    if not any(isinstance(f, _DropSdkRequestDumps) for f in sdk_logger.filters):
+        sdk_logger.addFilter(_DropSdkRequestDumps())
 
 
 @dataclass(frozen=True)
@@ -135,30 +144,35 @@ class OktaClient:
         return cfg
 
     async def _executor(self) -> Any:
-        if self._sdk is None:
-            from okta.client import Client  # late: importing the SDK is slow
+        """The SDK's RequestExecutor, built the way ``okta.client.Client`` builds it.
 
-            sdk_logger = logging.getLogger(_SDK_LOGGER)
-            handlers = list(sdk_logger.handlers)
+        ``Client`` itself is not used: importing it loads every generated API module and
+        model (about 4 s), and its typed methods are exactly what idpsync must not use.
+        """
+        if self._sdk is None:
+            # Late, untyped (Any) imports: the SDK is only needed once a request is made,
+            # and its partial annotations would only add noise under mypy --strict.
+            setter_mod: Any = import_module("okta.config.config_setter")
+            validator_mod: Any = import_module("okta.config.config_validator")
+            executor_mod: Any = import_module("okta.request_executor")
+            cache_mod: Any = import_module("okta.cache.no_op_cache")
+
+            _silence_sdk_logger()
             try:
-                self._sdk = Client(self._sdk_config())
-            except (ValueError, TypeError) as exc:
-                # The SDK's messages name fields, not values; still keep only its first line.
-                first = str(exc).strip().splitlines()
-                detail = next((ln for ln in first if ln and ln != "Errors:"), "invalid")
+                setter = setter_mod.ConfigSetter()  # defaults, OKTA_* env, okta.yaml files ...
+                setter._apply_config({"client": self._sdk_config()})  # ... then ours, winning
+                config = setter._prune_config(setter.get_config())
+                validator_mod.ConfigValidator(config)
+                self._sdk = executor_mod.RequestExecutor(config, cache_mod.NoOpCache(), None)
+            except (ValueError, TypeError, KeyError) as exc:
+                # The SDK's messages name fields, not values; keep only its first line.
+                lines = str(exc).strip().splitlines()
+                detail = next((ln for ln in lines if ln and ln != "Errors:"), "invalid")
                 raise ConfigError(f"Okta SDK rejected the settings: {detail}") from None
-            finally:
-                # Client() adds a stream handler per instance; keep the SDK silent and leak-free.
-                for handler in sdk_logger.handlers:
-                    if handler not in handlers:
-                        sdk_logger.removeHandler(handler)
-                sdk_logger.disabled = True
-                if not any(isinstance(f, _DropSdkRequestDumps) for f in sdk_logger.filters):
-                    sdk_logger.addFilter(_DropSdkRequestDumps())
             self._session = aiohttp.ClientSession()
-            self._sdk.get_request_executor().set_session(self._session)
+            self._sdk.set_session(self._session)
             self._semaphore = asyncio.Semaphore(self.target.concurrency)
-        return self._sdk.get_request_executor()
+        return self._sdk
 
     async def aclose(self) -> None:
         if self._session is not None:
