@@ -229,7 +229,7 @@ def render_text(plan: Plan) -> str:
         for c in app.changes:
             region = (c.region or "-") + (f"/{c.stack}" if c.stack else "")
             value = c.after if c.action is not Action.REMOVE else c.before
-            lines.append(f"  {_SYMBOL[c.action]} {c.field.value:<12} {region:<22} {value}")
+            lines.append(f"  {_SYMBOL[c.action]} {c.field.value:<12} {region:<25} {value}")
         lines += [f"  ! {v}" for v in app.blocked]
         lines += [f"  note {f.code}: {f.message}" for f in app.findings]
     lines += [f"note {f.code}: {f.message}" for f in plan.findings]

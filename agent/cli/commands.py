@@ -8,3 +8,4 @@ from __future__ import annotations
 from agent.cli import desired as _desired  # noqa: F401  (validate-config, show-desired)
 from agent.cli import doctor as _doctor  # noqa: F401  (doctor)
 from agent.cli import service as _service  # noqa: F401  (run, history, rollback)
+from agent.cli import sync as _sync  # noqa: F401  (sync, plan, apply)
