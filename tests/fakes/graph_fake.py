@@ -109,13 +109,17 @@ class GraphFake:
         self.latency = 0.0  # seconds added to every response
         self.expected_token: str | None = None  # when set, other bearer tokens get 401
         self.fail_after_writes: int | None = None  # writes allowed before every write fails
-        self.uri_protection = True
+        self.uri_protection = True  # the default tenant policy of domain.md 4.2
+        self.saml_exempt = True  # False: the policy refuses even SAML apps (a stricter tenant)
+        self.page_size_cap: int | None = None  # serve fewer items than $top, as Graph may
         self.max_in_values = 15
         self._bucket: tuple[float, float, float, float] | None = None  # cap, rate, level, t
         self._writes = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # ---- lifecycle -------------------------------------------------------------------
     @property
@@ -265,6 +269,7 @@ class GraphFake:
         docs = [o.visible(now) for o in self.objects[collection].values()]
         matching = [d for d in docs if predicate(d)]
         skip = int(query.get("$skiptoken", "0") or 0)
+        top = min(top, self.page_size_cap or top)
         page = matching[skip : skip + top]
         out: dict[str, Any] = {
             "@odata.context": f"{self.base_url}/v1.0/$metadata#{collection}",
@@ -362,7 +367,7 @@ class GraphFake:
                 )
         if "identifierUris" in changes and self.uri_protection:
             sp = self._find("servicePrincipals", after["appId"], by_app_id=True).latest()
-            if sp.get("preferredSingleSignOnMode") != "saml":
+            if sp.get("preferredSingleSignOnMode") != "saml" or not self.saml_exempt:
                 for uri in after["identifierUris"]:
                     exempt = (
                         uri.startswith("api://") or self.tenant_id in uri or after["appId"] in uri
@@ -428,6 +433,11 @@ def _select(doc: dict[str, Any], select: str | None, *, single: bool) -> dict[st
     return out
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients dropping keep-alive connections at teardown are not errors."""
+
+
 def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -453,7 +463,8 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                 body = None
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            record = Request(method, parts.path, query, body, dict(self.headers.items()))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            record = Request(method, parts.path, query, body, headers)
             with fake.lock:
                 fake.requests.append(record)
             if fake.latency:
