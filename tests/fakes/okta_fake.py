@@ -38,6 +38,7 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from multidict import CIMultiDict
 
 JSON = "application/json"
 SYSTEM_FIELDS = ("id", "name", "status", "created", "lastUpdated", "orn", "_links", "_embedded")
@@ -102,6 +103,7 @@ class OktaFake:
         self.keys: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.canned: list[tuple[str, str, dict[str, Any], list[int]]] = []
         self.access_tokens: dict[str, list[str]] = {}
         self.writes = 0
         self.max_in_flight = 0
@@ -131,6 +133,15 @@ class OktaFake:
         with self._lock:
             mutate(self.apps[app_id])
             self.apps[app_id]["lastUpdated"] = self._next_timestamp()
+
+    def replay(self, method: str, path: str, recorded: dict[str, Any], *, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with a recorded response as-is.
+
+        ``recorded`` has the shape of shared/fixtures/okta/*.json: ``status``, ``headers``
+        (name -> list of values, order kept, so two Link headers stay self then next) and
+        ``body``.
+        """
+        self.canned.append((method, path, recorded, [times]))
 
     def inject(self, kind: str, **kwargs: Any) -> None:
         self.faults.append(Fault(kind, **kwargs))
@@ -229,6 +240,25 @@ class OktaFake:
             status=status, text=json.dumps(body), content_type=JSON, headers=headers
         )
 
+    def _take_canned(self, method: str, path: str) -> web.Response | None:
+        with self._lock:
+            for entry in self.canned:
+                m, p, recorded, left = entry
+                if m == method and p == path and left[0] > 0:
+                    left[0] -= 1
+                    if left[0] == 0:
+                        self.canned.remove(entry)
+                    break
+            else:
+                return None
+        headers = CIMultiDict()
+        for name, values in recorded["headers"].items():
+            for value in values:
+                headers.add(name, value)
+        headers.setdefault("Content-Type", JSON)
+        body = json.dumps(recorded["body"]).encode()
+        return web.Response(status=recorded["status"], body=body, headers=headers)
+
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
@@ -266,6 +296,9 @@ class OktaFake:
     async def _dispatch(
         self, request: web.Request, handler: Callable[[web.Request], Any], in_flight: int
     ) -> web.StreamResponse:
+        canned = self._take_canned(request.method, request.path)
+        if canned is not None:
+            return canned
         now = time.time()
         if self.latency:
             await asyncio.sleep(self.latency)
