@@ -193,3 +193,53 @@ def test_index_request_judged_against_app_indexes(
     eight = app(*(acs(r) for r in REGIONS), *(acs(r, dual=True) for r in REGIONS))
     (ok,) = check_probe(["eu-west-1"], INSTANCE, None, [eight], dialer)
     assert ok.status is Status.OK
+
+
+def fake_request(monkeypatch: pytest.MonkeyPatch, acs_url: str) -> None:
+    import agent.doctor.probe as probe_mod
+    from agent.doctor.probe import AuthnRequestInfo
+
+    monkeypatch.setattr(
+        probe_mod,
+        "follow_to_idp",
+        lambda url, d: AuthnRequestInfo(acs_url=acs_url, acs_index=None, issuer=None, idp_url="x"),
+    )
+
+
+def test_acs_of_another_region_warns(dialer: Dialer, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_request(monkeypatch, acs("us-east-1"))
+    (result,) = check_probe(["eu-west-1"], INSTANCE, None, [app(acs("us-east-1"))], dialer)
+    assert result.status is Status.WARN
+    assert "an ACS URL of another Region" in result.message
+    assert result.fix.startswith("Sign in through https://ssoins-1111111111111111.eu-west-1.")
+
+
+def test_acs_missing_from_metadata_warns(dialer: Dialer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.model import AcsEndpoint, DesiredTrust, Stack
+
+    fake_request(monkeypatch, acs("eu-west-1"))
+    desired = DesiredTrust(
+        entity_id=ENTITY_ID,
+        acs=(AcsEndpoint(acs("us-east-1"), "us-east-1", Stack.IPV4, TENANT),),
+        default_acs=acs("us-east-1"),
+        primary_region="us-east-1",
+    )
+    trusted = app(acs("us-east-1"), acs("eu-west-1"))
+    (result,) = check_probe(["eu-west-1"], INSTANCE, desired, [trusted], dialer)
+    assert result.status is Status.WARN
+    assert "the SP metadata does not list" in result.message
+    assert result.fix.startswith("Download the metadata file again")
+
+
+def test_request_without_acs_warns(dialer: Dialer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import agent.doctor.probe as probe_mod
+    from agent.doctor.probe import AuthnRequestInfo
+
+    monkeypatch.setattr(
+        probe_mod,
+        "follow_to_idp",
+        lambda url, d: AuthnRequestInfo(acs_url=None, acs_index=None, issuer=None, idp_url="x"),
+    )
+    (result,) = check_probe(["eu-west-1"], INSTANCE, None, [app(acs("us-east-1"))], dialer)
+    assert result.status is Status.WARN and "names no ACS" in result.message
+    assert "check you land in eu-west-1" in result.fix

@@ -260,7 +260,7 @@ def _judge(
     if refusing:
         return result(
             Status.FAIL,
-            f"the AuthnRequest asks for {wanted}, which {', '.join(refusing)} do(es) not trust",
+            f"the AuthnRequest asks for {wanted}, which is not trusted by {', '.join(refusing)}",
             f"Run idpsync sync (or add {wanted} to {', '.join(refusing)}) so sign-in through "
             f"{region} is accepted.",
         )

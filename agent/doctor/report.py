@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.doctor.result import Check, CheckResult, DoctorReport, Status
 
-INSTANCE_ROW = "(instance)"
+INSTANCE_ROW = "(global)"
 _TEXT = {Status.OK: "OK", Status.WARN: "WARN", Status.FAIL: "FAIL"}
 _MD = {Status.OK: "✅ OK", Status.WARN: "⚠️ WARN", Status.FAIL: "❌ FAIL"}
 
@@ -106,7 +106,7 @@ def render_markdown(report: DoctorReport) -> str:
     if problems:
         lines += ["", "### Problems", ""]
         for r in problems:
-            where = r.region or "instance"
+            where = r.region or INSTANCE_ROW
             lines.append(
                 f"- **{_TEXT[r.status]}** `{r.check.value}` {where}: {_md_escape(r.message)}  "
             )
