@@ -445,6 +445,12 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in separate writes: without NODELAY, Nagle plus the
+            # client's delayed ACK adds ~40 ms to every response.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def do_GET(self) -> None:
             self._serve("GET")
 
