@@ -169,7 +169,8 @@ class SsoAdmin:
         )
         stub.activate()
         client.meta.events.register(
-            "before-parameter-build.sso-admin", lambda model, **kw: self.operations.append(model.name)
+            "before-parameter-build.sso-admin",
+            lambda model, **kw: self.operations.append(model.name),
         )
         return client
 
