@@ -238,7 +238,10 @@ class FileConnector(Connector):
         _, caps = trust_of(doc)
         if not caps.multi_acs and len(plan.after.acs) > 1:
             raise NotSupported("the app holds one ACS URL", target=self.name)
-        new_doc = write_in(doc, plan.after)
+        try:
+            new_doc = write_in(doc, plan.after)
+        except (ValueError, KeyError, TypeError) as exc:  # the format's own limits
+            raise NotSupported(f"{self.path}: {exc}", target=self.name) from None
         body = json.dumps(new_doc, indent=_indent_of(text), ensure_ascii=False)
         if text.endswith("\n"):
             body += "\n"

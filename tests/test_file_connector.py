@@ -230,3 +230,70 @@ async def test_unmanaged_fields_are_byte_identical_after_apply(
     # The raw snapshot's unmanaged keys, re-read through the connector, are the same bytes.
     again = await conn.observe(obs.ref)
     assert unmanaged_bytes(json.loads(again.raw)) == unmanaged_bytes(json.loads(obs.raw))
+
+
+# ---- format: okta / entra (the same mapping code as the live connectors) -----------------
+
+OKTA_APP = {
+    "id": "0oa1",
+    "name": "customapp_1",
+    "label": "AWS IAM Identity Center",
+    "status": "ACTIVE",
+    "signOnMode": "SAML_2_0",
+    "settings": {
+        "app": {},
+        "notes": {"admin": None, "enduser": None},
+        "signOn": {
+            "ssoAcsUrl": US,
+            "recipient": US,
+            "destination": US,
+            "audience": ENTITY,
+            "allowMultipleAcsEndpoints": True,
+            "acsEndpoints": [{"url": US, "index": 0}],
+            "attributeStatements": [],
+            "ssoAcsUrlOverride": None,
+        },
+    },
+    "_links": {"metadata": {"href": "https://example.okta.com/api/v1/apps/0oa1/sso/saml/metadata"}},
+}
+ENTRA_APP = {
+    "id": "2f8b4a63-1c1d-4c55-9c1a-6a2c5f0e7b11",
+    "displayName": "AWS IAM Identity Center",
+    "identifierUris": [ENTITY],
+    "defaultRedirectUri": US,
+    "web": {
+        "redirectUris": [US],
+        "redirectUriSettings": [{"uri": US, "index": 0}],
+        "implicitGrantSettings": {"enableIdTokenIssuance": False},
+    },
+    "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
+}
+
+
+@pytest.mark.parametrize(("fmt", "doc"), [("okta", OKTA_APP), ("entra", ENTRA_APP)])
+async def test_vendor_formats_round_trip_through_their_mapping(
+    tmp_path: Path, fmt: str, doc: dict[str, Any]
+) -> None:
+    path = tmp_path / f"{fmt}.json"
+    write_doc(path, doc)
+    conn = connector(path, fmt)
+    obs = await conn.observe((await conn.discover())[0])
+    assert obs.trust == AppTrust(ENTITY, (TrustedAcs(US, 0),), US)
+    assert obs.kind == f"file:{fmt}"
+    after = AppTrust(ENTITY, (TrustedAcs(US, 0), TrustedAcs(EU, 1)), US)
+    result = await conn.apply(plan_for(obs, after))
+    assert result.trust == after
+    new = json.loads(path.read_text())
+    for key in doc:
+        if key not in ("settings", "web"):
+            assert new[key] == doc[key]
+
+
+async def test_vendor_format_limit_is_not_supported(tmp_path: Path) -> None:
+    path = tmp_path / "okta.json"
+    write_doc(path, OKTA_APP)
+    conn = connector(path, "okta")
+    obs = await conn.observe((await conn.discover())[0])
+    too_many = tuple(TrustedAcs(f"{US}{i}", i) for i in range(101))
+    with pytest.raises(NotSupported, match="limit of 100"):
+        await conn.apply(plan_for(obs, AppTrust(ENTITY, too_many, US)))
