@@ -24,7 +24,6 @@ def test_shipped_example_loads_and_resolves_relative_to_itself() -> None:
     assert cfg.identity_center.primary_region == "us-east-1"
     (src,) = cfg.identity_center.metadata
     assert src.file is not None and (cfg.base_dir / src.file).is_file()
-    assert cfg.targets == []
 
 
 def test_example_metadata_covers_three_regions_both_stacks_and_legacy() -> None:
