@@ -347,3 +347,49 @@ def test_sp_certificate_expiring_warns_with_fix() -> None:
     (warn,) = check_certs(d, [], NOW)
     assert warn.status is Status.WARN and "SP certificate" in warn.message
     assert warn.fix.startswith("Download the metadata file again")
+
+
+# ---- observing targets ---------------------------------------------------------------
+
+
+async def test_unreadable_target_is_a_fail_with_fix(tmp_path: Any) -> None:
+    from agent.config import parse_config
+    from agent.connector import ConnectorContext
+    from agent.doctor.trust import observe_targets
+
+    config = parse_config(
+        {
+            "identity_center": {"primary_region": "us-east-1", "metadata": [{"file": "m.xml"}]},
+            "targets": [{"name": "okta-file", "type": "file", "path": "missing.json"}],
+        },
+        base_dir=tmp_path,
+    )
+    apps, results = await observe_targets(config, ConnectorContext(env={}, base_dir=tmp_path))
+    assert apps == []
+    (fail,) = results
+    assert fail.status is Status.FAIL and fail.check is Check.TRUST
+    assert "cannot read target okta-file" in fail.message
+    assert fail.fix.startswith("Check target okta-file's credentials, permissions")
+
+
+def test_metadata_times_from_file_mtime(tmp_path: Any) -> None:
+    import os
+
+    from agent.config import parse_config
+    from agent.doctor.runner import file_metadata_times
+
+    (tmp_path / "m.xml").write_text("<x/>")
+    os.utime(tmp_path / "m.xml", (1_700_000_000, 1_700_000_000))
+    config = parse_config(
+        {
+            "identity_center": {
+                "primary_region": "us-east-1",
+                "metadata": [{"file": "m.xml"}, {"file": "gone.xml"}],
+            }
+        },
+        base_dir=tmp_path,
+    )
+    assert file_metadata_times(config) == {
+        "m.xml": datetime.fromtimestamp(1_700_000_000, UTC),
+        "gone.xml": None,
+    }
