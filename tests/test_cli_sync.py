@@ -150,3 +150,19 @@ def test_end_to_end_through_the_installed_console_script(example: Path) -> None:
     assert real.returncode == 0, real.stderr
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "0 change(s)" in again.stdout
+
+
+def test_writing_sync_records_backup_and_run_in_the_state_store(example: Path) -> None:
+    from agent.store import Store
+
+    original = app_file(example).read_text()
+    assert run("sync", "--config", str(example)).exit_code == 0
+    store = Store.open("sqlite:///idpsync-state.db", base_dir=example.parent)
+    try:
+        (latest,) = store.runs()
+        assert (latest.outcome, latest.exit_code, latest.change_count) == ("applied", 0, 4)
+        (backup,) = store.backups(latest.id)
+        assert backup.raw == original  # what `idpsync rollback` would restore
+        assert len(store.changes(run_id=latest.id)) == 4
+    finally:
+        store.close()

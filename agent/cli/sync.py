@@ -22,9 +22,10 @@ from agent.config import load_config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
-from agent.errors import ConfigError
+from agent.errors import ConfigError, IdpSyncError
 from agent.plan import Plan, plan_from_dict
 from agent.render import render_diff, render_json, render_markdown, render_text
+from agent.store import Store
 
 _RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
 
@@ -65,12 +66,64 @@ def _run(
     *,
     approved: Plan | None = None,
 ) -> SyncResult:
+    """Build the desired state and run the engine.
+
+    A dry run touches nothing, not even the state store. A writing run records itself in the
+    state store (``state.url``): a full backup of every app before its write (what
+    ``idpsync rollback`` restores), the changes and the audit trail, and the Region memory
+    that makes ``policy.removal_grace`` span runs.
+    """
     config = load_config(config_path)
     desired = build_desired(config, cache=cache_for(config))
     context = ConnectorContext(env=dict(os.environ), base_dir=config.base_dir)
-    return asyncio.run(
-        run_sync(config, options, desired=desired, context=context, approved=approved)
-    )
+    if options.dry_run:
+        return asyncio.run(
+            run_sync(config, options, desired=desired, context=context, approved=approved)
+        )
+    store = Store.open(config.state.url, base_dir=config.base_dir)
+    try:
+        mode = "apply-plan" if approved is not None else "apply"
+        run_id = store.begin_run(kind="sync", mode=mode, holder=f"cli:{os.getpid()}")
+        try:
+            result = asyncio.run(
+                run_sync(
+                    config,
+                    options,
+                    desired=desired,
+                    context=context,
+                    memory=store,
+                    hooks=store.hooks(run_id),
+                    approved=approved,
+                )
+            )
+        except IdpSyncError as exc:
+            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
+            raise
+        failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+        store.finish_run(
+            run_id,
+            outcome=run_outcome(result),
+            exit_code=result.exit_code,
+            plan=result.plan,
+            findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
+            error="; ".join(failed) or None,
+        )
+        return result
+    finally:
+        store.close()
+
+
+def run_outcome(result: SyncResult) -> str:
+    """One word for the run (as the service records it): the worst app status wins."""
+    statuses = {o.status for o in result.outcomes}
+    if "failed" in statuses:
+        return "partial" if "applied" in statuses else "failed"
+    for status in ("blocked", "pending"):
+        if status in statuses:
+            return status
+    if "skipped" in statuses:
+        return "pending"
+    return "applied" if "applied" in statuses else "in_sync"
 
 
 def _report(result: SyncResult, output_format: str, out_dir: str | None) -> None:
