@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -150,6 +150,7 @@ _url = st.from_regex(
 )
 
 
+@settings(max_examples=40, deadline=None)
 @given(
     urls=st.lists(_url, unique=True, max_size=12),
     indexed=st.booleans(),

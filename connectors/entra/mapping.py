@@ -26,11 +26,16 @@ MAX_URI_LENGTH = 256
 MAX_INDEX = 2**31 - 1  # redirectUriSettings.index is an Edm.Int32
 _FORBIDDEN_CHARS = set("!$'(),;")
 
+# ``indexed=False``: Entra *allows* an index per reply URL but does not require one (null is
+# what the portal writes unless an administrator types one, and whether the portal's Index is
+# this field is unconfirmed). The core reads ``indexed=True`` as "every entry must have an
+# index" and would block every portal-made app, so idpsync leaves indexes alone: existing
+# ones are kept exactly, new entries get null. Uniqueness is still enforced before writing.
 CAPABILITIES = Capabilities(
     multi_acs=True,
     max_acs=MAX_REDIRECT_URIS,
     max_url_length=MAX_URI_LENGTH,
-    indexed=True,
+    indexed=False,
     max_index=MAX_INDEX,
 )
 
