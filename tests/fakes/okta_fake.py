@@ -52,6 +52,7 @@ class LoggedRequest:
     headers: dict[str, str]
     body: str
     status: int = 0
+    response: str = ""  # the response body text (empty for streamed/aborted responses)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -288,6 +289,8 @@ class OktaFake:
         try:
             response = await self._dispatch(request, handler, in_flight)
             entry.status = response.status
+            if isinstance(response, web.Response) and isinstance(response.body, bytes):
+                entry.response = response.body.decode("utf-8", "replace")
             return response
         finally:
             with self._lock:
