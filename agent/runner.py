@@ -108,7 +108,6 @@ async def recorded_sync(
         )
         return RunSummary(run_id, "error", 1, 0, str(exc))
     outcome = _outcome(result)
-    applied = _record_metrics(metrics, result)
     errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
     await asyncio.to_thread(
         store.finish_run,
@@ -119,6 +118,9 @@ async def recorded_sync(
         findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
         error="; ".join(errors) or None,
     )
+    # Metrics move only once the run is recorded, so a scrape never shows a run the
+    # history does not have.
+    applied = _record_metrics(metrics, result)
     metrics.sync_duration.observe(time.perf_counter() - started)
     metrics.sync_runs.labels(outcome=outcome).inc()
     summary = RunSummary(run_id, outcome, result.exit_code, applied, "; ".join(errors) or None)

@@ -159,9 +159,10 @@ class Service:
         self.stopping.set()
 
     async def _shutdown(self) -> None:
-        self.scheduler.shutdown(wait=False)
-        async with self._run_lock:  # the run in progress finishes its current write
-            pass
+        # Wait for the run in progress first: shutting the scheduler down cancels the jobs
+        # it is still awaiting, and a cancelled run could not record what it wrote.
+        async with self._run_lock:
+            self.scheduler.shutdown(wait=False)
         if self._leader:
             try:
                 await asyncio.to_thread(self.lease.release)

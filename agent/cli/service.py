@@ -10,13 +10,15 @@ import asyncio
 import json
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
 from agent.config import Config, load_config
-from agent.store import RunRecord, Store
+
+if TYPE_CHECKING:
+    from agent.store import RunRecord, Store
 
 STATE_URL_ENV = "IDPSYNC_STATE_URL"
 
@@ -30,6 +32,8 @@ state_url_option = click.option(
 
 
 def open_store(config: Config, state_url: str | None) -> Store:
+    from agent.store import Store
+
     return Store.open(state_url or config.state.url, base_dir=config.base_dir)
 
 
