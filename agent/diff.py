@@ -162,7 +162,7 @@ def diff_app(
         default = acs[0].url if acs else None
     entity_id = desired.entity_id or before.entity_id
     after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
-    findings.extend(_certificate_findings(desired, observed, now))
+    findings.extend(_certificate_findings(observed, now))
     key = observed.ref.key
     findings = [f if f.app else _with_app(f, key) for f in findings]
     return AppPlan(
@@ -307,32 +307,40 @@ def _with_app(f: Finding, key: str) -> Finding:
     return Finding(f.code, f.severity, f.message, region=f.region, app=key)
 
 
-def _certificate_findings(
-    desired: DesiredTrust, observed: ObservedApp, now: datetime | None
-) -> list[Finding]:
-    """Expiring or expired certificates on either side (reported; rotation is not automated)."""
-    if now is None:
+def _certificate_findings(observed: ObservedApp, now: datetime | None) -> list[Finding]:
+    """The IdP signing certificates (what AWS trusts) that expire soon or have expired.
+
+    Reported only; rotation is not automated. The SP side is reported by the desired-state
+    builder, and a connector that already reports its own certificates is not repeated.
+    Whether the IdP's active certificate matches the one Identity Center trusts cannot be
+    checked: no AWS API exposes the trusted certificate (domain.md 2.9).
+    """
+    if now is None or any("cert" in f.code for f in observed.findings):
         return []
     out: list[Finding] = []
-    for side, certs in (("SP metadata", desired.certificates), ("app", observed.certificates)):
-        for cert in certs:
-            left = cert.not_after - now
-            if left <= timedelta(0):
-                sev, what = Severity.ERROR, "expired"
-            elif left <= CERT_WARNING:
-                sev, what = Severity.WARNING, f"expires in {left.days} day(s)"
-            else:
-                continue
-            out.append(
-                Finding(
-                    code="certificate_expiring",
-                    severity=sev,
-                    message=(
-                        f"{side} certificate sha256:{cert.sha256[:16]}... {what} "
-                        f"(not after {cert.not_after.isoformat()})"
-                    ),
-                )
+    for cert in observed.certificates:
+        left = cert.not_after - now
+        if left <= timedelta(0):
+            code, sev, what = "idp_cert_expired", Severity.ERROR, "expired"
+        elif left <= CERT_WARNING:
+            code, sev, what = (
+                "idp_cert_expiring",
+                Severity.WARNING,
+                f"expires in {left.days} day(s)",
             )
+        else:
+            continue
+        out.append(
+            Finding(
+                code=code,
+                severity=sev,
+                message=(
+                    f"IdP signing certificate sha256:{cert.sha256[:16]}... {what} "
+                    f"(not after {cert.not_after.isoformat()}); Identity Center must trust its "
+                    "successor before it expires"
+                ),
+            )
+        )
     return out
 
 

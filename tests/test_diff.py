@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from agent.diff import Ownership, diff_app, owned_regions
-from agent.model import Capabilities, Certificate, RegionStatus, Stack
+from agent.model import Capabilities, Certificate, Finding, RegionStatus, Severity, Stack
 from agent.plan import Action, Field
 from tests.test_diff_factories import (
     ENTITY,
@@ -193,15 +194,21 @@ def test_ownership_recognises_config_specific_hosts() -> None:
     assert owned_regions(d, [observed([(url("ap-south-1"), 1)])]) == {"ap-south-1"}
 
 
-def test_certificate_findings_need_a_clock() -> None:
-    cert = Certificate(sha256="ab" * 32, not_after=NOW + timedelta(days=3))
+def test_certificate_findings_need_a_clock_and_are_not_repeated() -> None:
+    soon = Certificate(sha256="ab" * 32, not_after=NOW + timedelta(days=3))
+    gone = Certificate(sha256="cd" * 32, not_after=NOW - timedelta(days=1))
+    fine = Certificate(sha256="ef" * 32, not_after=NOW + timedelta(days=300))
     d = desired()
     o = observed([(a.url, a.index) for a in d.acs], default=d.default_acs)
-    o = type(o)(**{**o.__dict__, "certificates": (cert,)})
+    o = dataclasses.replace(o, certificates=(soon, gone, fine))
     assert diff_app(d, o, mode="add-only", removable_regions=NONE).findings == ()
     with_clock = diff_app(d, o, mode="add-only", removable_regions=NONE, now=NOW)
-    assert [f.code for f in with_clock.findings] == ["certificate_expiring"]
+    assert [f.code for f in with_clock.findings] == ["idp_cert_expiring", "idp_cert_expired"]
     assert "3 day" in with_clock.findings[0].message
+    own = Finding("idp_cert_expiring", Severity.WARNING, "the connector said so", app="t/app")
+    reported = dataclasses.replace(o, findings=(own,))
+    again = diff_app(d, reported, mode="add-only", removable_regions=NONE, now=NOW)
+    assert again.findings == (own,)
 
 
 def test_unknown_mode_is_rejected() -> None:
