@@ -393,3 +393,30 @@ def test_metadata_times_from_file_mtime(tmp_path: Any) -> None:
         "m.xml": datetime.fromtimestamp(1_700_000_000, UTC),
         "gone.xml": None,
     }
+
+
+def test_entity_id_change_and_tenant_mix_from_desired_are_reported() -> None:
+    from agent.model import Finding, Severity
+
+    d = desired(
+        findings=(
+            Finding("entity_id_changed", Severity.ERROR, "entity ID changed from a to b"),
+            Finding("tenant_ids_differ", Severity.WARNING, "2 tenant IDs"),
+            Finding("metadata_warning", Severity.INFO, "ignored: not a doctor concern"),
+        )
+    )
+    results = check_freshness(d, {})
+    (fail,) = only(results, Status.FAIL)
+    assert fail.message == "entity ID changed from a to b"
+    assert fail.fix.startswith("Confirm the metadata belongs to this Identity Center instance")
+    (warn,) = only(results, Status.WARN)
+    assert warn.fix.startswith("Review the ACS URLs with idpsync show-desired")
+    assert len(results) == 2
+
+
+def test_age_compares_naive_and_aware_times_as_utc() -> None:
+    naive_added = datetime(2026, 11, 20, 12, 0)  # a fake without tzinfo
+    regions = (region("us-east-1"), region("eu-west-1", added=naive_added))
+    results = check_freshness(desired(regions), {"m.xml": datetime(2026, 11, 19, tzinfo=UTC)})
+    (warn,) = only(results, Status.WARN)
+    assert "(eu-west-1, 2026-11-20 12:00 UTC)" in warn.message

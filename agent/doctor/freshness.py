@@ -9,10 +9,24 @@ file's modification or fetch time). Pure: the times are passed in.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from agent.doctor.result import Check, CheckResult, Status
 from agent.model import DesiredTrust, RegionStatus
+
+# Findings of agent.desired that no other doctor check covers, with their status and fix.
+_DESIRED_FINDINGS = {
+    "entity_id_changed": (
+        Status.FAIL,
+        "Confirm the metadata belongs to this Identity Center instance before running idpsync "
+        "sync (a different instance would take over every IdP app).",
+    ),
+    "tenant_ids_differ": (
+        Status.WARN,
+        "Review the ACS URLs with idpsync show-desired and confirm every tenant ID belongs to this "
+        "instance before syncing.",
+    ),
+}
 
 DOWNLOAD_HINT = (
     "IAM Identity Center console: Settings > Identity source > Actions > Manage authentication "
@@ -65,6 +79,14 @@ def check_freshness(
                 )
             )
     results.extend(_age_results(desired, metadata_times))
+    for finding in desired.findings:
+        if finding.code in _DESIRED_FINDINGS:
+            status, fix = _DESIRED_FINDINGS[finding.code]
+            results.append(
+                CheckResult(
+                    Check.FRESHNESS, status, finding.message, fix=fix, region=finding.region
+                )
+            )
     return results
 
 
@@ -99,24 +121,26 @@ def _source_results(desired: DesiredTrust) -> list[CheckResult]:
 def _age_results(
     desired: DesiredTrust, metadata_times: Mapping[str, datetime | None]
 ) -> list[CheckResult]:
-    added = [r for r in desired.regions if r.added is not None and not r.is_primary]
+    added = [
+        (_utc(r.added), r.name) for r in desired.regions if r.added is not None and not r.is_primary
+    ]
     if not added:
         return []
-    last = max(added, key=lambda r: r.added or datetime.min)
-    assert last.added is not None
+    last_added, last_name = max(added)
     results: list[CheckResult] = []
-    for name, made in metadata_times.items():
-        if made is None:
+    for name, made_at in metadata_times.items():
+        if made_at is None:
             continue
-        if made < last.added:
+        made = _utc(made_at)
+        if made < last_added:
             results.append(
                 CheckResult(
                     Check.FRESHNESS,
                     Status.WARN,
                     f"metadata {name} ({made:%Y-%m-%d %H:%M} UTC) is older than the last "
-                    f"AddRegion ({last.name}, {last.added:%Y-%m-%d %H:%M} UTC)",
+                    f"AddRegion ({last_name}, {last_added:%Y-%m-%d %H:%M} UTC)",
                     fix=f"Download the metadata file again ({DOWNLOAD_HINT}) and replace {name}.",
-                    region=last.name,
+                    region=last_name,
                     subject=name,
                 )
             )
@@ -125,8 +149,13 @@ def _age_results(
                 CheckResult(
                     Check.FRESHNESS,
                     Status.OK,
-                    f"metadata {name} is newer than the last AddRegion ({last.name})",
+                    f"metadata {name} is newer than the last AddRegion ({last_name})",
                     subject=name,
                 )
             )
     return results
+
+
+def _utc(value: datetime) -> datetime:
+    """Compare like with like: naive times are taken as UTC, aware ones converted to it."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
