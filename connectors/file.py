@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from agent.connector import Connector, TargetConfig
 from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
@@ -45,12 +45,17 @@ FORMATS: dict[str, str] = {
     "okta": "connectors.okta.mapping",
     "entra": "connectors.entra.mapping",
 }
+_FORMAT_NAMES: list[JsonValue] = [*sorted(FORMATS)]  # for config/schema.json
 
 
 class FileTargetConfig(TargetConfig):
     type: Literal["file"] = "file"
     path: str
-    format: str = "idpsync"
+    format: str = Field(
+        default="idpsync",
+        description="document shape: idpsync (default), or an IdP's own app JSON (okta, entra)",
+        json_schema_extra={"enum": _FORMAT_NAMES},
+    )
 
     @field_validator("format")
     @classmethod
