@@ -222,3 +222,14 @@ def test_round_trip_property(trust: AppTrust) -> None:
     assert json.dumps(without_sign_on_keys(new, untouched)) == json.dumps(
         without_sign_on_keys(doc, untouched)
     )
+
+
+def test_every_okta_setting_is_documented_in_the_readme() -> None:
+    from connectors.okta.config import OktaAppSelector, OktaAuth, OktaTarget
+    from tests.okta_support import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Okta", 1)[1].split("\n## ", 1)[0]
+    for model in (OktaTarget, OktaAuth, OktaAppSelector):
+        for key in model.model_fields:
+            assert f"{key}:" in section, f"{model.__name__}.{key} is not documented in README.md"
