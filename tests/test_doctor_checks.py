@@ -420,3 +420,12 @@ def test_age_compares_naive_and_aware_times_as_utc() -> None:
     results = check_freshness(desired(regions), {"m.xml": datetime(2026, 11, 19, tzinfo=UTC)})
     (warn,) = only(results, Status.WARN)
     assert "(eu-west-1, 2026-11-20 12:00 UTC)" in warn.message
+
+
+def test_expiring_idp_cert_with_newer_successor_is_a_rotation_warning() -> None:
+    old = Certificate(sha256="01" * 32, not_after=NOW + timedelta(days=2), subject="CN=old")
+    new = Certificate(sha256="02" * 32, not_after=NOW + timedelta(days=700), subject="CN=new")
+    results = check_certs(None, [observed(ALL, certs=(old, new))], NOW)
+    assert [r.status for r in results] == [Status.WARN, Status.OK]
+    assert "also holds a certificate valid until" in results[0].message
+    assert results[0].fix.startswith("Make sure the newer certificate is active in the IdP")

@@ -17,6 +17,11 @@ from agent.model import Certificate, DesiredTrust, ObservedApp
 WARN_WITHIN = timedelta(days=30)
 FAIL_WITHIN = timedelta(days=7)
 
+_IDP_ACTION = (
+    "Generate a new signing certificate in the IdP app, upload it under Settings > Identity "
+    "source in Identity Center's primary Region, then activate it in the IdP"
+)
+
 
 def check_certs(
     desired: DesiredTrust | None, apps: Sequence[ObservedApp], now: datetime
@@ -24,17 +29,23 @@ def check_certs(
     results: list[CheckResult] = []
     for app in apps:
         name = app.ref.label or app.ref.key
+        newest = max((c.not_after for c in app.certificates), default=None)
         for cert in app.certificates:
-            results.append(
-                _judge(
-                    cert,
-                    now,
-                    f"IdP signing certificate of {name}",
-                    "Generate a new signing certificate in the IdP app, upload it under Settings "
-                    "> Identity source in Identity Center's primary Region, then activate it in "
-                    "the IdP",
+            result = _judge(cert, now, f"IdP signing certificate of {name}", _IDP_ACTION)
+            if result.status is not Status.OK and newest is not None and newest - now > WARN_WITHIN:
+                # A later certificate exists (a rotation in progress, or an inactive old key
+                # the IdP still lists): what matters is that the new one is in use everywhere.
+                result = CheckResult(
+                    Check.CERTS,
+                    Status.WARN,
+                    f"{result.message}; {name} also holds a certificate valid until "
+                    f"{newest:%Y-%m-%d}",
+                    fix="Make sure the newer certificate is active in the IdP and uploaded under "
+                    "Settings > Identity source in Identity Center's primary Region, then remove "
+                    "the old one.",
+                    subject=cert.sha256,
                 )
-            )
+            results.append(result)
     for cert in desired.certificates if desired is not None else ():
         results.append(
             _judge(
