@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,7 @@ class Service:
         self._seen_sources: dict[str, CachedCopy | None] = {}
         self._seen_regions: tuple[tuple[str, str], ...] | None = None
         self.last_run: RunSummary | None = None
+        self._tasks: set[asyncio.Future[object]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ class Service:
             await self._shutdown()
         return 0
 
-    def _schedule(self) -> None:
+    def _schedule(self, *, first_sync_now: bool = True) -> None:
         svc = self.config.service
         common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
         self.scheduler.add_job(
@@ -136,7 +138,8 @@ class Service:
                 seconds=svc.interval.total_seconds(), jitter=svc.jitter.total_seconds() or None
             ),
             id="sync",
-            next_run_time=datetime.now(UTC),  # the first sync runs at start-up
+            # The first sync runs at start-up; after a reload the interval starts afresh.
+            next_run_time=datetime.now(UTC) if first_sync_now else None,
             misfire_grace_time=None,
             **common,
         )
@@ -152,6 +155,12 @@ class Service:
             id="lease",
             **common,
         )
+
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        """Run ``coro`` soon (it waits for the run lock); keep a reference until it ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def request_stop(self) -> None:
         if not self.stopping.is_set():
@@ -186,7 +195,8 @@ class Service:
         self.config = new
         register_config_secrets(new, new.state.url)
         self.readiness.interval = new.service.interval.total_seconds()
-        self._schedule()  # new intervals (replace_existing); also syncs at once
+        self._schedule(first_sync_now=False)  # new intervals (replace_existing)
+        self._spawn(self.sync_now("configuration reloaded"))
         self._seen_sources.clear()
         self._seen_regions = None
         log.info("configuration reloaded from %s (mode %s)", self.config_path, new.service.mode)
@@ -211,7 +221,7 @@ class Service:
                 self.metrics.leader.set(1)
                 log.info("this replica now leads (lease term %d)", state.term)
                 if self.scheduler.running and not self.stopping.is_set():
-                    self.scheduler.modify_job("sync", next_run_time=datetime.now(UTC))
+                    self._spawn(self.sync_now("took over the lease"))
         elif self._leader:
             self._step_down(f"the lease is now held by {state.holder}")
 
@@ -238,14 +248,19 @@ class Service:
                 return None
             config = self.config
             log.info("sync starting (%s)", reason)
-            summary = await recorded_sync(
-                config,
-                self.store,
-                self.metrics,
-                apply=config.service.mode == "apply",
-                holder=self.holder,
-                stop=_StopWhenNotLeader(self),
-            )
+            try:
+                summary = await recorded_sync(
+                    config,
+                    self.store,
+                    self.metrics,
+                    apply=config.service.mode == "apply",
+                    holder=self.holder,
+                    stop=_StopWhenNotLeader(self),
+                )
+            except IdpSyncError as exc:  # e.g. the state store went away: report, go on
+                log.error("sync could not run or be recorded: %s", exc)
+                self.metrics.sync_runs.labels(outcome="error").inc()
+                return None
             self.last_run = summary
             if summary.succeeded:
                 self.readiness.last_success = time.time()
