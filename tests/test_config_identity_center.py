@@ -71,3 +71,13 @@ def test_metadata_source_options() -> None:
     assert cfg.identity_center.certificate_warning_days == 30
     with pytest.raises(ConfigError, match="https"):
         parse_config(ic(metadata=[{"url": "http://x.example/m.xml"}]))
+
+
+def test_every_identity_center_key_is_documented_in_the_readme() -> None:
+    from agent.config import IdentityCenterConfig, MetadataSource, SignatureConfig
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Configuration") :]
+    for model in (IdentityCenterConfig, MetadataSource, SignatureConfig):
+        for key in model.model_fields:
+            assert f"{key}:" in section, f"{model.__name__}.{key} is not documented in README.md"

@@ -101,6 +101,7 @@ def show_desired(config_path: str, output_format: str) -> None:
 
     Exits 1 when a source failed with no last good copy (the state is incomplete).
     """
+    check_xmlsec()
     config = load_config(config_path)
     desired = build_desired(config, cache=cache_for(config))
     click.echo(render_json(desired) if output_format == "json" else render_text(desired))
