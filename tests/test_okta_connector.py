@@ -134,7 +134,7 @@ async def test_unsupported_app_kind_is_reported_not_written(
     doc = aws_sso_app()
     doc["name"] = "zoomus"
     app_id = fake.add_app(doc)
-    with pytest.raises(NotSupported, match="custom SAML 2.0"):
+    with pytest.raises(NotSupported, match=r"custom SAML 2\.0"):
         await connector.observe(AppRef("okta-test", app_id))
 
 
