@@ -81,6 +81,7 @@ def safe_parse(data: bytes, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) 
         dtd_validation=False,
         huge_tree=False,
         remove_pis=True,
+        remove_comments=True,  # comments must not split text (comment-truncation CVEs)
     )
     try:
         root = etree.fromstring(data, parser)
@@ -238,7 +239,7 @@ def _certificates(sp: etree._Element, source: str, now: datetime) -> list[Certif
         if use not in (None, "signing", "encryption"):
             raise _fail(f"KeyDescriptor use={use!r} is not signing or encryption", source)
         for node in kd.iter(f"{{{DS_NS}}}X509Certificate"):
-            text = "".join((node.text or "").split())
+            text = "".join("".join(node.itertext()).split())
             try:
                 der = base64.b64decode(text, validate=True)
                 cert = x509.load_der_x509_certificate(der)
