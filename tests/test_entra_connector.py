@@ -316,3 +316,38 @@ async def test_token_never_appears_in_logs_or_errors(
     assert TOKEN not in caplog.text and TOKEN not in str(err.value) and TOKEN not in repr(err.value)
     # ...and it did go over the wire, to the Graph host only.
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in graph.requests)
+
+
+async def test_throttled_patch_is_replayed_by_the_sdk_once(graph: GraphFake) -> None:
+    app = graph.add_app(sso_mode="saml")
+    graph.inject(Fault("status", status=429, retry_after=1, method="PATCH"))
+    async with connector(graph) as conn:
+        (observed,) = await conn.observe_many(await conn.discover())
+        result = await conn.apply(plan_for(observed, _full("us-east-1")))
+    assert [r.status for r in graph.writes()] == [429, 204]
+    assert graph.writes()[0].body == graph.writes()[1].body  # the same absolute body
+    assert result.trust == _full("us-east-1") and graph.app(app["appId"])["identifierUris"]
+
+
+async def test_a_failed_patch_is_not_retried_blindly(graph: GraphFake) -> None:
+    graph.add_app(sso_mode="saml")
+    graph.inject(Fault("status", status=500, method="PATCH"))
+    async with connector(graph) as conn:
+        (observed,) = await conn.observe_many(await conn.discover())
+        with pytest.raises(ConnectorError) as err:
+            await conn.apply(plan_for(observed, _full("us-east-1")))
+    assert len(graph.writes()) == 1 and err.value.status == 500
+    assert err.value.code == "InternalServerError" and err.value.request_id
+
+
+async def test_requests_are_reported_to_the_context_hook(graph: GraphFake) -> None:
+    seen: list[tuple[str, str, int]] = []
+    graph.add_app(sso_mode="saml")
+    conn = connector(graph)
+    conn.context.on_request = lambda target, kind, status: seen.append((target, kind, status))
+    async with conn:
+        (observed,) = await conn.observe_many(await conn.discover())
+        await conn.apply(plan_for(observed, _full("us-east-1")))
+    kinds = [k for _, k, _ in seen]
+    assert kinds.count("list") == 2 and kinds.count("patch") == 1 and "get" in kinds
+    assert {t for t, _, _ in seen} == {"entra-test"} and all(s in (200, 204) for _, _, s in seen)
