@@ -8,9 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.doctor.network import Dialer, check_host, check_network, region_hosts
+from agent.doctor.network import Dialer, Proxy, check_host, check_network, region_hosts
 from agent.doctor.result import Check, Status
-from tests.fakes.doctor_fakes import FakePortal, LocalCA, serve_portal, silent_listener
+from tests.fakes.doctor_fakes import (
+    ConnectProxy,
+    FakePortal,
+    LocalCA,
+    serve_portal,
+    serve_proxy,
+    silent_listener,
+)
 
 INSTANCE = "ssoins-1111111111111111"
 REGIONS = ("us-east-1", "eu-west-1")
@@ -127,3 +134,57 @@ def test_refused_connection_fails(ca: LocalCA) -> None:
     result = check_host("eu-west-1", "eu-west-1.signin.aws", loopback(port, ca))
     assert result.status is Status.FAIL
     assert "Allow outbound HTTPS" in result.fix
+
+
+# ---- through an HTTPS proxy (CONNECT) ----------------------------------------------------
+
+
+def no_local_dns(host: str) -> list[str]:
+    raise AssertionError(f"{host} must be resolved by the proxy, not locally")
+
+
+def test_proxy_tunnel_ok_without_local_dns(portal: FakePortal, ca: LocalCA) -> None:
+    with serve_proxy(ConnectProxy(upstream_port=portal.port)) as proxy:
+        dialer = Dialer(
+            resolver=no_local_dns,
+            ssl_context=ca.client_context(),
+            timeout=2.0,
+            proxy=Proxy("127.0.0.1", proxy.port, authorization="Basic dTpw"),
+        )
+        result = check_host("eu-west-1", "eu-west-1.signin.aws", dialer)
+    assert result.status is Status.OK, result
+    assert f"via proxy 127.0.0.1:{proxy.port}" in result.message
+    ((target, headers),) = proxy.connects
+    assert target == "eu-west-1.signin.aws:443"
+    assert headers["Proxy-Authorization"] == "Basic dTpw"
+
+
+def test_proxy_refusal_fails_with_allow_list_fix(portal: FakePortal, ca: LocalCA) -> None:
+    refusing = ConnectProxy(upstream_port=portal.port, deny={"eu-west-1.sso.signin.aws"})
+    with serve_proxy(refusing) as proxy:
+        dialer = Dialer(
+            resolver=no_local_dns,
+            ssl_context=ca.client_context(),
+            proxy=Proxy("127.0.0.1", proxy.port),
+        )
+        result = check_host("eu-west-1", "eu-west-1.sso.signin.aws", dialer)
+    assert result.status is Status.FAIL
+    assert "403" in result.message
+    assert result.fix == (
+        f"Allow CONNECT to eu-west-1.sso.signin.aws:443 on proxy 127.0.0.1:{proxy.port}, or list "
+        "eu-west-1.sso.signin.aws in NO_PROXY if this host may connect directly."
+    )
+
+
+def test_proxy_from_environment_and_no_proxy() -> None:
+    env = {
+        "HTTPS_PROXY": "http://user:s3cret@proxy.corp.example:3128",
+        "NO_PROXY": "localhost,.internal.example",
+    }
+    dialer = Dialer.from_environment(timeout=3.0, environ=env)
+    assert dialer.proxy is not None
+    assert (dialer.proxy.host, dialer.proxy.port) == ("proxy.corp.example", 3128)
+    assert "s3cret" not in repr(dialer) and "s3cret" not in str(dialer.proxy)
+    assert dialer.proxied("eu-west-1.signin.aws")
+    assert not dialer.proxied("api.internal.example")
+    assert Dialer.from_environment(timeout=3.0, environ={}).proxy is None

@@ -243,3 +243,25 @@ def test_request_without_acs_warns(dialer: Dialer, monkeypatch: pytest.MonkeyPat
     (result,) = check_probe(["eu-west-1"], INSTANCE, None, [app(acs("us-east-1"))], dialer)
     assert result.status is Status.WARN and "names no ACS" in result.message
     assert "check you land in eu-west-1" in result.fix
+
+
+def test_probe_through_https_proxy(portal: FakePortal, ca: LocalCA) -> None:
+    from agent.doctor.network import Proxy
+    from tests.fakes.doctor_fakes import ConnectProxy, serve_proxy
+
+    def no_local_dns(host: str) -> list[str]:
+        raise AssertionError("resolved by the proxy")
+
+    with serve_proxy(ConnectProxy(upstream_port=portal.port)) as proxy:
+        dialer = Dialer(
+            resolver=no_local_dns,
+            ssl_context=ca.client_context(),
+            timeout=2.0,
+            proxy=Proxy("127.0.0.1", proxy.port),
+        )
+        info = follow_to_idp(portal_url(INSTANCE, "eu-west-1"), dialer)
+    assert info.acs_url == acs("eu-west-1")
+    assert [t for t, _ in proxy.connects] == [
+        f"{INSTANCE}.eu-west-1.portal.amazonaws.com:443",
+        "eu-west-1.signin.aws:443",
+    ]

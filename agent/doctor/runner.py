@@ -88,7 +88,7 @@ class DoctorDeps:
     @classmethod
     def production(cls, config: Config, *, timeout: float) -> DoctorDeps:
         return cls(
-            dialer=Dialer(timeout=timeout),
+            dialer=Dialer.from_environment(timeout=timeout),
             context=ConnectorContext(base_dir=config.base_dir, timeout=max(timeout, 10.0)),
             kms_client_for=_boto_kms_factory(timeout),
         )

@@ -265,3 +265,79 @@ def silent_listener() -> Iterator[int]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@dataclass
+class ConnectProxy:
+    """A minimal HTTPS proxy: answers CONNECT, then pipes bytes to the upstream port.
+
+    Every tunnel goes to 127.0.0.1:``upstream_port`` whatever host was asked for (the proxy
+    "resolves" names, as a real one would); hosts in ``deny`` get 403.
+    """
+
+    upstream_port: int
+    deny: set[str] = field(default_factory=set)
+    connects: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    port: int = 0
+
+
+@contextlib.contextmanager
+def serve_proxy(proxy: ConnectProxy) -> Iterator[ConnectProxy]:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(32)
+    listener.settimeout(0.2)
+    proxy.port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+
+    def handle(client: socket.socket) -> None:
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(1024)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.decode("latin-1").split("\r\n")
+            target = lines[0].split(" ")[1]
+            headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            proxy.connects.append((target, headers))
+            if target.rsplit(":", 1)[0] in proxy.deny:
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            upstream = socket.create_connection(("127.0.0.1", proxy.upstream_port))
+            with upstream:
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
+                back.start()
+                pipe(client, upstream)
+                back.join(timeout=5)
+
+    def accept_loop() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept_loop, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
