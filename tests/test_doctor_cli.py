@@ -315,3 +315,34 @@ def test_config_error_exits_1() -> None:
     result = CliRunner().invoke(cli, ["doctor", "--config", "/nonexistent/idpsync.yaml"])
     assert result.exit_code == 1
     assert "config error" in result.output
+
+
+def test_shipped_example_config_through_the_registry(
+    portal: FakePortal, ca: LocalCA, monkeypatch: Any
+) -> None:
+    """config/example.yaml as shipped: no instance_arn, the offline file app (via the
+    registry) missing two Regions, every sign-in host served by the local portal."""
+    example = REPO / "config" / "example.yaml"
+    before = (REPO / "config" / "examples" / "app.json").read_bytes()
+    deps = DoctorDeps(
+        dialer=Dialer(
+            resolver=lambda host: ["127.0.0.1"],
+            port=portal.port,
+            ssl_context=ca.client_context(),
+            timeout=2.0,
+        ),
+        context=ConnectorContext(env={}, base_dir=example.parent),
+    )
+    monkeypatch.setattr(doctor_cli, "build_deps", lambda config, timeout: deps)
+    result = CliRunner().invoke(
+        cli, ["doctor", "--config", str(example), "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["checks"] == ["instance", "kms", "trust", "freshness", "network", "certs"]
+    assert report["matrix"]["(global)"]["instance"] == "warn"  # no instance_arn
+    assert report["matrix"]["us-east-1"]["trust"] == "ok"
+    assert report["matrix"]["eu-west-1"]["trust"] == "fail"
+    assert report["matrix"]["ap-southeast-2"]["trust"] == "fail"
+    assert {report["matrix"][r]["network"] for r in REGIONS} == {"ok"}
+    assert (REPO / "config" / "examples" / "app.json").read_bytes() == before
