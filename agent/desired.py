@@ -81,7 +81,11 @@ def _collect(
     out = _Collected([], [], [], True, set())
     for src in config.identity_center.metadata:
         name = src.label
-        previous = cache.get(name)
+        try:
+            previous = cache.get(name)
+        except SourceError as exc:  # a corrupt copy is no copy; the fresh fetch may still work
+            out.findings.append(_finding("cache_unreadable", Severity.WARNING, str(exc)))
+            previous = None
         prev_id = _previous_entity_id(previous, name)
         if prev_id:
             out.previous_entity_ids.add(prev_id)

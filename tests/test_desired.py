@@ -283,3 +283,17 @@ def test_digest_is_stable_and_tracks_content(tmp_path: Path) -> None:
     b = build_desired(make_config(tmp_path, "combined-no-prefix.xml"), now=NOW)
     c = build_desired(make_config(tmp_path, "no-legacy.xml"), now=NOW)
     assert a.digest() == b.digest() != c.digest()
+
+
+def test_corrupt_last_good_copy_is_reported_and_ignored(tmp_path: Path) -> None:
+    from agent.sources.base import DirectoryCache
+
+    cfg = make_config(tmp_path, "combined-md-prefix.xml")
+    cache = DirectoryCache(tmp_path / "cache")
+    build_desired(cfg, cache=cache, now=NOW)
+    for data_file in (tmp_path / "cache").glob("*.xml"):
+        data_file.write_bytes(b"tampered")
+    desired = build_desired(cfg, cache=cache, now=NOW)
+    assert desired.complete and len(desired.acs) == 7
+    assert "cache_unreadable" in codes(desired)
+    assert cache.get("combined-md-prefix.xml") is not None  # the fresh copy replaced it
