@@ -297,3 +297,15 @@ def test_corrupt_last_good_copy_is_reported_and_ignored(tmp_path: Path) -> None:
     assert desired.complete and len(desired.acs) == 7
     assert "cache_unreadable" in codes(desired)
     assert cache.get("combined-md-prefix.xml") is not None  # the fresh copy replaced it
+
+
+def test_every_finding_code_is_documented_in_the_readme() -> None:
+    import re
+
+    repo = Path(__file__).resolve().parents[1]
+    source = (repo / "agent" / "desired.py").read_text()
+    found = set(re.findall(r'_finding\(\s*"([a-z_]+)"', source))
+    assert {"metadata_stale", "entity_id_changed", "certificate_expiring"} <= found
+    readme = (repo / "README.md").read_text()
+    missing = sorted(code for code in found if f"`{code}`" not in readme)
+    assert not missing, f"finding codes not documented in README.md: {missing}"
