@@ -92,7 +92,9 @@ class EntraTarget(TargetConfig):
     )
     auth: EntraAuth
     apps: list[EntraApp] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=32, description="parallel app writes")
+    concurrency: int = Field(
+        default=4, ge=1, le=32, description="parallel batched reads (observe_many)"
+    )
     timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per HTTP request")
     max_retries: int = Field(
         default=3, ge=0, le=10, description="SDK retries on 429/503/504 (the only retry layer)"

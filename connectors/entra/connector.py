@@ -82,6 +82,7 @@ class EntraConnector(Connector):
         self._credentials: Credentials | None = None
         self._listed: dict[str, dict[str, Any]] = {}  # discovery listing, reused by observe
         self._listed_sps: dict[str, dict[str, Any]] = {}
+        self._sp_seen: dict[str, dict[str, Any]] = {}  # SP as observed this run, by appId
 
     # ---- plumbing -----------------------------------------------------------------------
     def graph(self) -> GraphClient:
@@ -192,6 +193,7 @@ class EntraConnector(Connector):
                 )
             )
         else:
+            self._sp_seen[ref.app_id] = sp
             certificates, cert_findings = _signing_state(ref, sp)
             findings.extend(cert_findings)
         kind = "idc_gallery" if app.get("applicationTemplateId") == IDC_TEMPLATE_ID else "saml"
@@ -220,7 +222,12 @@ class EntraConnector(Connector):
                 target=self.name,
             )
         body = mapping.patch_body(current, plan.after)
-        sp = await graph.get_service_principal(ref.app_id, SP_SELECT)
+        sp = self._sp_seen.get(ref.app_id)
+        if sp is None or sp.get("preferredSingleSignOnMode") != "saml":
+            # Not known to be in SAML mode: read it fresh before deciding to switch it. (An
+            # SP seen in SAML mode this run is trusted; if someone switched it back since,
+            # the identifier-URI policy error says so.)
+            sp = await graph.get_service_principal(ref.app_id, SP_SELECT)
         if body:
             if sp.get("preferredSingleSignOnMode") != "saml":
                 log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
