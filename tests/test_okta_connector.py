@@ -470,3 +470,33 @@ def test_repr_and_config_never_hold_the_token(fake: OktaFake) -> None:
     conn = OktaConnector(target(fake), context(token="s3cret-sentinel"))
     assert "s3cret-sentinel" not in repr(conn) + repr(conn.config) + repr(conn.client)
     assert dataclasses.is_dataclass(conn.context)
+
+
+async def test_lost_answer_to_a_write_that_landed_counts_as_applied(fake: OktaFake) -> None:
+    app_id = fake.add_app(custom_app())
+    # times=2: aiohttp itself re-sends an idempotent request once when a kept-alive
+    # connection drops, so both the PUT and that transparent retry lose their answer.
+    fake.inject("reset_after", method="PUT", times=2)
+    conn = OktaConnector(target(fake), context())
+    try:
+        observed = await conn.observe(AppRef("okta-test", app_id))
+        result = await conn.apply(plan_for(observed, with_regions(observed.trust)))
+    finally:
+        await conn.aclose()
+    assert result.trust == with_regions(observed.trust)
+    # found out by reading, not by writing again (at most aiohttp's own transport retry)
+    assert len(fake.calls("PUT")) in (1, 2)
+    assert fake.calls("GET")[-3].path.endswith(app_id)
+
+
+async def test_lost_write_that_did_not_land_is_an_error(fake: OktaFake) -> None:
+    app_id = fake.add_app(custom_app())
+    fake.inject("reset", method="PUT", times=2)  # see above: aiohttp retries once
+    conn = OktaConnector(target(fake), context())
+    try:
+        observed = await conn.observe(AppRef("okta-test", app_id))
+        with pytest.raises(ConnectorError, match=r"PUT .* failed"):
+            await conn.apply(plan_for(observed, with_regions(observed.trust)))
+    finally:
+        await conn.aclose()
+    assert fake.apps[app_id] == custom_app()

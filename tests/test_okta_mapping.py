@@ -233,3 +233,12 @@ def test_every_okta_setting_is_documented_in_the_readme() -> None:
     for model in (OktaTarget, OktaAuth, OktaAppSelector):
         for key in model.model_fields:
             assert f"{key}:" in section, f"{model.__name__}.{key} is not documented in README.md"
+
+
+def test_a_write_always_carries_settings_app() -> None:
+    doc = custom_app()
+    del doc["settings"]["app"]
+    before, _ = mapping.trust_from_raw(doc)
+    new = mapping.apply_trust(doc, AppTrust(ISS, (*before.acs, TrustedAcs(EU, 2)), P4))
+    assert new["settings"]["app"] == {}
+    assert "app" not in mapping.apply_trust(doc, before)["settings"]  # no write, no change

@@ -150,7 +150,7 @@ class OktaConnector(Connector):
         except mapping.TrustLimitError as exc:
             raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
         if new_doc != doc:
-            await self.client.put(f"/api/v1/apps/{quote(ref.app_id, safe='')}", new_doc)
+            await self._put(ref, doc, new_doc, expected)
         observed = await self.observe(ref)
         if observed.trust != expected:
             raise VerificationFailed(
@@ -160,6 +160,31 @@ class OktaConnector(Connector):
                 target=self.name,
             )
         return observed
+
+    async def _put(
+        self, ref: AppRef, doc: dict[str, Any], new_doc: dict[str, Any], expected: AppTrust
+    ) -> None:
+        """PUT; if the answer was lost (reset, timeout, 5xx), find out whether it landed.
+
+        A blind retry could overwrite an edit made in between, so the app is read instead:
+        if it moved from the observed state to exactly the planned trust, the write landed;
+        otherwise the original error stands.
+        """
+        try:
+            await self.client.put(f"/api/v1/apps/{quote(ref.app_id, safe='')}", new_doc)
+        except ConnectorError as exc:
+            if exc.status is not None and exc.status < 500:
+                raise
+            try:
+                _, now = await self._read(ref.app_id)
+                landed = (
+                    now.get("lastUpdated") != doc.get("lastUpdated")
+                    and mapping.trust_from_raw(now)[0] == expected
+                )
+            except (ConnectorError, mapping.UnsupportedApp):
+                landed = False
+            if not landed:
+                raise
 
     def trust_from_raw(self, raw: str) -> AppTrust:
         try:

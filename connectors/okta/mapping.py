@@ -96,6 +96,10 @@ def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     check_limits(trust, CUSTOM_CAPABILITIES)
     if _custom_trust(doc) != trust:
         _apply_custom(new, trust)
+        # Okta wants settings.app on every PUT (at least {}): a missing one once lost ACS
+        # endpoints (domain.md 3.3).
+        if not isinstance(new["settings"].get("app"), dict):
+            new["settings"]["app"] = {}
     return new
 
 

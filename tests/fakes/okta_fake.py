@@ -60,7 +60,11 @@ class LoggedRequest:
 
 @dataclass
 class Fault:
-    """One injected fault. ``kind``: 500, 503, 429, 429_no_reset, reset, truncate, slow."""
+    """One injected fault.
+
+    ``kind``: 500, 503, 429, 429_no_reset, reset (before handling), reset_after (the request
+    is handled, then the connection is cut: the answer is lost), truncate, slow.
+    """
 
     kind: str
     method: str | None = None
@@ -318,7 +322,7 @@ class OktaFake:
         headers = self._rate_headers(bucket, now)
         fault = self._take_fault(request.method, request.path)
         if fault is not None:
-            injected = await self._fault_response(request, fault, headers)
+            injected = await self._fault_response(request, fault, headers, handler)
             if injected is not None:
                 return injected
         if in_flight > self.concurrency_cap:
@@ -343,7 +347,11 @@ class OktaFake:
         )
 
     async def _fault_response(
-        self, request: web.Request, fault: Fault, headers: dict[str, str]
+        self,
+        request: web.Request,
+        fault: Fault,
+        headers: dict[str, str],
+        handler: Callable[[web.Request], Any],
     ) -> web.StreamResponse | None:
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
@@ -356,6 +364,11 @@ class OktaFake:
             return self._rate_limited(headers)
         if fault.kind == "429_no_reset":
             return self._rate_limited({"Date": headers["Date"]})
+        if fault.kind == "reset_after":
+            await handler(request)
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("injected connection reset after handling")
         if fault.kind == "reset":
             if request.transport is not None:
                 request.transport.abort()
