@@ -500,3 +500,23 @@ async def test_lost_write_that_did_not_land_is_an_error(fake: OktaFake) -> None:
     finally:
         await conn.aclose()
     assert fake.apps[app_id] == custom_app()
+
+
+async def test_observe_many_fails_with_the_first_error_and_cancels_the_rest(
+    fake: OktaFake,
+) -> None:
+    ids = []
+    for i in range(6):
+        doc = custom_app()
+        doc["id"] = f"0oamany{i}"
+        ids.append(fake.add_app(doc))
+    fake.latency = 0.05
+    conn = OktaConnector(target(fake, concurrency=2), context())
+    try:
+        with pytest.raises(ConnectorError, match="0oamissing"):
+            await conn.observe_many(
+                [AppRef("okta-test", "0oamissing")] + [AppRef("okta-test", i) for i in ids]
+            )
+    finally:
+        await conn.aclose()
+    assert len(fake.requests) < 1 + 2 * len(ids)  # the rest were cancelled, not all sent

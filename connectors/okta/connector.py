@@ -8,10 +8,12 @@ match what was observed, and followed by a read-back that must show the planned 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -105,6 +107,19 @@ class OktaConnector(Connector):
             certificates=certs,
             kind=kind,
         )
+
+    async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
+        """Observe concurrently (bounded by the client's semaphore); the first failure cancels
+        the rest and is raised as itself, so no request outlives the run."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self.observe(r)) for r in refs]
+        except BaseExceptionGroup as eg:
+            first = eg.exceptions[0]
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            raise first from None
+        return [t.result() for t in tasks]
 
     def _map(self, ref: AppRef, doc: dict[str, Any]) -> tuple[str, AppTrust, Any]:
         try:
