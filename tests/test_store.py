@@ -257,3 +257,24 @@ def test_last_good_cache_round_trips_bytes_and_overwrites(store: Store) -> None:
     store.put("metadata.xml", CachedCopy(b"new", None, t0 + timedelta(hours=1)))
     got = store.get("metadata.xml")
     assert got is not None and got.data == b"new" and got.etag is None
+
+
+def test_app_filter_is_literal_not_a_like_pattern(store: Store) -> None:
+    run_id = store.begin_run(kind="sync", mode="apply")
+    hooks = store.hooks(run_id)
+    hooks.before_write(_app_plan(), _observed())
+    hooks.after_write(_app_plan(), _observed(fingerprint="fp-new"), None)
+    assert store.runs(app="0oa_") == []  # "_" must not match any character
+    assert store.runs(app="%") == []
+
+
+def test_postgres_tests_cannot_be_skipped_silently_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.store_support import PG_ENV, pg_base_url
+
+    monkeypatch.delenv(PG_ENV, raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        pg_base_url()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        pg_base_url()

@@ -75,3 +75,24 @@ def test_racing_standbys_elect_exactly_one(store: Store) -> None:
 def test_ttl_must_be_positive(store: Store) -> None:
     with pytest.raises(ValueError):
         store.lease("a", ttl=0)
+
+
+def test_racing_standbys_for_an_expired_lease_elect_exactly_one(store: Store) -> None:
+    assert store.lease("dead-leader", ttl=0.2).try_acquire().held
+    time.sleep(0.3)
+    contenders = [store.lease(f"s{i}", ttl=30) for i in range(6)]
+    barrier = threading.Barrier(len(contenders))
+    won: list[str] = []
+
+    def race(i: int) -> None:
+        barrier.wait()
+        if contenders[i].try_acquire().held:
+            won.append(contenders[i].holder)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(contenders))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+    assert store.lease("observer", 1).state().term == 2

@@ -7,7 +7,8 @@ See :mod:`agent.store.core` for the store, :mod:`agent.store.audit` for the hash
 from __future__ import annotations
 
 from agent.store.audit import AuditRecord, ChainReport
-from agent.store.core import RunHooks, Store, safe_url
+from agent.store.core import Store, safe_url
+from agent.store.hooks import RunHooks
 from agent.store.lease import LeaderLease, LeaseState
 from agent.store.records import BackupRecord, ChangeRecord, RunRecord
 

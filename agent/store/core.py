@@ -5,28 +5,27 @@ setup; ``postgresql+psycopg://...`` is for production and for several replicas. 
 SQLAlchemy error is translated into :class:`agent.errors.StateStoreError` here, at the one
 boundary, with the password hidden from the URL.
 
-The store implements the engine's ``RegionMemory`` directly and hands out a
-:class:`RunHooks` per run that implements ``EngineHooks`` (backup before each write,
-changes and audit after it).
+The store implements the engine's ``RegionMemory`` and the sources' ``LastGoodCache``
+directly, and hands out a :class:`agent.store.hooks.RunHooks` per run that implements
+``EngineHooks`` (backup before each write, changes and audit after it).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from agent.errors import StateStoreError
-from agent.model import Finding, ObservedApp
-from agent.plan import AppPlan, Plan
+from agent.model import Finding
+from agent.plan import Plan
 from agent.sources.base import CachedCopy
 from agent.store import audit as audit_log
 from agent.store.lease import LeaderLease
@@ -41,6 +40,9 @@ from agent.store.schema import (
     schema_info,
     source_cache,
 )
+
+if TYPE_CHECKING:
+    from agent.store.hooks import RunHooks
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,7 +67,7 @@ def resolve_url(url: str, base_dir: Path | None) -> str:
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 
-def _translated(func: Callable[P, R]) -> Callable[P, R]:
+def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -94,7 +96,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _now(now: datetime | None) -> datetime:
+def utc_now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
@@ -143,7 +145,7 @@ class Store:
         store._migrate()
         return store
 
-    @_translated
+    @translate_db_errors
     def _migrate(self) -> None:
         metadata.create_all(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
@@ -159,7 +161,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    @_translated
+    @translate_db_errors
     def ping(self) -> None:
         """Raise :class:`StateStoreError` unless the database answers."""
         with self.engine.connect() as conn:
@@ -170,11 +172,11 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------
 
-    @_translated
+    @translate_db_errors
     def begin_run(
         self, *, kind: str, mode: str, holder: str | None = None, now: datetime | None = None
     ) -> int:
-        at = _now(now)
+        at = utc_now(now)
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(runs)
@@ -193,7 +195,7 @@ class Store:
         self.audit("run_started", {"kind": kind, "mode": mode, "holder": holder}, run_id=run_id)
         return run_id
 
-    @_translated
+    @translate_db_errors
     def finish_run(
         self,
         run_id: int,
@@ -207,7 +209,7 @@ class Store:
     ) -> None:
         checksum = plan.checksum() if plan is not None else None
         values = {
-            "finished_at": _now(now),
+            "finished_at": utc_now(now),
             "outcome": outcome,
             "exit_code": exit_code,
             "plan_checksum": checksum,
@@ -230,7 +232,7 @@ class Store:
             run_id=run_id,
         )
 
-    @_translated
+    @translate_db_errors
     def runs(self, *, app: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Newest first. ``app`` ("target/app_id" or app id) keeps runs that touched it."""
         query = select(runs).order_by(runs.c.id.desc()).limit(limit)
@@ -240,13 +242,13 @@ class Store:
         with self.engine.connect() as conn:
             return [RunRecord.from_row(r) for r in conn.execute(query)]
 
-    @_translated
+    @translate_db_errors
     def run(self, run_id: int) -> RunRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
         return RunRecord.from_row(row) if row is not None else None
 
-    @_translated
+    @translate_db_errors
     def changes(self, *, run_id: int | None = None, app: str | None = None) -> list[ChangeRecord]:
         query = select(changes).order_by(changes.c.id)
         if run_id is not None:
@@ -256,18 +258,20 @@ class Store:
         with self.engine.connect() as conn:
             return [ChangeRecord.from_row(r) for r in conn.execute(query)]
 
-    @_translated
+    @translate_db_errors
     def backups(self, run_id: int) -> list[BackupRecord]:
         query = select(backups).where(backups.c.run_id == run_id).order_by(backups.c.id)
         with self.engine.connect() as conn:
             return [BackupRecord.from_row(r) for r in conn.execute(query)]
 
     def hooks(self, run_id: int) -> RunHooks:
+        from agent.store.hooks import RunHooks  # late: hooks.py builds on this module
+
         return RunHooks(self, run_id)
 
     # -- RegionMemory -------------------------------------------------------------------
 
-    @_translated
+    @translate_db_errors
     def first_seen_missing(self, region: str, now: datetime) -> datetime:
         with self.engine.begin() as conn:
             found = conn.execute(
@@ -275,17 +279,17 @@ class Store:
             ).scalar()
             if found is not None:
                 return as_utc(found)
-            conn.execute(insert(region_missing).values(region=region, first_seen=_now(now)))
-        return _now(now)
+            conn.execute(insert(region_missing).values(region=region, first_seen=utc_now(now)))
+        return utc_now(now)
 
-    @_translated
+    @translate_db_errors
     def clear_missing(self, region: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(region_missing).where(region_missing.c.region == region))
 
     # -- LastGoodCache ------------------------------------------------------------------
 
-    @_translated
+    @translate_db_errors
     def get(self, source: str) -> CachedCopy | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(source_cache).where(source_cache.c.source == source)).first()
@@ -293,9 +297,9 @@ class Store:
             return None
         return CachedCopy(data=bytes(row.data), etag=row.etag, fetched_at=as_utc(row.fetched_at))
 
-    @_translated
+    @translate_db_errors
     def put(self, source: str, copy: CachedCopy) -> None:
-        values = {"data": copy.data, "etag": copy.etag, "fetched_at": _now(copy.fetched_at)}
+        values = {"data": copy.data, "etag": copy.etag, "fetched_at": utc_now(copy.fetched_at)}
         with self.engine.begin() as conn:
             updated = conn.execute(
                 update(source_cache).where(source_cache.c.source == source).values(**values)
@@ -305,7 +309,7 @@ class Store:
 
     # -- audit --------------------------------------------------------------------------
 
-    @_translated
+    @translate_db_errors
     def audit(
         self,
         event_name: str,
@@ -316,102 +320,15 @@ class Store:
     ) -> audit_log.AuditRecord:
         return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
 
-    @_translated
+    @translate_db_errors
     def audit_records(self, *, run_id: int | None = None) -> list[audit_log.AuditRecord]:
         return audit_log.read_records(self.engine, run_id=run_id)
 
-    @_translated
+    @translate_db_errors
     def verify(self) -> audit_log.ChainReport:
         """Recompute the audit hash chain; report every tampered or missing record."""
         return audit_log.verify_chain(audit_log.read_records(self.engine))
 
 
 def _app_match(column: Any, app: str) -> Any:
-    return column == app if "/" in app else column.like(f"%/{app}")
-
-
-class RunHooks:
-    """``EngineHooks`` for one run: a full raw backup before a write, the outcome after."""
-
-    def __init__(self, store: Store, run_id: int) -> None:
-        self.store = store
-        self.run_id = run_id
-        self.applied = 0
-        self.failed = 0
-
-    @property
-    def safe_url(self) -> str:
-        return self.store.safe_url
-
-    @_translated
-    def before_write(self, app: AppPlan, observed: ObservedApp) -> None:
-        raw = observed.raw
-        digest = hashlib.sha256(raw.encode()).hexdigest()
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                insert(backups).values(
-                    run_id=self.run_id,
-                    taken_at=_now(None),
-                    app_key=app.ref.key,
-                    target=app.ref.target,
-                    app_id=app.ref.app_id,
-                    label=app.ref.label,
-                    kind=observed.kind or app.kind,
-                    fingerprint=observed.fingerprint,
-                    raw=raw,
-                    raw_sha256=digest,
-                )
-            )
-        self.store.audit(
-            "backup",
-            {
-                "fingerprint": observed.fingerprint,
-                "raw_sha256": digest,
-                "changes": len(app.changes),
-            },
-            run_id=self.run_id,
-            app_key=app.ref.key,
-        )
-
-    @_translated
-    def after_write(
-        self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
-    ) -> None:
-        status = "applied" if error is None else "failed"
-        message = str(error)[:2000] if error is not None else None
-        at = _now(None)
-        rows = [
-            {
-                "run_id": self.run_id,
-                "at": at,
-                "app_key": app.ref.key,
-                "action": c.action.value,
-                "field": c.field.value,
-                "region": c.region,
-                "stack": c.stack,
-                "before": c.before,
-                "after": c.after,
-                "status": status,
-                "error": message,
-            }
-            for c in app.changes
-        ]
-        if rows:
-            with self.store.engine.begin() as conn:
-                conn.execute(insert(changes), rows)
-        if error is None:
-            self.applied += len(rows)
-        else:
-            self.failed += len(rows)
-        self.store.audit(
-            "write",
-            {
-                "status": status,
-                "changes": [c.to_dict() for c in app.changes],
-                "before_fingerprint": app.fingerprint,
-                "after_fingerprint": result.fingerprint if result is not None else None,
-                "error": message,
-            },
-            run_id=self.run_id,
-            app_key=app.ref.key,
-        )
+    return column == app if "/" in app else column.endswith("/" + app, autoescape=True)
