@@ -351,3 +351,13 @@ async def test_requests_are_reported_to_the_context_hook(graph: GraphFake) -> No
     kinds = [k for _, k, _ in seen]
     assert kinds.count("list") == 2 and kinds.count("patch") == 1 and "get" in kinds
     assert {t for t, _, _ in seen} == {"entra-test"} and all(s in (200, 204) for _, _, s in seen)
+
+
+async def test_an_app_without_a_service_principal_is_a_finding(graph: GraphFake) -> None:
+    app = graph.add_app(with_service_principal=False)
+    async with connector(graph, apps=[{"app_id": app["appId"]}]) as conn:
+        (ref,) = await conn.discover()
+        single = await conn.observe(ref)
+        (batched,) = await conn.observe_many([ref])
+    for observed in (single, batched):
+        assert "entra_no_service_principal" in {f.code for f in observed.findings}

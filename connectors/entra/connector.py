@@ -134,10 +134,18 @@ class EntraConnector(Connector):
     async def observe(self, ref: AppRef) -> ObservedApp:
         graph = self.graph()
         app, sp = await asyncio.gather(
-            graph.get_application(ref.app_id, APP_SELECT),
-            graph.get_service_principal(ref.app_id, SP_SELECT),
+            graph.get_application(ref.app_id, APP_SELECT), self._service_principal(ref.app_id)
         )
         return self._observed(ref, app, sp)
+
+    async def _service_principal(self, app_id: str) -> dict[str, Any] | None:
+        """The app's SP, or None when it has none here (a finding, not a failure)."""
+        try:
+            return await self.graph().get_service_principal(app_id, SP_SELECT)
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
         """Observe with few requests: reuse the discovery listing, batch the rest by 15."""

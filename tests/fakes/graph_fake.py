@@ -164,6 +164,7 @@ class GraphFake:
         sso_mode: str | None = None,
         key_credentials: list[dict[str, Any]] | None = None,
         preferred_thumbprint: str | None = None,
+        with_service_principal: bool = True,
     ) -> dict[str, Any]:
         """Create an application and its service principal; returns the application."""
         app_id = str(uuid.uuid4())
@@ -205,7 +206,8 @@ class GraphFake:
         }
         with self.lock:
             self.objects["applications"][app["id"]] = _Versioned([(0.0, app)])
-            self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
+            if with_service_principal:
+                self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
         return copy.deepcopy(app)
 
     def app(self, app_id: str) -> dict[str, Any]:
