@@ -4,7 +4,8 @@
 # - the config is mounted read-only at /etc/idpsync/idpsync.yaml (IDPSYNC_CONFIG)
 # - secrets come from the environment (the variables your config's *_env keys name) or from
 #   files mounted read-only (docker/kubernetes secrets) that the config's *_file keys name
-# - for PostgreSQL, set IDPSYNC_STATE_URL (keeps the database password out of the config)
+# - state: a relative SQLite state.url (the default) lands in /var/lib/idpsync (IDPSYNC_STATE_DIR);
+#   for PostgreSQL set IDPSYNC_STATE_URL (keeps the database password out of the config)
 # - /healthz, /readyz and /metrics on port 9464
 
 FROM python:3.11-slim AS build
@@ -32,7 +33,7 @@ COPY config/example.yaml /usr/share/idpsync/example.yaml
 ENV PATH=/opt/idpsync/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     IDPSYNC_CONFIG=/etc/idpsync/idpsync.yaml \
-    IDPSYNC_STATE_URL=sqlite:////var/lib/idpsync/state.db \
+    IDPSYNC_STATE_DIR=/var/lib/idpsync \
     IDPSYNC_LISTEN=0.0.0.0:9464
 USER 10001:10001
 WORKDIR /var/lib/idpsync

@@ -127,7 +127,8 @@ class Agent:
         self.port = port
         self.log_path = config.parent / f"{replica}.log"
         full_env = {**os.environ, **(env or {})}
-        full_env.pop("IDPSYNC_STATE_URL", None)
+        for name in ("IDPSYNC_STATE_URL", "IDPSYNC_STATE_DIR", "IDPSYNC_REPLICA_ID"):
+            full_env.pop(name, None)
         if state_url:
             full_env["IDPSYNC_STATE_URL"] = state_url
         if slow_writes:

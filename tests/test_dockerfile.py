@@ -89,6 +89,7 @@ def test_healthcheck_probes_healthz_on_the_listen_port(docker: list[tuple[str, s
     assert port is not None
     assert f"127.0.0.1:{port.group(1)}/healthz" in health
     assert "IDPSYNC_CONFIG=/etc/idpsync/idpsync.yaml" in env
+    assert "IDPSYNC_STATE_DIR=/var/lib/idpsync" in env
     assert any(op == "EXPOSE" and args == port.group(1) for op, args in docker)
 
 

@@ -278,3 +278,17 @@ def test_postgres_tests_cannot_be_skipped_silently_in_ci(monkeypatch: pytest.Mon
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception):
         pg_base_url()
+
+
+def test_state_dir_env_relocates_relative_sqlite_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_dir = tmp_path / "var-lib"
+    monkeypatch.setenv("IDPSYNC_STATE_DIR", str(state_dir))
+    s = Store.open("sqlite:///idpsync-state.db", base_dir=tmp_path / "read-only-etc")
+    s.close()
+    assert (state_dir / "idpsync-state.db").is_file()
+    assert not (tmp_path / "read-only-etc").exists()
+    absolute = tmp_path / "abs.db"
+    Store.open(f"sqlite:///{absolute}", base_dir=tmp_path).close()
+    assert absolute.is_file()  # an absolute path is never moved

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,14 +57,19 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
+STATE_DIR_ENV = "IDPSYNC_STATE_DIR"
+
+
 def resolve_url(url: str, base_dir: Path | None) -> str:
-    """Relative SQLite paths resolve against the config file's directory, like other paths."""
+    """Where a relative SQLite path lives: ``$IDPSYNC_STATE_DIR`` when set (containers and
+    systemd, whose config directory is read-only), else the config file's directory."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return url
     if parsed.database == ":memory:" or Path(parsed.database).is_absolute():
         return url
-    path = (base_dir or Path.cwd()) / parsed.database
+    state_dir = os.environ.get(STATE_DIR_ENV)
+    path = (Path(state_dir) if state_dir else base_dir or Path.cwd()) / parsed.database
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
 
 
