@@ -26,13 +26,21 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from importlib import import_module
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
 from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConfigError, ConnectorError, RateLimited
 from connectors.okta.config import OktaTarget
+from connectors.okta.wire import (
+    json_or_none,
+    network_message,
+    next_cursor,
+    okta_message,
+    path_only,
+    sdk_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +229,7 @@ class OktaClient:
                 if attempt + 1 >= attempts:
                     break
                 log.info(
-                    "okta %s %s: %s; retrying in %.1fs", method, _path_only(path), last, retry.wait
+                    "okta %s %s: %s; retrying in %.1fs", method, path_only(path), last, retry.wait
                 )
                 await asyncio.sleep(retry.wait)
         assert last is not None
@@ -240,7 +248,7 @@ class OktaClient:
                 )
                 if err is not None:
                     raise AuthError(
-                        f"could not obtain an OAuth access token: {_sdk_message(err)}",
+                        f"could not obtain an OAuth access token: {sdk_message(err)}",
                         target=self.target.name,
                         status=getattr(err, "status", None),
                         code=getattr(err, "error_code", None),
@@ -253,7 +261,7 @@ class OktaClient:
         if response is None:
             self.context.record(self.target.name, bucket, 0)
             error = ConnectorError(
-                f"{method} {_path_only(path)} failed: {_network_message(err)}",
+                f"{method} {path_only(path)} failed: {network_message(err)}",
                 target=self.target.name,
             )
             if method == "GET":
@@ -267,7 +275,7 @@ class OktaClient:
                 data = json.loads(text) if text else None
             except ValueError:
                 error = ConnectorError(
-                    f"{method} {_path_only(path)} returned a truncated or invalid JSON body",
+                    f"{method} {path_only(path)} returned a truncated or invalid JSON body",
                     target=self.target.name,
                     status=response.status,
                     request_id=request_id,
@@ -284,9 +292,9 @@ class OktaClient:
     ) -> Exception:
         status = response.status
         request_id = response.headers.get("X-Okta-Request-Id")
-        body = _json_or_none(text)
+        body = json_or_none(text)
         code = body.get("errorCode") if isinstance(body, dict) else None
-        message = f"{method} {_path_only(path)} failed: {_okta_message(body, text, status)}"
+        message = f"{method} {path_only(path)} failed: {okta_message(body, text, status)}"
         kwargs: dict[str, Any] = {
             "target": self.target.name,
             "status": status,
@@ -364,58 +372,3 @@ class OktaClient:
         return ConnectorError(
             message, target=self.target.name, status=response.status, request_id=response.request_id
         )
-
-
-def next_cursor(links: tuple[str, ...]) -> str | None:
-    """The ``after`` value of the ``rel="next"`` Link, or None on the last page."""
-    for header in links:
-        for part in header.split(","):
-            if 'rel="next"' not in part:
-                continue
-            url = part.split(";", 1)[0].strip().strip("<>")
-            values = parse_qs(urlsplit(url).query).get("after")
-            if values:
-                return values[0]
-    return None
-
-
-def _path_only(path: str) -> str:
-    return path.split("?", 1)[0]
-
-
-def _json_or_none(text: str | None) -> Any:
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
-
-
-def _okta_message(body: Any, text: str | None, status: int) -> str:
-    """errorSummary plus every errorCauses[].errorSummary, or a short body excerpt."""
-    if isinstance(body, dict) and ("errorSummary" in body or "error" in body):
-        summary = str(body.get("errorSummary") or body.get("error_description") or body["error"])
-        causes = [
-            str(c.get("errorSummary"))
-            for c in body.get("errorCauses") or []
-            if isinstance(c, dict) and c.get("errorSummary")
-        ]
-        return summary + (f" — causes: {'; '.join(causes)}" if causes else "")
-    excerpt = (text or "").strip().replace("\n", " ")[:200]
-    return f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
-
-
-def _sdk_message(err: Any) -> str:
-    summary = getattr(err, "error_summary", None)
-    if summary:
-        return str(summary)
-    return type(err).__name__ if not str(err) else str(err).splitlines()[0][:200]
-
-
-def _network_message(err: Any) -> str:
-    if isinstance(err, asyncio.TimeoutError):
-        return "timed out"
-    if isinstance(err, aiohttp.ClientPayloadError):
-        return "the response body was cut off"
-    if isinstance(err, aiohttp.ClientConnectionError):
-        return f"connection failed ({type(err).__name__})"
-    return f"{type(err).__name__}: {str(err)[:200]}" if err is not None else "no response"

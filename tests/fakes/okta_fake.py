@@ -40,6 +40,8 @@ import jwt
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.fakes.okta_fake_rules import matches, oauth_error, qs, validate_app
+
 JSON = "application/json"
 SYSTEM_FIELDS = ("id", "name", "status", "created", "lastUpdated", "orn", "_links", "_embedded")
 
@@ -432,7 +434,7 @@ class OktaFake:
         except ValueError:
             return self._error(400, "E0000001", "Api validation failed: limit")
         with self._lock:
-            apps = [a for a in self.apps.values() if _matches(a, q.get("filter"), q.get("q"))]
+            apps = [a for a in self.apps.values() if matches(a, q.get("filter"), q.get("q"))]
         after = q.get("after")
         start = 0
         if after:
@@ -444,10 +446,10 @@ class OktaFake:
         base = (self.link_base or self.base_url) + "/api/v1/apps"
         params = {k: v for k, v in q.items() if k != "after"}
         response = web.Response(text=json.dumps(page), content_type=JSON)
-        response.headers.add("Link", f'<{base}?{_qs(params)}>; rel="self"')
+        response.headers.add("Link", f'<{base}?{qs(params)}>; rel="self"')
         if start + limit < len(apps):
             nxt = {"after": page[-1]["id"], **params}
-            response.headers.add("Link", f'<{base}?{_qs(nxt)}>; rel="next"')
+            response.headers.add("Link", f'<{base}?{qs(nxt)}>; rel="next"')
         return response
 
     async def _put_app(self, request: web.Request) -> web.Response:
@@ -493,7 +495,7 @@ class OktaFake:
         assertion = str(form.get("client_assertion", ""))
         scopes = str(form.get("scope", "")).split()
         if grant != "client_credentials" or not assertion:
-            return _oauth_error("invalid_request", "client_credentials with a JWT assertion")
+            return oauth_error("invalid_request", "client_credentials with a JWT assertion")
         try:
             header = jwt.get_unverified_header(assertion)
             options = {"verify_signature": self.client_public_key is not None}
@@ -505,11 +507,11 @@ class OktaFake:
                 options=options,
             )
         except jwt.PyJWTError as exc:
-            return _oauth_error("invalid_client", f"client_assertion rejected: {exc}")
+            return oauth_error("invalid_client", f"client_assertion rejected: {exc}")
         if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
-            return _oauth_error("invalid_client", "unknown client_id")
+            return oauth_error("invalid_client", "unknown client_id")
         if header.get("alg") != "RS256":
-            return _oauth_error("invalid_client", "alg must be RS256")
+            return oauth_error("invalid_client", "alg must be RS256")
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode()
         self.access_tokens[token] = scopes
         body = {
@@ -519,95 +521,3 @@ class OktaFake:
             "scope": " ".join(scopes),
         }
         return web.Response(text=json.dumps(body), content_type=JSON)
-
-
-def _oauth_error(code: str, description: str) -> web.Response:
-    body = {"error": code, "error_description": description}
-    return web.Response(status=401, text=json.dumps(body), content_type=JSON)
-
-
-def _qs(params: dict[str, str]) -> str:
-    from urllib.parse import quote, urlencode
-
-    return urlencode(params, quote_via=quote)
-
-
-_FILTER = re.compile(r'^\s*(id|status|name)\s+eq\s+"([^"]*)"\s*$')
-
-
-def _matches(app: dict[str, Any], flt: str | None, q: str | None) -> bool:
-    if q:
-        prefix = q.lower()
-        names = (str(app.get("name", "")).lower(), str(app.get("label", "")).lower())
-        if not any(n.startswith(prefix) for n in names):
-            return False
-    if flt:
-        m = _FILTER.match(flt)
-        if m is None:
-            return False
-        return str(app.get(m.group(1))) == m.group(2)
-    return True
-
-
-def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Okta-like server-side checks on a full-replace PUT; each cause names its field."""
-    causes: list[str] = []
-    if not body.get("label"):
-        causes.append("label: The field cannot be left blank")
-    if body.get("signOnMode") != current.get("signOnMode"):
-        causes.append("signOnMode: The sign-on mode cannot be changed")
-    settings = body.get("settings")
-    if not isinstance(settings, dict):
-        return [*causes, "settings: The field is required"]
-    if current.get("name") == "amazon_aws_sso":
-        app = settings.get("app")
-        if not isinstance(app, dict):
-            causes.append("settings.app: The field is required")
-        else:
-            for key in ("acsURL", "entityID"):
-                value = app.get(key)
-                if value is not None and not str(value).startswith("https://"):
-                    causes.append(f"settings.app.{key}: Must be a valid https URL")
-        return causes
-    sign_on = settings.get("signOn")
-    if current.get("signOnMode") != "SAML_2_0" or not isinstance(sign_on, dict):
-        return causes
-    if "ssoAcsUrl" in (current.get("settings", {}).get("signOn") or {}):
-        causes += _validate_custom_sign_on(sign_on)
-    return causes
-
-
-def _validate_custom_sign_on(sign_on: dict[str, Any]) -> list[str]:
-    causes = []
-    for key in (
-        "allowMultipleAcsEndpoints",
-        "assertionSigned",
-        "honorForceAuthn",
-        "requestCompressed",
-        "responseSigned",
-    ):
-        if not isinstance(sign_on.get(key), bool):
-            causes.append(f"settings.signOn.{key}: The field is required")
-    if not (sign_on.get("assertionSigned") or sign_on.get("responseSigned")):
-        causes.append("settings.signOn.responseSigned: Either the response or the assertion")
-    endpoints = sign_on.get("acsEndpoints") or []
-    if not isinstance(endpoints, list):
-        return [*causes, "settings.signOn.acsEndpoints: Must be an array"]
-    if len(endpoints) > 100:
-        causes.append("settings.signOn.acsEndpoints: At most 100 ACS endpoints are allowed")
-    seen: set[int] = set()
-    for i, entry in enumerate(endpoints):
-        where = f"settings.signOn.acsEndpoints[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            causes.append(f"{where}.url: The field is required")
-            continue
-        if len(entry["url"]) > 1024:
-            causes.append(f"{where}.url: The URL is longer than 1024 characters")
-        index = entry.get("index")
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 65535:
-            causes.append(f"{where}.index: Index must be an integer between 0 and 65535")
-        elif index in seen:
-            causes.append(f"{where}.index: Index must be unique")
-        else:
-            seen.add(index)
-    return causes

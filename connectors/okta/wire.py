@@ -1,0 +1,65 @@
+"""Small pure helpers for reading Okta's wire format: Link cursors and error bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+
+
+def next_cursor(links: tuple[str, ...]) -> str | None:
+    """The ``after`` value of the ``rel="next"`` Link, or None on the last page."""
+    for header in links:
+        for part in header.split(","):
+            if 'rel="next"' not in part:
+                continue
+            url = part.split(";", 1)[0].strip().strip("<>")
+            values = parse_qs(urlsplit(url).query).get("after")
+            if values:
+                return values[0]
+    return None
+
+
+def path_only(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def okta_message(body: Any, text: str | None, status: int) -> str:
+    """errorSummary plus every errorCauses[].errorSummary, or a short body excerpt."""
+    if isinstance(body, dict) and ("errorSummary" in body or "error" in body):
+        summary = str(body.get("errorSummary") or body.get("error_description") or body["error"])
+        causes = [
+            str(c.get("errorSummary"))
+            for c in body.get("errorCauses") or []
+            if isinstance(c, dict) and c.get("errorSummary")
+        ]
+        return summary + (f" — causes: {'; '.join(causes)}" if causes else "")
+    excerpt = (text or "").strip().replace("\n", " ")[:200]
+    return f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
+
+
+def sdk_message(err: Any) -> str:
+    summary = getattr(err, "error_summary", None)
+    if summary:
+        return str(summary)
+    return type(err).__name__ if not str(err) else str(err).splitlines()[0][:200]
+
+
+def network_message(err: Any) -> str:
+    if isinstance(err, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(err, aiohttp.ClientPayloadError):
+        return "the response body was cut off"
+    if isinstance(err, aiohttp.ClientConnectionError):
+        return f"connection failed ({type(err).__name__})"
+    return f"{type(err).__name__}: {str(err)[:200]}" if err is not None else "no response"
