@@ -520,3 +520,38 @@ async def test_observe_many_fails_with_the_first_error_and_cancels_the_rest(
     finally:
         await conn.aclose()
     assert len(fake.requests) < 1 + 2 * len(ids)  # the rest were cancelled, not all sent
+
+
+async def test_private_key_as_jwk_json_with_key_id(fake: OktaFake, tmp_path: Path) -> None:
+    from jwcrypto.jwk import JWK
+
+    jwk = JWK.generate(kty="RSA", size=2048)
+    key_file = tmp_path / "okta-key.json"
+    key_file.write_text(jwk.export_private())
+    from cryptography.hazmat.primitives import serialization
+
+    fake.client_public_key = serialization.load_pem_public_key(jwk.export_to_pem())
+    app_id = fake.add_app(custom_app())
+    auth = {
+        "method": "private_key",
+        "client_id": fake.client_id,
+        "private_key_file": "okta-key.json",  # relative: resolved against the config's dir
+        "key_id": "my-kid-1",
+        "scopes": ["okta.apps.read"],
+    }
+    conn = OktaConnector(target(fake, auth=auth), context(tmp_path))
+    try:
+        await conn.observe(AppRef("okta-test", app_id))
+    finally:
+        await conn.aclose()
+    assert fake.assertion_headers[0]["kid"] == "my-kid-1"
+    assert fake.calls("POST", "/oauth2/v1/token")[0].body.count("okta.apps.manage") == 0
+
+
+def test_missing_private_key_file_is_a_config_error(fake: OktaFake, tmp_path: Path) -> None:
+    from agent.errors import ConfigError
+
+    auth = {"method": "private_key", "client_id": "x", "private_key_file": "absent.pem"}
+    conn = OktaConnector(target(fake, auth=auth), context(tmp_path))
+    with pytest.raises(ConfigError, match=r"absent\.pem"):
+        conn.client._sdk_config()

@@ -112,6 +112,7 @@ class OktaFake:
         self.faults: list[Fault] = []
         self.canned: list[tuple[str, str, dict[str, Any], list[int]]] = []
         self.access_tokens: dict[str, list[str]] = {}
+        self.assertion_headers: list[dict[str, Any]] = []  # JWT headers of token requests
         self.writes = 0
         self.max_in_flight = 0
         self._in_flight = 0
@@ -494,10 +495,16 @@ class OktaFake:
         grant = form.get("grant_type")
         assertion = str(form.get("client_assertion", ""))
         scopes = str(form.get("scope", "")).split()
-        if grant != "client_credentials" or not assertion:
+        assertion_type = form.get("client_assertion_type")
+        if (
+            grant != "client_credentials"
+            or not assertion
+            or assertion_type != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
             return oauth_error("invalid_request", "client_credentials with a JWT assertion")
         try:
             header = jwt.get_unverified_header(assertion)
+            self.assertion_headers.append(header)
             options = {"verify_signature": self.client_public_key is not None}
             claims = jwt.decode(
                 assertion,
