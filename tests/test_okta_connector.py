@@ -280,7 +280,7 @@ async def test_reset_wait_longer_than_allowed_fails_fast(fake: OktaFake) -> None
         await conn.aclose()
 
 
-@pytest.mark.parametrize("fault", ["500", "503", "reset", "truncate"])
+@pytest.mark.parametrize("fault", ["500", "503", "reset", "truncate", "bad_json"])
 async def test_transient_read_failures_are_retried(fake: OktaFake, fault: str) -> None:
     app_id = fake.add_app(custom_app())
     fake.inject(fault, method="GET", path_re=app_id + "$")
@@ -555,3 +555,21 @@ def test_missing_private_key_file_is_a_config_error(fake: OktaFake, tmp_path: Pa
     conn = OktaConnector(target(fake, auth=auth), context(tmp_path))
     with pytest.raises(ConfigError, match=r"absent\.pem"):
         conn.client._sdk_config()
+
+
+async def test_unexpected_sdk_exceptions_become_connector_errors(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK raises AttributeError ('NoneType' has no 'status') on some failures."""
+    app_id = fake.add_app(custom_app())
+    conn = OktaConnector(target(fake, max_retries=1), context())
+
+    async def broken(self: object, request: object, response_type: object = None) -> object:
+        raise AttributeError("'NoneType' object has no attribute 'status'")
+
+    monkeypatch.setattr("okta.request_executor.RequestExecutor.execute", broken)
+    try:
+        with pytest.raises(ConnectorError, match="AttributeError"):
+            await conn.observe(AppRef("okta-test", app_id))
+    finally:
+        await conn.aclose()

@@ -65,7 +65,7 @@ class Fault:
     """One injected fault.
 
     ``kind``: 500, 503, 429, 429_no_reset, reset (before handling), reset_after (the request
-    is handled, then the connection is cut: the answer is lost), truncate, slow.
+    is handled, then the connection is cut: the answer is lost), truncate, bad_json, slow.
     """
 
     kind: str
@@ -367,6 +367,8 @@ class OktaFake:
             return self._rate_limited(headers)
         if fault.kind == "429_no_reset":
             return self._rate_limited({"Date": headers["Date"]})
+        if fault.kind == "bad_json":  # complete response, but not JSON
+            return web.Response(text='{"id": "0oa', content_type=JSON, headers=headers)
         if fault.kind == "reset_after":
             await handler(request)
             if request.transport is not None:
