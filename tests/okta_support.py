@@ -64,7 +64,8 @@ def okta_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     import os
 
     for name in list(os.environ):
-        if name.startswith("OKTA_"):
+        # The SDK routes through HTTP(S)_PROXY (ignoring NO_PROXY): keep the fake reachable.
+        if name.startswith("OKTA_") or name.lower() in ("http_proxy", "https_proxy"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
