@@ -226,3 +226,11 @@ def test_config_defaults_and_national_cloud_scope() -> None:
 def test_config_errors_name_the_problem(over: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         EntraTarget.model_validate(_target(**over))
+
+
+@pytest.mark.parametrize("module", ["connectors/entra/mapping.py", "connectors/entra/findings.py"])
+def test_entra_pure_modules_import_no_sdk(module: str) -> None:
+    from tests.test_pure_imports import REPO, imported_modules, offending
+
+    names = imported_modules(REPO / module)
+    assert names and offending(names) == [], f"{module} must stay pure"

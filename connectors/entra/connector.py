@@ -19,12 +19,10 @@ apps, and the discovery listing (one ``applicationTemplateId`` filter with ``$se
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -32,12 +30,13 @@ import httpx
 from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.errors import Conflict as ConflictError
 from agent.errors import ConnectorError, NotSupported, VerificationFailed
-from agent.model import AppRef, AppTrust, Certificate, Finding, ObservedApp, Severity
+from agent.model import AppRef, AppTrust, Certificate, ObservedApp, Severity
 from agent.plan import AppPlan
 from connectors.entra import mapping
 from connectors.entra.client import GraphClient
 from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraTarget
 from connectors.entra.credentials import Credentials, build_credentials
+from connectors.entra.findings import app_findings, finding, signing_state
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ SP_SELECT = [
     "preferredTokenSigningKeyThumbprint",
 ]
 IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
-CERT_WARNING_DAYS = 30
 
 
 class EntraConnector(Connector):
@@ -189,11 +187,11 @@ class EntraConnector(Connector):
         trust, caps = mapping.trust_from_raw(app)
         label = ref.label or str(app.get("displayName") or "")
         ref = AppRef(ref.target, ref.app_id, label)
-        findings = list(_app_findings(ref, app, trust))
+        findings = list(app_findings(ref, app, trust))
         certificates: tuple[Certificate, ...] = ()
         if sp is None:
             findings.append(
-                _finding(
+                finding(
                     ref,
                     "entra_no_service_principal",
                     Severity.WARNING,
@@ -202,7 +200,7 @@ class EntraConnector(Connector):
             )
         else:
             self._sp_seen[ref.app_id] = sp
-            certificates, cert_findings = _signing_state(ref, sp)
+            certificates, cert_findings = signing_state(ref, sp)
             findings.extend(cert_findings)
         kind = "idc_gallery" if app.get("applicationTemplateId") == IDC_TEMPLATE_ID else "saml"
         return ObservedApp(
@@ -289,102 +287,3 @@ def _load(raw: str, target: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ConnectorError("snapshot is not a JSON object", target=target)
     return doc
-
-
-def _finding(ref: AppRef, code: str, severity: Severity, message: str) -> Finding:
-    return Finding(code=code, severity=severity, message=f"{ref.key}: {message}", app=ref.key)
-
-
-def _app_findings(ref: AppRef, app: dict[str, Any], trust: AppTrust) -> list[Finding]:
-    out = []
-    if trust.default_acs is not None and trust.default_acs not in trust.urls():
-        out.append(
-            _finding(
-                ref,
-                "entra_default_not_listed",
-                Severity.WARNING,
-                f"defaultRedirectUri {trust.default_acs} is not one of web.redirectUris",
-            )
-        )
-    if trust.acs and trust.default_acs is None:
-        out.append(
-            _finding(
-                ref,
-                "entra_default_implicit",
-                Severity.INFO,
-                "defaultRedirectUri is null; Entra falls back to the first reply URL",
-            )
-        )
-    return out
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _signing_state(
-    ref: AppRef, sp: dict[str, Any], now: datetime | None = None
-) -> tuple[tuple[Certificate, ...], list[Finding]]:
-    """Signing certificates of the SP (when key material was returned) and expiry findings."""
-    now = now or datetime.now(UTC)
-    findings: list[Finding] = []
-    if sp.get("preferredSingleSignOnMode") != "saml":
-        findings.append(
-            _finding(
-                ref,
-                "entra_sso_mode_not_saml",
-                Severity.INFO,
-                "service principal is not in SAML mode; apply sets it first",
-            )
-        )
-    certs: list[Certificate] = []
-    active: datetime | None = None
-    preferred = str(sp.get("preferredTokenSigningKeyThumbprint") or "").upper()
-    latest: datetime | None = None
-    for key in sp.get("keyCredentials") or []:
-        if not isinstance(key, dict) or key.get("usage") not in ("Verify", "Sign"):
-            continue
-        end = _parse_time(key.get("endDateTime"))
-        if end is None:
-            continue
-        latest = end if latest is None or end > latest else latest
-        der_b64 = key.get("key")
-        if key.get("usage") == "Verify" and isinstance(der_b64, str) and der_b64:
-            der = base64.b64decode(der_b64)
-            if hashlib.sha1(der).hexdigest().upper() == preferred:
-                active = end
-            certs.append(
-                Certificate(
-                    sha256=hashlib.sha256(der).hexdigest(),
-                    not_after=end,
-                    subject=str(key.get("displayName") or ""),
-                    use="signing",
-                    der_b64=der_b64,
-                )
-            )
-    effective = active or latest
-    if effective is not None and effective <= now:
-        findings.append(
-            _finding(
-                ref,
-                "idp_cert_expired",
-                Severity.ERROR,
-                f"the SAML signing certificate expired on {effective.date()}",
-            )
-        )
-    elif effective is not None and effective - now < timedelta(days=CERT_WARNING_DAYS):
-        findings.append(
-            _finding(
-                ref,
-                "idp_cert_expiring",
-                Severity.WARNING,
-                f"the SAML signing certificate expires on {effective.date()}",
-            )
-        )
-    return tuple(certs), findings
