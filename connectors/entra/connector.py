@@ -238,6 +238,8 @@ class EntraConnector(Connector):
             if sp.get("preferredSingleSignOnMode") != "saml":
                 log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
                 await graph.set_saml_mode(str(sp["id"]))
+                sp = {**sp, "preferredSingleSignOnMode": "saml"}
+                self._sp_seen[ref.app_id] = sp
             log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
             await graph.patch_application(str(current["id"]), body)
         expected = mapping.trust_from_raw(mapping.apply_trust(current, plan.after))[0]
@@ -252,8 +254,6 @@ class EntraConnector(Connector):
             doc = await graph.get_application(ref.app_id, APP_SELECT)
             seen = mapping.trust_from_raw(doc)[0]
             if seen == expected:
-                if sp.get("preferredSingleSignOnMode") != "saml":
-                    sp = {**sp, "preferredSingleSignOnMode": "saml"}
                 return self._observed(ref, doc, sp)
         raise VerificationFailed(
             f"{ref.key}: the application did not show the write after "
