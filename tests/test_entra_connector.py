@@ -98,6 +98,16 @@ async def test_a_failed_page_fails_the_listing(graph: GraphFake) -> None:
     assert err.value.status == 500 and err.value.request_id
 
 
+async def test_a_next_link_that_repeats_itself_stops_the_listing(graph: GraphFake) -> None:
+    for i in range(5):
+        graph.add_app(display_name=f"idc-{i}")
+    graph.page_size_cap, graph.stuck_paging = 2, True
+    async with connector(graph) as conn:
+        with pytest.raises(ConnectorError, match="repeats itself"):
+            await conn.discover()
+    assert len(graph.requests) <= 6
+
+
 async def test_observe_many_batches_explicit_app_ids_by_fifteen(graph: GraphFake) -> None:
     apps = [graph.add_app(display_name=f"a{i}")["appId"] for i in range(17)]
     async with connector(graph, apps=[{"app_id": a} for a in apps]) as conn:

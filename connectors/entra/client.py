@@ -169,6 +169,7 @@ class GraphClient:
         items: list[dict[str, Any]] = []
         info: RequestInformation | None = first
         page = 0
+        followed: set[str] = set()
         while info is not None:
             page += 1
             doc = await self._json(info, f"{what} (page {page})")
@@ -177,6 +178,10 @@ class GraphClient:
                 raise ConnectorError(f"{what} page {page} has no value array", target=self.name)
             items.extend(v for v in value if isinstance(v, dict))
             next_link = doc.get("@odata.nextLink")
+            if next_link in followed:  # a server bug must not become an endless loop
+                raise ConnectorError(f"{what}: @odata.nextLink repeats itself", target=self.name)
+            if isinstance(next_link, str):
+                followed.add(next_link)
             info = self._next_page(next_link, what) if next_link else None
         return items
 

@@ -112,6 +112,7 @@ class GraphFake:
         self.uri_protection = True  # the default tenant policy of domain.md 4.2
         self.saml_exempt = True  # False: the policy refuses even SAML apps (a stricter tenant)
         self.page_size_cap: int | None = None  # serve fewer items than $top, as Graph may
+        self.stuck_paging = False  # a buggy server: every nextLink points at the same page
         self.max_in_values = 15
         self._bucket: tuple[float, float, float, float] | None = None  # cap, rate, level, t
         self._writes = 0
@@ -279,7 +280,7 @@ class GraphFake:
         }
         if skip + top < len(matching):
             rest = {k: v for k, v in query.items() if k != "$skiptoken"}
-            rest["$skiptoken"] = str(skip + top)
+            rest["$skiptoken"] = str(skip if self.stuck_paging else skip + top)
             qs = "&".join(f"{k}={quote(v, safe=',()')}" for k, v in rest.items())
             out["@odata.nextLink"] = f"{self.base_url}/v1.0/{collection}?{qs}"
         return out
