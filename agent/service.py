@@ -99,6 +99,7 @@ class Service:
         self._run_lock = asyncio.Lock()
         self._leader = False
         self._lease_deadline = 0.0  # monotonic time our lease surely lasts until
+        self._expiry_check_pending = False
         self._seen_sources: dict[str, CachedCopy | None] = {}
         self._seen_regions: tuple[tuple[str, str], ...] | None = None
         self.last_run: RunSummary | None = None
@@ -224,6 +225,24 @@ class Service:
                     self._spawn(self.sync_now("took over the lease"))
         elif self._leader:
             self._step_down(f"the lease is now held by {state.holder}")
+        else:
+            self._check_again_at_expiry(state.remaining)
+
+    def _check_again_at_expiry(self, remaining: float | None) -> None:
+        """A standby checks again the moment the leader's lease runs out, not up to a
+        renewal period later, so takeover happens within ``lease_ttl`` of the leader's
+        last renewal."""
+        period = self.lease.ttl / 3
+        if remaining is None or not 0 < remaining < period or self._expiry_check_pending:
+            return
+        self._expiry_check_pending = True
+
+        def fire() -> None:
+            self._expiry_check_pending = False
+            if not self.stopping.is_set():
+                self._spawn(self.check_lease())
+
+        asyncio.get_running_loop().call_later(remaining + 0.05, fire)
 
     def _step_down(self, why: str) -> None:
         log.warning("this replica no longer leads: %s", why)

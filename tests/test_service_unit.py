@@ -166,3 +166,18 @@ targets:
     register_config_secrets(load_config(path), "postgresql+psycopg://u:db-pass-123456@h/db")
     line = redact("token 00-super-secret-token-value and db-pass-123456 in one line")
     assert "super-secret" not in line and "db-pass" not in line
+
+
+async def test_standby_checks_again_the_moment_the_lease_expires(
+    workdir: Path, store: Store
+) -> None:
+    import asyncio
+
+    leader = _service(workdir, store, holder="a", ttl="1s")
+    standby = _service(workdir, store, holder="b", ttl="1s")
+    await leader.check_lease()
+    await asyncio.sleep(0.8)  # the leader stops renewing (it died)
+    await standby.check_lease()  # 0.2 s left: less than one renewal period
+    assert not standby.leader
+    await asyncio.sleep(0.5)  # no explicit check: the expiry timer fires
+    assert standby.leader

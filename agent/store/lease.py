@@ -34,6 +34,14 @@ class LeaseState:
     holder: str | None
     expires_at: float | None  # database clock, seconds since the epoch
     term: int
+    checked_at: float | None = None  # database clock when this state was read
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds (database clock) until the lease expires, as of the check."""
+        if self.expires_at is None or self.checked_at is None:
+            return None
+        return self.expires_at - self.checked_at
 
 
 def db_now(conn: Connection) -> float:
@@ -83,8 +91,8 @@ class LeaderLease:
             .values(**values)
         )
         if result.rowcount == 1:
-            return LeaseState(True, self.holder, now + self.ttl, new_term)
-        return LeaseState(False, row.holder, row.expires_at, row.term)
+            return LeaseState(True, self.holder, now + self.ttl, new_term, now)
+        return LeaseState(False, row.holder, row.expires_at, row.term, now)
 
     def _insert(self) -> LeaseState:
         try:
@@ -101,7 +109,7 @@ class LeaderLease:
                 )
         except IntegrityError:  # another replica inserted first; try again next round
             return LeaseState(False, None, None, 0)
-        return LeaseState(True, self.holder, now + self.ttl, 1)
+        return LeaseState(True, self.holder, now + self.ttl, 1, now)
 
     def release(self) -> None:
         """Expire our lease at once so a standby need not wait for the TTL."""
@@ -119,4 +127,4 @@ class LeaderLease:
         if row is None:
             return LeaseState(False, None, None, 0)
         held = row.holder == self.holder and row.expires_at > now
-        return LeaseState(held, row.holder, row.expires_at, row.term)
+        return LeaseState(held, row.holder, row.expires_at, row.term, now)
