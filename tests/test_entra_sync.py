@@ -175,3 +175,26 @@ def test_file_connector_plans_and_updates_a_graph_export(workdir: Path) -> None:
     assert doc["web"]["homePageUrl"] == "https://portal.example/start"
     assert doc["signInAudience"] == "AzureADMyOrg"
     assert sync(config).exit_code == 0
+
+
+def test_installed_console_script_converges_and_never_prints_the_token(
+    graph: GraphFake, workdir: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "idpsync"
+    assert exe.is_file(), "idpsync is not installed in this venv (pip install -e .)"
+    graph.add_app(identifier_uris=[ISSUER], redirect_uris=PRIMARY_SET, sso_mode="saml")
+    config = entra_config(workdir, graph)
+    env = {**os.environ, "GRAPH_TEST_TOKEN": TOKEN}
+    cmd = [str(exe), "-vv", "sync", "--config", str(config)]
+    run = [subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=workdir, env=env)]
+    run.append(
+        subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=workdir, env=env)
+    )
+    assert [r.returncode for r in run] == [0, 0], run[0].stderr[-2000:]
+    assert len(app_patches(graph)) == 1
+    assert "DEBUG" in run[0].stderr  # debug logging was on, and still:
+    assert all(TOKEN not in r.stdout + r.stderr for r in run)
