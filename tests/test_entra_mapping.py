@@ -234,3 +234,14 @@ def test_entra_pure_modules_import_no_sdk(module: str) -> None:
 
     names = imported_modules(REPO / module)
     assert names and offending(names) == [], f"{module} must stay pure"
+
+
+def test_every_entra_key_is_documented_in_the_readme() -> None:
+    from connectors.entra.config import EntraApp, EntraAuth
+    from tests.test_pure_imports import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Microsoft Entra ID", 1)[1].split("\n## ", 1)[0]
+    for model in (EntraTarget, EntraAuth, EntraApp):
+        for key in model.model_fields:
+            assert f"{key}:" in section, f"{model.__name__}.{key} is not documented in README.md"
