@@ -28,7 +28,7 @@ from agent.model import AppRef, ObservedApp
 from agent.plan import AppPlan, Plan
 from agent.registry import connector_class
 from agent.safety import check_app, check_run
-from agent.store import BackupRecord, RunHooks, Store
+from agent.store import BackupRecord, HeldLease, RunHooks, Store
 
 log = logging.getLogger("idpsync.rollback")
 
@@ -158,32 +158,35 @@ async def _apply(
     holder: str,
 ) -> RollbackResult:
     lease = store.lease(holder, config.service.lease_ttl.total_seconds())
-    state = lease.try_acquire()
-    if not state.held:
-        raise IdpSyncError(
-            f"replica {state.holder} holds the apply lease; stop the service (or wait for it "
-            "to expire) before rolling back, so two writers never touch one app"
-        )
+    with HeldLease(lease, purpose="rolling back"):
+        return await _apply_held(store, run_id, plan, observed, connectors, holder)
+
+
+async def _apply_held(
+    store: Store,
+    run_id: int,
+    plan: Plan,
+    observed: dict[str, ObservedApp],
+    connectors: dict[str, Connector],
+    holder: str,
+) -> RollbackResult:
     new_run = store.begin_run(kind="rollback", mode="apply", holder=holder)
     store.audit("rollback_of", {"run": run_id}, run_id=new_run)
     hooks = store.hooks(new_run)
-    try:
-        outcomes = [
-            await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
-            if a.changes
-            else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
-            for a in plan.apps
-        ]
-        code = exit_code(outcomes)
-        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
-        store.finish_run(
-            new_run,
-            outcome="failed" if failed else "applied",
-            exit_code=code,
-            plan=plan,
-            findings=plan.findings,
-            error="; ".join(failed) or None,
-        )
-    finally:
-        lease.release()
+    outcomes = [
+        await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+        if a.changes
+        else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+        for a in plan.apps
+    ]
+    code = exit_code(outcomes)
+    failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
+    store.finish_run(
+        new_run,
+        outcome="failed" if failed else "applied",
+        exit_code=code,
+        plan=plan,
+        findings=plan.findings,
+        error="; ".join(failed) or None,
+    )
     return RollbackResult(plan, tuple(outcomes), code, new_run)

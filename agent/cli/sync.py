@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -18,14 +19,16 @@ import click
 
 from agent.cli.base import EXIT_ERROR, cli, config_option, handle_errors
 from agent.cli.desired import cache_for
-from agent.config import load_config
+from agent.cli.service import STATE_URL_ENV, open_store
+from agent.config import Config, load_config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import ConfigError, IdpSyncError
+from agent.model import DesiredTrust
 from agent.plan import Plan, plan_from_dict
 from agent.render import render_diff, render_json, render_markdown, render_text
-from agent.store import Store
+from agent.store import HeldLease, Store
 
 _RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
 
@@ -80,37 +83,53 @@ def _run(
         return asyncio.run(
             run_sync(config, options, desired=desired, context=context, approved=approved)
         )
-    store = Store.open(config.state.url, base_dir=config.base_dir)
+    store = open_store(config, os.environ.get(STATE_URL_ENV))
+    holder = f"cli:{socket.gethostname()}:{os.getpid()}"
+    lease = store.lease(holder, config.service.lease_ttl.total_seconds())
     try:
-        mode = "apply-plan" if approved is not None else "apply"
-        run_id = store.begin_run(kind="sync", mode=mode, holder=f"cli:{os.getpid()}")
-        try:
-            result = asyncio.run(
-                run_sync(
-                    config,
-                    options,
-                    desired=desired,
-                    context=context,
-                    memory=store,
-                    hooks=store.hooks(run_id),
-                    approved=approved,
-                )
-            )
-        except IdpSyncError as exc:
-            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
-            raise
-        failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
-        store.finish_run(
-            run_id,
-            outcome=run_outcome(result),
-            exit_code=result.exit_code,
-            plan=result.plan,
-            findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
-            error="; ".join(failed) or None,
-        )
-        return result
+        with HeldLease(lease, purpose="a writing sync"):
+            return _recorded_run(store, holder, config, options, desired, context, approved)
     finally:
         store.close()
+
+
+def _recorded_run(
+    store: Store,
+    holder: str,
+    config: Config,
+    options: SyncOptions,
+    desired: DesiredTrust,
+    context: ConnectorContext,
+    approved: Plan | None,
+) -> SyncResult:
+    """A writing run, recorded in the state store while this process holds the apply lease."""
+    mode = "apply-plan" if approved is not None else "apply"
+    run_id = store.begin_run(kind="sync", mode=mode, holder=holder)
+    try:
+        result = asyncio.run(
+            run_sync(
+                config,
+                options,
+                desired=desired,
+                context=context,
+                memory=store,
+                hooks=store.hooks(run_id),
+                approved=approved,
+            )
+        )
+    except IdpSyncError as exc:
+        store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
+        raise
+    failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+    store.finish_run(
+        run_id,
+        outcome=run_outcome(result),
+        exit_code=result.exit_code,
+        plan=result.plan,
+        findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
+        error="; ".join(failed) or None,
+    )
+    return result
 
 
 def run_outcome(result: SyncResult) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from agent.store.audit import AuditRecord, ChainReport
 from agent.store.core import Store, safe_url
 from agent.store.hooks import RunHooks
-from agent.store.lease import LeaderLease, LeaseState
+from agent.store.lease import HeldLease, LeaderLease, LeaseState
 from agent.store.records import BackupRecord, ChangeRecord, RunRecord
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "BackupRecord",
     "ChainReport",
     "ChangeRecord",
+    "HeldLease",
     "LeaderLease",
     "LeaseState",
     "RunHooks",

@@ -16,6 +16,7 @@ serves as a fencing token in the audit trail.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from agent.errors import IdpSyncError
 from agent.store.schema import leases
 
 DEFAULT_LEASE = "apply"
@@ -128,3 +130,43 @@ class LeaderLease:
             return LeaseState(False, None, None, 0)
         held = row.holder == self.holder and row.expires_at > now
         return LeaseState(held, row.holder, row.expires_at, row.term, now)
+
+
+class HeldLease:
+    """Hold the apply lease for a one-shot writer (``sync``, ``apply``, ``rollback``).
+
+    One-shot commands write to the same apps a running service may be writing to, so they
+    take the same lease the service's leader holds, and refuse when another replica has it.
+    A daemon thread renews it every ``ttl / 3`` while the command runs, so a long apply does
+    not lose it to a standby half-way through.
+    """
+
+    def __init__(self, lease: LeaderLease, *, purpose: str) -> None:
+        self._lease = lease
+        self._purpose = purpose
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> HeldLease:
+        state = self._lease.try_acquire()
+        if not state.held:
+            raise IdpSyncError(
+                f"replica {state.holder} holds the apply lease; stop the service (or wait for "
+                f"it to expire) before {self._purpose}, so two writers never touch one app"
+            )
+        self._thread = threading.Thread(target=self._renew, name="lease-renew", daemon=True)
+        self._thread.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self._lease.ttl / 3):
+            try:
+                self._lease.try_acquire()
+            except Exception:  # a failed renewal is retried at the next tick
+                continue
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._lease.release()
