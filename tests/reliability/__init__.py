@@ -1,0 +1,1 @@
+"""Reliability suites: injected faults, crashes, outages, Region lifecycle (issue 8)."""
