@@ -163,6 +163,7 @@ def diff_app(
     entity_id = desired.entity_id or before.entity_id
     after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
     findings.extend(_certificate_findings(observed, now))
+    findings.extend(_sp_certificate_findings(desired, observed))
     key = observed.ref.key
     findings = [f if f.app else _with_app(f, key) for f in findings]
     return AppPlan(
@@ -342,6 +343,32 @@ def _certificate_findings(observed: ObservedApp, now: datetime | None) -> list[F
             )
         )
     return out
+
+
+def _sp_certificate_findings(desired: DesiredTrust, observed: ObservedApp) -> list[Finding]:
+    """The SP certificate the IdP app holds, when it is not one the metadata carries.
+
+    Only reported: the IdP uses it to verify SP-signed logout requests, and replacing it is
+    a trust decision for a person (the metadata's KeyDescriptor may be absent or partial).
+    """
+    held = observed.sp_certificate
+    if held is None or not desired.certificates:
+        return []
+    published = {c.sha256 for c in desired.certificates}
+    if held.sha256 in published:
+        return []
+    wanted = ", ".join(f"sha256:{c[:16]}..." for c in sorted(published))
+    return [
+        Finding(
+            code="sp_certificate_mismatch",
+            severity=Severity.WARNING,
+            message=(
+                f"the app holds SP certificate sha256:{held.sha256[:16]}... but the Identity "
+                f"Center metadata carries {wanted}; upload the metadata's certificate to the "
+                "app if SP-signed logout requests must verify"
+            ),
+        )
+    ]
 
 
 def endpoint_for(desired: DesiredTrust, url: str) -> AcsEndpoint | None:

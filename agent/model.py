@@ -165,6 +165,9 @@ class ObservedApp:
     certificates: tuple[Certificate, ...] = ()
     findings: tuple[Finding, ...] = ()
     kind: str = ""  # connector-specific app kind ("custom_saml", "amazon_aws_sso", ...)
+    # The SP's certificate as the IdP app holds it (Okta ``spCertificate``, used to check
+    # SP-signed logout requests); compared with the metadata's certificates when both exist.
+    sp_certificate: Certificate | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -106,6 +107,7 @@ class OktaConnector(Connector):
             fingerprint=fingerprint(doc),
             certificates=certs,
             kind=kind,
+            sp_certificate=sp_certificate(doc),
         )
 
     async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
@@ -207,6 +209,16 @@ class OktaConnector(Connector):
         except (ValueError, mapping.UnsupportedApp) as exc:
             raise NotSupported(f"not a managed Okta app: {exc}", target=self.name) from None
         return trust
+
+
+def sp_certificate(doc: dict[str, Any]) -> Certificate | None:
+    """``settings.signOn.spCertificate.x5c[0]`` of a custom SAML app, when present."""
+    sign_on = (doc.get("settings") or {}).get("signOn") or {}
+    held = sign_on.get("spCertificate") if isinstance(sign_on, dict) else None
+    if not isinstance(held, dict):
+        return None
+    cert = certificate_from_jwk(held)
+    return dataclasses.replace(cert, use="sp") if cert is not None else None
 
 
 def certificate_from_jwk(key: dict[str, Any]) -> Certificate | None:
