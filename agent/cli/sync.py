@@ -29,6 +29,7 @@ from agent.model import DesiredTrust
 from agent.plan import Plan, plan_from_dict
 from agent.render import render_diff, render_json, render_markdown, render_text
 from agent.store import HeldLease, Store
+from agent.xmlsec_check import check_xmlsec
 
 _RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
 
@@ -76,6 +77,7 @@ def _run(
     ``idpsync rollback`` restores), the changes and the audit trail, and the Region memory
     that makes ``policy.removal_grace`` span runs.
     """
+    check_xmlsec()  # refuse to start on the lxml/xmlsec libxml2 mismatch (domain.md 6)
     config = load_config(config_path)
     desired = build_desired(config, cache=cache_for(config))
     context = ConnectorContext(env=dict(os.environ), base_dir=config.base_dir)
