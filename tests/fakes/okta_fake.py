@@ -65,7 +65,8 @@ class Fault:
     """One injected fault.
 
     ``kind``: 500, 503, 429, 429_no_reset, reset (before handling), reset_after (the request
-    is handled, then the connection is cut: the answer is lost), truncate, bad_json, slow.
+    is handled, then the connection is cut: the answer is lost), truncate, bad_json, slow,
+    raw (``status``/``body``/``content_type`` exactly as given).
     """
 
     kind: str
@@ -74,6 +75,10 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     skip: int = 0  # let this many matching requests through first
+    # kind "raw": answer exactly this (HTML error pages, odd JSON, oversized bodies)
+    status: int = 200
+    body: bytes = b""
+    content_type: str = JSON
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
@@ -367,6 +372,9 @@ class OktaFake:
             return self._rate_limited(headers)
         if fault.kind == "429_no_reset":
             return self._rate_limited({"Date": headers["Date"]})
+        if fault.kind == "raw":
+            raw_headers = {**headers, "Content-Type": fault.content_type}
+            return web.Response(status=fault.status, body=fault.body, headers=raw_headers)
         if fault.kind == "bad_json":  # complete response, but not JSON
             return web.Response(text='{"id": "0oa', content_type=JSON, headers=headers)
         if fault.kind == "reset_after":
