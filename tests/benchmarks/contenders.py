@@ -1,0 +1,193 @@
+"""What is measured: idpsync in-process (engine + real connectors and SDKs) and a naive
+hand-written admin script (one app at a time, GET then PUT/PATCH, no concurrency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agent.config import Config, parse_config
+from agent.connector import ConnectorContext
+from agent.desired import build_desired
+from agent.engine import SyncOptions, SyncResult, run_sync
+from agent.sources.base import LastGoodCache, MemoryCache
+from tests.benchmarks import scenario as sc
+from tests.benchmarks.scenario import Scenario
+from tests.benchmarks.servers import Endpoints
+
+
+@dataclass
+class RunResult:
+    seconds: float
+    statuses: Counter[str] = field(default_factory=Counter)  # outcome status -> apps
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def idpsync_config(s: Scenario, ep: Endpoints, workdir: Path) -> Config:
+    okta = {
+        "name": "okta",
+        "type": "okta",
+        "org_url": ep.okta_url,
+        "auth": {"method": "api_token", "token_env": "BENCH_OKTA_TOKEN"},
+        "apps": [{"label": sc.LABEL}],
+        "concurrency": s.okta_concurrency,
+    }
+    entra = {
+        "name": "entra",
+        "type": "entra",
+        "tenant_id": ep.graph_tenant,
+        "graph_url": ep.graph_url,
+        "auth": {"method": "token_env", "token_env": "BENCH_GRAPH_TOKEN"},
+        "apps": [{"discover": "aws-iam-identity-center"}],
+        "concurrency": s.graph_concurrency,
+        "readback_interval": 0.05,
+    }
+    raw = {
+        "identity_center": {
+            "primary_region": "us-east-1",
+            "metadata": [{"url": ep.metadata_url, "ca_bundle": ep.ca_file}],
+        },
+        "targets": [okta, entra],
+        "policy": {"max_changes": 10 * s.apps + 10},
+    }
+    return parse_config(raw, path="<benchmark>", base_dir=workdir)
+
+
+class Idpsync:
+    """One long-lived process running sync cycles, as the service does."""
+
+    def __init__(self, s: Scenario, ep: Endpoints, workdir: Path) -> None:
+        self.config = idpsync_config(s, ep, workdir)
+        self.cache: LastGoodCache = MemoryCache()
+        self.requests: Counter[tuple[str, str, int]] = Counter()
+        self.env = {"BENCH_OKTA_TOKEN": sc.OKTA_TOKEN, "BENCH_GRAPH_TOKEN": sc.GRAPH_TOKEN}
+
+    def _record(self, target: str, kind: str, status: int) -> None:
+        self.requests[(target, kind, status)] += 1
+
+    async def sync(self, *, dry_run: bool) -> tuple[RunResult, SyncResult]:
+        context = ConnectorContext(
+            env=self.env, base_dir=self.config.base_dir, on_request=self._record
+        )
+        started = time.perf_counter()
+        desired = await asyncio.to_thread(build_desired, self.config, cache=self.cache)
+        result = await run_sync(
+            self.config,
+            SyncOptions(dry_run=dry_run, force=True),
+            desired=desired,
+            context=context,
+        )
+        elapsed = time.perf_counter() - started
+        out = RunResult(elapsed, Counter(o.status for o in result.outcomes))
+        failed = [o for o in result.outcomes if o.status == "failed"]
+        out.failed = len(failed)
+        out.errors = [f"{o.ref.key}: {o.error}" for o in failed[:5]]
+        return out, result
+
+
+# --- the naive baseline ------------------------------------------------------------------
+
+
+def baseline(s: Scenario, ep: Endpoints, *, write: bool) -> RunResult:
+    """One app at a time: list (as a script would), then GET each app and PUT/PATCH it.
+
+    No concurrency, no retries, no guard read or verification: the cheapest a person's
+    script can be per app, and the slowest in wall time.
+    """
+    okta_trust = sc.trust(s.regions_after, indexed=True)
+    entra_trust = sc.trust(s.regions_after, indexed=False)
+    out = RunResult(0.0)
+    started = time.perf_counter()
+    okta_headers = {"Authorization": f"SSWS {sc.OKTA_TOKEN}", "Accept": "application/json"}
+    with httpx.Client(base_url=ep.okta_url, headers=okta_headers, timeout=30) as okta:
+        for app_id in _okta_list(okta):
+            _count(out, _okta_one(okta, app_id, okta_trust, write))
+    graph_headers = {"Authorization": f"Bearer {sc.GRAPH_TOKEN}", "Accept": "application/json"}
+    with httpx.Client(base_url=ep.graph_url, headers=graph_headers, timeout=30) as graph:
+        for app_id in _graph_list(graph):
+            _count(out, _graph_one(graph, app_id, entra_trust, write))
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+def _count(out: RunResult, status: str) -> None:
+    out.statuses[status] += 1
+    if status == "failed":
+        out.failed += 1
+
+
+def _okta_list(client: httpx.Client) -> list[str]:
+    ids: list[str] = []
+    params: dict[str, str] = {"q": sc.LABEL, "limit": str(sc.OKTA_PAGE)}
+    while True:
+        response = client.get("/api/v1/apps", params=params)
+        response.raise_for_status()
+        ids += [a["id"] for a in response.json() if a.get("label") == sc.LABEL]
+        nxt = response.links.get("next")
+        if not nxt:
+            return ids
+        params["after"] = httpx.URL(nxt["url"]).params["after"]
+
+
+def _okta_one(client: httpx.Client, app_id: str, trust: Any, write: bool) -> str:
+    from connectors.okta import mapping
+
+    response = client.get(f"/api/v1/apps/{app_id}")
+    if response.status_code != 200:
+        return "failed"
+    doc = response.json()
+    new = mapping.apply_trust(doc, trust)
+    if new == doc:
+        return "in_sync"
+    if not write:
+        return "pending"
+    put = client.put(f"/api/v1/apps/{app_id}", content=json.dumps(new))
+    return "applied" if put.status_code == 200 else "failed"
+
+
+def _graph_list(client: httpx.Client) -> list[str]:
+    ids: list[str] = []
+    url: str | None = "/v1.0/applications"
+    params: dict[str, str] | None = {
+        "$filter": "applicationTemplateId eq '21ed01d2-ec13-4e9e-86c1-cd546719ebc4'",
+        "$select": "appId",
+        "$top": "999",
+    }
+    while url:
+        response = client.get(url, params=params)
+        response.raise_for_status()
+        body = response.json()
+        ids += [a["appId"] for a in body["value"]]
+        url, params = body.get("@odata.nextLink"), None
+    return ids
+
+
+def _graph_one(client: httpx.Client, app_id: str, trust: Any, write: bool) -> str:
+    select = "id,appId,identifierUris,web,defaultRedirectUri"
+    response = client.get(f"/v1.0/applications(appId='{app_id}')", params={"$select": select})
+    if response.status_code != 200:
+        return "failed"
+    doc = response.json()
+    urls = list(trust.urls())
+    if doc["web"]["redirectUris"] == urls and doc.get("defaultRedirectUri") == trust.default_acs:
+        return "in_sync"
+    if not write:
+        return "pending"
+    body = {
+        "web": {
+            "redirectUris": urls,
+            "redirectUriSettings": [{"uri": u, "index": None} for u in urls],
+        },
+        "defaultRedirectUri": trust.default_acs,
+    }
+    patch = client.patch(f"/v1.0/applications/{doc['id']}", json=body)
+    return "applied" if patch.status_code == 204 else "failed"

@@ -1,0 +1,191 @@
+"""The idpsync benchmark: ``.venv/bin/python -m tests.benchmarks.run [--apps N] [--json out.json]``.
+
+Without ``--apps`` it runs the scaling set (100 and 1,000 apps at 20 ms, 5,000 apps at 5 ms)
+and the 500-cycle memory soak; ``--apps N`` runs one size. For each size it measures, side by
+side, idpsync (in-process: engine, real connectors and SDKs, over loopback HTTP to fakes in
+a child process), a naive one-app-at-a-time script, and the lower bound the scenario
+imposes; it prints a table and PASS/FAIL per target, and writes JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import scenario as sc
+from tests.benchmarks.contenders import Idpsync, RunResult, baseline
+from tests.benchmarks.report import print_size, print_targets, targets_for
+from tests.benchmarks.scenario import Scenario
+from tests.benchmarks.servers import Fakes, isolate_environment
+
+SCALING = ((100, 0.020), (1000, 0.020), (5000, 0.005))
+RUNS = ("dry_run", "apply", "steady")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * resource.getpagesize() / (1024 * 1024)
+
+
+def _idpsync_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "okta": stats["okta"],
+        "entra": stats["entra"],
+        "429": stats["okta_429"] + stats["entra_429"],
+        "writes": stats["okta"].get("put", 0) + stats["entra"].get("patch", 0),
+        "metadata": stats["metadata"],
+        "okta_max_in_flight": stats["okta_max_in_flight"],
+    }
+
+
+def _row(contender: str, run: str, result: RunResult, stats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "contender": contender,
+        "run": run,
+        "seconds": round(result.seconds, 3),
+        "outcomes": dict(result.statuses),
+        "failed": result.failed,
+        "errors": result.errors,
+        **_idpsync_counts(stats),
+    }
+
+
+async def measure_size(s: Scenario, *, with_baseline: bool) -> dict[str, Any]:
+    """Every run of one size: idpsync dry-run, apply, steady; the baseline's dry-run and apply."""
+    rows: list[dict[str, Any]] = []
+    with Fakes(s) as fakes:
+        started = time.perf_counter()
+        ep = await asyncio.to_thread(fakes.seed)
+        seed_seconds = time.perf_counter() - started
+        agent = Idpsync(s, ep, fakes.workdir)
+        for run in RUNS:
+            await asyncio.to_thread(fakes.reset)
+            gc.collect()
+            result, _ = await agent.sync(dry_run=run == "dry_run")
+            rows.append(_row("idpsync", run, result, await asyncio.to_thread(fakes.stats)))
+        peak = peak_rss_mb()
+        if with_baseline:
+            for run in ("dry_run", "apply"):
+                await asyncio.to_thread(fakes.restore)
+                await asyncio.to_thread(fakes.reset)
+                result = await asyncio.to_thread(baseline, s, ep, write=run == "apply")
+                rows.append(_row("baseline", run, result, await asyncio.to_thread(fakes.stats)))
+    bounds = {run: round(sc.lower_bound(s, run), 3) for run in RUNS}
+    minimum = {run: sc.minimum_requests(s, run) for run in RUNS}
+    return {
+        "scenario": s.to_dict(),
+        "seed_seconds": round(seed_seconds, 1),
+        "lower_bound": bounds,
+        "minimum_requests": minimum,
+        "rows": rows,
+        "peak_rss_mb": round(peak, 1),
+    }
+
+
+async def soak(s: Scenario, cycles: int) -> dict[str, Any]:
+    """RSS growth over ``cycles`` consecutive steady-state sync cycles in one process."""
+    with Fakes(s) as fakes:
+        ep = await asyncio.to_thread(fakes.seed)
+        agent = Idpsync(s, ep, fakes.workdir)
+        await agent.sync(dry_run=False)  # converge first: the cycles below are no-ops
+        warmup = min(20, max(1, cycles // 10))
+        for _ in range(warmup):
+            await agent.sync(dry_run=False)
+        gc.collect()
+        start = current_rss_mb()
+        started = time.perf_counter()
+        await asyncio.to_thread(fakes.reset)
+        failed = 0
+        for _ in range(cycles):
+            result, _ = await agent.sync(dry_run=False)
+            failed += result.failed
+        gc.collect()
+        end = current_rss_mb()
+        stats = await asyncio.to_thread(fakes.stats)
+    return {
+        "apps": s.apps,
+        "cycles": cycles,
+        "warmup_cycles": warmup,
+        "rss_start_mb": round(start, 1),
+        "rss_end_mb": round(end, 1),
+        "growth_mb": round(end - start, 1),
+        "seconds_per_cycle": round((time.perf_counter() - started) / max(cycles, 1), 3),
+        "failed_apps": failed,
+        "writes": stats["okta"].get("put", 0) + stats["entra"].get("patch", 0),
+        "requests": {"okta": stats["okta"], "entra": stats["entra"]},
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__)
+    parser.add_argument("--apps", type=int, action="append", help="apps per size (repeatable)")
+    parser.add_argument("--latency", type=float, default=0.020, help="seconds per response")
+    parser.add_argument("--cycles", type=int, default=500, help="memory-soak sync cycles")
+    parser.add_argument("--soak-apps", type=int, default=20, help="apps in the memory soak")
+    parser.add_argument(
+        "--baseline-max", type=int, default=1000, help="skip the naive baseline above this size"
+    )
+    parser.add_argument("--json", type=Path, help="write the results here")
+    return parser.parse_args(argv)
+
+
+async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    plan = [(n, args.latency) for n in args.apps] if args.apps else list(SCALING)
+    sizes = []
+    for apps, latency in plan:
+        s = replace(Scenario(), apps=apps, latency=latency)
+        print(f"... {apps} apps, {latency * 1000:g} ms latency", file=sys.stderr, flush=True)
+        sizes.append(await measure_size(s, with_baseline=apps <= args.baseline_max))
+        print_size(sizes[-1])
+    soak_result = None
+    if args.cycles > 0:
+        s = replace(Scenario(), apps=args.soak_apps, latency=0.0)
+        print(f"... memory soak: {args.cycles} cycles", file=sys.stderr, flush=True)
+        soak_result = await soak(s, args.cycles)
+    targets = targets_for(sizes, soak_result)
+    print_targets(targets, soak_result)
+    return {
+        "command": "python -m tests.benchmarks.run " + " ".join(sys.argv[1:]),
+        "minimum_per_app": sc.MINIMUM,
+        "sizes": sizes,
+        "soak": soak_result,
+        "targets": [t.to_dict() for t in targets],
+        "passed": all(t.passed for t in targets),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="idpsync-bench-home-") as home:
+        cwd = Path.cwd()
+        isolate_environment(Path(home))
+        try:
+            out = asyncio.run(amain(args))
+        finally:
+            import os
+
+            os.chdir(cwd)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    result = main()
+    sys.exit(0 if result["passed"] else 1)
