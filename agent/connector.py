@@ -115,6 +115,15 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     async def apply(self, plan: AppPlan) -> ObservedApp: ...
 
+    @property
+    def write_concurrency(self) -> int:
+        """How many apps' ``apply`` the engine may run at once for this target.
+
+        1 (one app after another) unless the connector knows its API takes more and bounds
+        its own requests in flight; each ``apply`` still guards, writes and re-reads in order.
+        """
+        return 1
+
     @abc.abstractmethod
     def trust_from_raw(self, raw: str) -> AppTrust: ...
 

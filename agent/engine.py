@@ -7,8 +7,10 @@ wires connectors to them and enforces the rules no connector may get wrong:
 * An app is written only when its plan passed every safety check; the write is followed by
   a read-back that must equal the plan's ``after`` or the app is reported as failed.
 * One app's failure never stops the others.
-* ``stop`` (SIGTERM) is checked before each write: the write in progress finishes, no new
+* ``stop`` (SIGTERM) is checked before each write: the writes in progress finish, no new
   one starts.
+* Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target
+  (1 unless the connector raises it); each app's own guard → write → verify stays in order.
 * With ``approved`` (``idpsync apply --plan``), live state is re-observed and re-planned
   first; any moved fingerprint, desired digest or change refuses with :class:`StalePlan`.
 """
@@ -227,11 +229,14 @@ async def run_sync(
         if approved is not None:
             _refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
-        outcomes = list(failures)
-        for app in plan.apps:
-            outcomes.append(
-                await _settle(app, plan, by_key[app.ref.key], connectors, options, hooks, stop)
+        gates = {n: asyncio.Semaphore(max(1, c.write_concurrency)) for n, c in connectors.items()}
+        settled = await asyncio.gather(
+            *(
+                _settle(app, plan, by_key[app.ref.key], connectors, options, hooks, stop, gates)
+                for app in plan.apps
             )
+        )
+        outcomes = [*failures, *settled]
     finally:
         for c in connectors.values():
             await c.aclose()
@@ -246,8 +251,13 @@ async def _settle(
     options: SyncOptions,
     hooks: EngineHooks | None,
     stop: asyncio.Event | None,
+    gates: dict[str, asyncio.Semaphore],
 ) -> AppOutcome:
-    """Decide one app's outcome; write it only when not dry-run, safe and not stopping."""
+    """Decide one app's outcome; write it only when not dry-run, safe and not stopping.
+
+    Writes of one target run at most ``Connector.write_concurrency`` at a time (``gates``);
+    ``stop`` is checked once an app has its turn, so a queued write never starts after it.
+    """
     if not app.changes:
         return AppOutcome(app.ref, "in_sync", observed=observed)
     if app.blocked or plan.violations:
@@ -255,9 +265,10 @@ async def _settle(
         return AppOutcome(app.ref, "blocked", error=reasons, observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
         return AppOutcome(app.ref, "pending", observed=observed)
-    if stop is not None and stop.is_set():
-        return AppOutcome(app.ref, "skipped", error="stopping", observed=observed)
-    return await _write(app, observed, connectors[app.ref.target], hooks)
+    async with gates[app.ref.target]:
+        if stop is not None and stop.is_set():
+            return AppOutcome(app.ref, "skipped", error="stopping", observed=observed)
+        return await _write(app, observed, connectors[app.ref.target], hooks)
 
 
 async def _write(
