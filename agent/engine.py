@@ -9,8 +9,9 @@ wires connectors to them and enforces the rules no connector may get wrong:
 * One app's failure never stops the others.
 * ``stop`` (SIGTERM) is checked before each write: the writes in progress finish, no new
   one starts.
-* Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target
-  (1 unless the connector raises it); each app's own guard → write → verify stays in order.
+* Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target;
+  targets that keep the default of 1 write one app at a time, all of them in turn, in plan
+  order. Each app's own guard → write → verify stays in order.
 * With ``approved`` (``idpsync apply --plan``), live state is re-observed and re-planned
   first; any moved fingerprint, desired digest or change refuses with :class:`StalePlan`.
 """
@@ -229,7 +230,7 @@ async def run_sync(
         if approved is not None:
             _refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
-        gates = {n: asyncio.Semaphore(max(1, c.write_concurrency)) for n, c in connectors.items()}
+        gates = _write_gates(connectors)
         settled = await asyncio.gather(
             *(
                 _settle(app, plan, by_key[app.ref.key], connectors, options, hooks, stop, gates)
@@ -241,6 +242,17 @@ async def run_sync(
         for c in connectors.values():
             await c.aclose()
     return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=exit_code(outcomes))
+
+
+def _write_gates(connectors: dict[str, Connector]) -> dict[str, asyncio.Semaphore]:
+    """One gate per target that writes concurrently; every one-at-a-time target shares a
+    single gate, so those write strictly one after another in plan order, as they always did
+    (a SIGTERM then finds at most one of their writes in progress)."""
+    serial = asyncio.Semaphore(1)
+    return {
+        name: asyncio.Semaphore(c.write_concurrency) if c.write_concurrency > 1 else serial
+        for name, c in connectors.items()
+    }
 
 
 async def _settle(

@@ -69,6 +69,17 @@ async def test_each_target_has_its_own_bound() -> None:
     assert SlowConnector.peak == 4  # two per target, both targets at once
 
 
+async def test_one_at_a_time_targets_write_in_turn_in_plan_order() -> None:
+    SlowConnector.parallel = 1
+    for target in ("a", "b"):
+        for n in range(3):
+            add_app(target, f"{n}", [])
+    result = await sync(make_config("a", "b"), dry_run=False, force=True)
+    assert {o.status for o in result.outcomes} == {"applied"}
+    assert SlowConnector.peak == 1
+    assert FakeConnector.writes == [o.ref.key for o in result.outcomes]
+
+
 async def test_stop_during_writes_lets_no_queued_write_start() -> None:
     SlowConnector.parallel = 2
     for n in range(6):
