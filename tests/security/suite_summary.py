@@ -30,7 +30,7 @@ class _Case:
     passed: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # pluggy keeps plugins in sets: identity hash
 class SuiteSummary:
     cases: dict[str, _Case] = field(default_factory=dict)
 
