@@ -23,7 +23,7 @@ from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.errors import Conflict, ConnectorError, NotSupported, VerificationFailed
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp
 from agent.plan import AppPlan
-from connectors.okta import mapping
+from connectors.okta import keycache, mapping
 from connectors.okta.client import OktaClient, OktaResponse
 from connectors.okta.config import OktaTarget
 
@@ -56,6 +56,11 @@ class OktaConnector(Connector):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    @property
+    def write_concurrency(self) -> int:
+        """Apps written at once; the client's ``concurrency`` bounds requests in flight too."""
+        return self.target.concurrency
 
     # --- discover ------------------------------------------------------------------------
 
@@ -140,13 +145,18 @@ class OktaConnector(Connector):
         kid = signing.get("kid") if isinstance(signing, dict) else None
         if not kid:
             return ()
-        response = await self.client.get(f"/api/v1/apps/{quote(app_id, safe='')}/credentials/keys")
-        keys = response.data if isinstance(response.data, list) else []
-        for key in keys:
-            if isinstance(key, dict) and key.get("kid") == kid:
-                cert = certificate_from_jwk(key)
-                return (cert,) if cert is not None else ()
-        return ()
+        org = self.target.base_url
+        known, cert = keycache.lookup(org, str(kid))
+        if not known:  # a kid's certificate never changes: read it once per process
+            response = await self.client.get(
+                f"/api/v1/apps/{quote(app_id, safe='')}/credentials/keys"
+            )
+            keys = response.data if isinstance(response.data, list) else []
+            for key in keys:
+                if isinstance(key, dict) and isinstance(key.get("kid"), str):
+                    keycache.remember(org, key["kid"], certificate_from_jwk(key))
+            _, cert = keycache.lookup(org, str(kid))
+        return (cert,) if cert is not None else ()
 
     # --- apply ---------------------------------------------------------------------------
 

@@ -1,0 +1,44 @@
+"""Signing certificates by key ID, remembered for the life of the process.
+
+Why: observing an app needs its active signing certificate (for expiry findings), and that
+takes a second request, ``GET /apps/{id}/credentials/keys``, which doubled Okta's cost per
+app. A key's certificate never changes for its ``kid``: Okta has no call that updates a key
+(a rotation generates a new key with a new ``kid``; keys cannot even be deleted), and the
+``expiresAt`` of a key is fixed when it is generated. So once a ``kid`` has been read in an
+org, later observes of any app signed by it cost one request: the app itself.
+
+Keyed by org URL and ``kid`` (a cloned key keeps its ``kid``, and is the same certificate),
+and bounded, so a long-running service whose keys churn does not grow without end.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from agent.model import Certificate
+
+MAX_ENTRIES = 10_000
+
+# (org URL, kid) -> the key's certificate, or None when its x5c held none idpsync can read.
+_known: OrderedDict[tuple[str, str], Certificate | None] = OrderedDict()
+
+
+def lookup(org_url: str, kid: str) -> tuple[bool, Certificate | None]:
+    """(True, certificate-or-None) when ``kid`` was read before in this org, else (False, None)."""
+    key = (org_url, kid)
+    if key not in _known:
+        return False, None
+    _known.move_to_end(key)
+    return True, _known[key]
+
+
+def remember(org_url: str, kid: str, certificate: Certificate | None) -> None:
+    _known[(org_url, kid)] = certificate
+    _known.move_to_end((org_url, kid))
+    while len(_known) > MAX_ENTRIES:
+        _known.popitem(last=False)
+
+
+def forget() -> None:
+    """Drop every remembered key (tests)."""
+    _known.clear()
