@@ -44,7 +44,7 @@ def table(size: dict[str, Any]) -> list[str]:
     lines = [
         f"{s['apps']} apps ({s['apps'] // 2} Okta + {s['apps'] - s['apps'] // 2} Entra), "
         f"{s['latency'] * 1000:g} ms latency, {s['regions_after']} Regions x 2 stacks",
-        f"{'contender':<9} {'run':<8} {'wall s':>7} {'bound s':>7} {'x bound':>7} "
+        f"{'contender':<9} {'run':<8} {'wall s':>7} {'cpu s':>6} {'bound s':>7} {'x bound':>7} "
         f"{'base/idp':>8} {'okta l/g/k/p':>17} {'entra l/g/p':>14} {'writes':>6} "
         f"{'429s':>4} {'failed':>6}",
     ]
@@ -57,7 +57,8 @@ def table(size: dict[str, Any]) -> list[str]:
             if mine and mine["seconds"]:
                 speedup = f"{row['seconds'] / mine['seconds']:.1f}"
         lines.append(
-            f"{row['contender']:<9} {row['run']:<8} {row['seconds']:>7.2f} {bound:>7.2f} "
+            f"{row['contender']:<9} {row['run']:<8} {row['seconds']:>7.2f} "
+            f"{row['cpu_seconds']:>6.2f} {bound:>7.2f} "
             f"{ratio:>7} {speedup:>8} {_kinds(row['okta'], OKTA_KINDS):>17} "
             f"{_kinds(row['entra'], ENTRA_KINDS):>14} {row['writes']:>6} {row['429']:>4} "
             f"{row['failed']:>6}"
@@ -67,7 +68,7 @@ def table(size: dict[str, Any]) -> list[str]:
 
 
 def print_size(size: dict[str, Any]) -> None:
-    print("\n".join(table(size)) + "\n", flush=True)  # noqa: T201  (a benchmark prints)
+    print("\n".join(table(size)) + "\n", flush=True)
 
 
 def _time_targets(size: dict[str, Any], label: str) -> list[Target]:
@@ -222,4 +223,4 @@ def print_targets(targets: list[Target], soak: dict[str, Any] | None) -> None:
             lines.append(f"        would fix: {t.fix}")
     passed = sum(t.passed for t in targets)
     lines.append(f"{passed} of {len(targets)} targets passed")
-    print("\n".join(lines), flush=True)  # noqa: T201  (a benchmark prints)
+    print("\n".join(lines), flush=True)

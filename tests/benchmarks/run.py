@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks import scenario as sc
-from tests.benchmarks.contenders import Idpsync, RunResult, baseline
+from tests.benchmarks.contenders import Idpsync, RunResult, baseline, preload
 from tests.benchmarks.report import print_size, print_targets, targets_for
 from tests.benchmarks.scenario import Scenario
 from tests.benchmarks.servers import Fakes, isolate_environment
@@ -58,6 +58,7 @@ def _row(contender: str, run: str, result: RunResult, stats: dict[str, Any]) -> 
         "contender": contender,
         "run": run,
         "seconds": round(result.seconds, 3),
+        "cpu_seconds": round(result.cpu_seconds, 3),
         "outcomes": dict(result.statuses),
         "failed": result.failed,
         "errors": result.errors,
@@ -146,6 +147,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
     plan = [(n, args.latency) for n in args.apps] if args.apps else list(SCALING)
+    preload()
     sizes = []
     for apps, latency in plan:
         s = replace(Scenario(), apps=apps, latency=latency)

@@ -93,7 +93,7 @@ def acs_url(region: str, dualstack: bool) -> str:
 
 
 def endpoints(regions: int) -> list[tuple[str, int]]:
-    """(URL, metadata index) for the first ``regions`` Regions × {IPv4, dual-stack}."""
+    """(URL, metadata index) for the first ``regions`` Regions x {IPv4, dual-stack}."""
     out = []
     for i, region in enumerate(REGIONS[:regions]):
         out.append((acs_url(region, False), 2 * i))
@@ -102,7 +102,7 @@ def endpoints(regions: int) -> list[tuple[str, int]]:
 
 
 def metadata_xml(regions: int) -> bytes:
-    """Identity Center SP metadata for ``regions`` Regions × 2 stacks (primary IPv4 default)."""
+    """Identity Center SP metadata for ``regions`` Regions x 2 stacks (primary IPv4 default)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '

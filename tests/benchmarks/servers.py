@@ -7,6 +7,7 @@ seeds the state, resets logs and budgets between runs, and reads per-kind reques
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -292,15 +293,6 @@ class Fakes:
         result: Endpoints = self._call("seed")
         return result
 
-    def restore(self) -> None:
-        """Put every app back to its seeded (drifted) state."""
-        okta, graph = self._seeded
-        with self.okta._lock:
-            self.okta.apps = sc.deep(okta)
-        with self.graph.lock:
-            self.graph.objects = sc.deep(graph)
-        self._index_graph()
-
     def reset(self) -> None:
         self._call("reset")
 
@@ -313,10 +305,8 @@ class Fakes:
 
     def close(self) -> None:
         if self._proc.is_alive():
-            try:
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
                 self._call("stop")
-            except (OSError, EOFError, RuntimeError):
-                pass
             self._proc.join(10)
             if self._proc.is_alive():
                 self._proc.kill()
