@@ -93,7 +93,7 @@ class EntraTarget(TargetConfig):
     auth: EntraAuth
     apps: list[EntraApp] = Field(min_length=1)
     concurrency: int = Field(
-        default=4, ge=1, le=32, description="parallel batched reads (observe_many)"
+        default=4, ge=1, le=32, description="parallel requests: batched reads and app writes"
     )
     timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per HTTP request")
     max_retries: int = Field(

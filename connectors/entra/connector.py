@@ -102,6 +102,11 @@ class EntraConnector(Connector):
             await self._credentials.aclose()
             self._credentials = None
 
+    @property
+    def write_concurrency(self) -> int:
+        """Apps written at once (each: guard GET, PATCH, read-back; one request at a time)."""
+        return self.target.concurrency
+
     def trust_from_raw(self, raw: str) -> AppTrust:
         return mapping.trust_from_raw(_load(raw, self.name))[0]
 
