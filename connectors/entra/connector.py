@@ -129,8 +129,14 @@ class EntraConnector(Connector):
             self._listed_sps.update({s["appId"]: s for s in sps if isinstance(s.get("appId"), str)})
             for app in apps:
                 app_id = app.get("appId")
-                if isinstance(app_id, str):
-                    refs.setdefault(app_id, AppRef(self.name, app_id, app.get("displayName") or ""))
+                if not isinstance(app_id, str) or not app_id:
+                    # Skipping it would leave that app unmanaged while the run says "in sync".
+                    raise ConnectorError(
+                        f"the application listing holds an entry without an appId (id "
+                        f"{app.get('id')!r}); not treating the listing as complete",
+                        target=self.name,
+                    )
+                refs.setdefault(app_id, AppRef(self.name, app_id, app.get("displayName") or ""))
         log.debug("%s: discovered %d app(s)", self.name, len(refs))
         return list(refs.values())
 
@@ -240,7 +246,16 @@ class EntraConnector(Connector):
             # the identifier-URI policy error says so.)
             sp = await graph.get_service_principal(ref.app_id, SP_SELECT)
         if body:
-            if sp.get("preferredSingleSignOnMode") != "saml":
+            mode = sp.get("preferredSingleSignOnMode")
+            if mode not in (None, "", "saml"):
+                # Only an unset mode (a fresh gallery app) is switched: another mode is how
+                # users sign in today, and an unknown value is not ours to overwrite.
+                raise NotSupported(
+                    f"{ref.key}: the service principal's single sign-on mode is {mode!r}; "
+                    "idpsync switches only an unset mode to SAML (set SAML in the Entra portal)",
+                    target=self.name,
+                )
+            if mode != "saml":
                 log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
                 await graph.set_saml_mode(str(sp["id"]))
                 sp = {**sp, "preferredSingleSignOnMode": "saml"}

@@ -63,7 +63,7 @@ class Request:
 class Fault:
     """Injected on the next ``count`` requests matching ``method``/``path_contains``."""
 
-    kind: str  # "status", "reset", "truncate", "slow"
+    kind: str  # "status", "reset", "truncate", "slow", "raw"
     count: int = 1
     status: int = 500
     code: str = "InternalServerError"
@@ -71,6 +71,8 @@ class Fault:
     seconds: float = 0.0
     method: str | None = None
     path_contains: str | None = None
+    body: bytes = b""  # kind "raw": sent as-is with ``status`` and ``content_type``
+    content_type: str = "application/json"
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -484,6 +486,14 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
             elif fault is not None and fault.kind == "reset":
                 self._reset()
                 record.status = -1
+                return
+            elif fault is not None and fault.kind == "raw":  # HTML pages, odd or huge bodies
+                record.status = fault.status
+                self.send_response(fault.status)
+                self.send_header("Content-Type", fault.content_type)
+                self.send_header("Content-Length", str(len(fault.body)))
+                self.end_headers()
+                self.wfile.write(fault.body)
                 return
             status, payload, headers = self._answer(method, body, fault)
             record.status = status
