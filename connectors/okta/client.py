@@ -64,6 +64,24 @@ def _silence_sdk_logger() -> None:
         sdk_logger.addFilter(_DropSdkRequestDumps())
 
 
+def _usable_private_key(text: str) -> bool:
+    """True if ``text`` parses as a PEM private key or a private JWK (never logs the key)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            jwk = json.loads(stripped)
+        except ValueError:
+            return False
+        return isinstance(jwk, dict) and isinstance(jwk.get("kty"), str) and "d" in jwk
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(stripped.encode(), password=None)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class OktaResponse:
     status: int
@@ -133,6 +151,17 @@ class OktaClient:
                     f"cannot read the private key file {path} ({exc.strerror})",
                     key=f"{self.target.name}.auth.private_key_file",
                 ) from None
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"the private key file {path} is not text (expected PEM or JWK JSON)",
+                    key=f"{self.target.name}.auth.private_key_file",
+                ) from None
+            if not _usable_private_key(key):
+                raise ConfigError(
+                    f"the private key file {path} holds no usable private key "
+                    "(expected an unencrypted PEM private key or a JWK JSON object)",
+                    key=f"{self.target.name}.auth.private_key_file",
+                )
             cfg.update(
                 authorizationMode="PrivateKey",
                 clientId=auth.client_id,

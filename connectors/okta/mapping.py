@@ -59,8 +59,16 @@ def app_kind(doc: dict[str, Any]) -> str:
             f"app {doc.get('id')!r} has signOnMode {doc.get('signOnMode')!r}; "
             "only SAML 2.0 apps can trust Identity Center"
         )
+    settings = doc.get("settings")
+    if not isinstance(settings, dict) or not isinstance(settings.get("signOn"), dict):
+        # A SAML 2.0 app always has settings.signOn: without it the response is incomplete,
+        # and writing the app back would drop whatever Okta did not send.
+        raise UnsupportedApp(
+            f"app {doc.get('id')!r} has no settings.signOn object (incomplete API response?)"
+        )
     sign_on = _sign_on(doc)
     if "ssoAcsUrl" in sign_on or "acsEndpoints" in sign_on or "audience" in sign_on:
+        _check_endpoints(doc, sign_on)
         return KIND_CUSTOM_SAML
     raise UnsupportedApp(
         f"app {doc.get('id')!r} is the catalog app {name!r}; idpsync manages custom SAML 2.0 "
@@ -139,6 +147,22 @@ def _sign_on(doc: dict[str, Any]) -> dict[str, Any]:
     settings = doc.get("settings")
     sign_on = settings.get("signOn") if isinstance(settings, dict) else None
     return sign_on if isinstance(sign_on, dict) else {}
+
+
+def _check_endpoints(doc: dict[str, Any], sign_on: dict[str, Any]) -> None:
+    """Refuse malformed acsEndpoints: skipping an entry would make the next PUT drop it."""
+    endpoints = sign_on.get("acsEndpoints")
+    if endpoints is None:
+        return
+    where = f"app {doc.get('id')!r}: settings.signOn.acsEndpoints"
+    if not isinstance(endpoints, list):
+        raise UnsupportedApp(f"{where} is a {type(endpoints).__name__}, not a list")
+    for i, entry in enumerate(endpoints):
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise UnsupportedApp(f"{where}[{i}] has no url string")
+        index = entry.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise UnsupportedApp(f"{where}[{i}].index {index!r} is not an integer")
 
 
 def _custom_trust(doc: dict[str, Any]) -> AppTrust:
