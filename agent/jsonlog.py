@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -52,6 +53,21 @@ def redact(text: str) -> str:
     text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _PATTERNS[2].sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+
+
+# Libraries that print signed request headers at DEBUG (the AWS SigV4 credential with the
+# access key ID, X-Amz-Security-Token, Authorization): ``-vv`` / ``--log-level debug`` must
+# not turn those on, so they are capped at INFO.
+CREDENTIAL_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
+AWS_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def protect_credentials(env: Mapping[str, str]) -> None:
+    """Cap credential-dumping loggers at INFO and redact the AWS secrets in ``env``."""
+    for name in CREDENTIAL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    for var in AWS_SECRET_ENV:
+        register_secret(env.get(var))
 
 
 class JsonFormatter(logging.Formatter):

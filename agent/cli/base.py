@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -49,10 +50,13 @@ def cli(verbose: int) -> None:
     Exit codes: 0 in sync / applied, 1 error, 2 changes pending (dry-run or plan),
     3 blocked by safety checks, 4 doctor found warnings only.
     """
+    from agent.jsonlog import RedactingFormatter, protect_credentials
+
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    protect_credentials(os.environ)  # -vv must not print signed AWS request headers
 
 
 def handle_errors(func: F) -> F:
