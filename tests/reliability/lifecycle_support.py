@@ -54,6 +54,7 @@ def instance(**statuses: RegionStatus | None) -> InstanceInfo:
 class FileWorld:
     workdir: Path
     memory: InMemoryRegionMemory = field(default_factory=InMemoryRegionMemory)
+    metadata: list[dict[str, Any]] = field(default_factory=lambda: [{"file": "md.xml"}])
 
     @property
     def app_path(self) -> Path:
@@ -79,7 +80,7 @@ class FileWorld:
     def config(self, *, mode: str = "sync", grace: str = "24h", arn: bool = False) -> Config:
         ic: dict[str, Any] = {
             "primary_region": "us-east-1",
-            "metadata": [{"file": "md.xml"}],
+            "metadata": self.metadata,
             "cache_dir": "cache",
         }
         if arn:

@@ -8,11 +8,13 @@ nothing, keep every unmanaged field, and raise a finding that names the outage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
+import responses
 
 from agent.errors import SourceError
 from agent.model import RegionStatus
@@ -125,3 +127,51 @@ def test_unavailable_without_a_last_good_copy_is_an_error(tmp_path: Path) -> Non
     with pytest.raises(SourceError, match="no metadata source could be read"):
         world.sync(info=instance(), grace="0s")
     assert world.app_urls() == set(DESIRED_URLS)
+
+
+# ---- the same over HTTPS (url: source) ----------------------------------------------------
+
+URL = "https://metadata.example/idc/metadata.xml"
+
+
+@pytest.fixture
+def https_files(tmp_path: Path) -> Iterator[FileWorld]:
+    world = FileWorld(tmp_path, metadata=[{"url": URL}])
+    world.write_app(DESIRED_URLS)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(URL, body=GOOD_METADATA, headers={"ETag": '"v1"'})
+        _, first = world.sync(info=instance(), grace="0s")  # fills the last-good cache
+        assert first.exit_code == 0 and removals(first) == []
+    yield world
+
+
+HTTPS_OUTAGES: list[tuple[str, dict[str, object]]] = [
+    ("503 Service Unavailable", {"status": 503, "body": "busy"}),
+    ("404 Not Found", {"status": 404, "body": "gone"}),
+    ("connection refused", {"body": requests.exceptions.ConnectionError("refused")}),
+    ("read timeout", {"body": requests.exceptions.ReadTimeout("slow")}),
+    ("200 with an empty body", {"status": 200, "body": b""}),
+    ("200 with an HTML login page", {"status": 200, "body": b"<html><body>login</body></html>"}),
+    ("200 with truncated XML", {"status": 200, "body": GOOD_METADATA[:700]}),
+    ("200 with an oversized body", {"status": 200, "body": GOOD_METADATA + b" " * (2 << 20)}),
+    (
+        "redirect to plain http",
+        {"status": 302, "headers": {"Location": "http://evil.example/m.xml"}, "body": b""},
+    ),
+]
+
+
+@pytest.mark.suite("outages", "https")
+@pytest.mark.parametrize(("name", "answer"), HTTPS_OUTAGES, ids=[n for n, _ in HTTPS_OUTAGES])
+def test_https_source_outage_fails_static(
+    https_files: FileWorld, name: str, answer: dict[str, object]
+) -> None:
+    before = https_files.app_urls()
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.add(responses.GET, URL, **answer)  # type: ignore[arg-type]
+        for hours in (0, 1000):
+            desired, result = https_files.sync(info=instance(), grace="0s", now=_at(hours))
+            assert "source_from_cache" in {f.code for f in desired.findings}
+            assert desired.complete, "the last good copy stands in for the failed source"
+            assert removals(result) == []
+            assert https_files.app_urls() == before
