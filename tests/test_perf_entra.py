@@ -1,9 +1,18 @@
-"""Entra writes as many apps at once as the target's ``concurrency`` (each app: guard GET,
-PATCH, read-back, one request at a time), so requests in flight stay within it."""
+"""Entra's cost per app: as many apps written at once as the target's ``concurrency`` (each
+app: guard GET, PATCH, read-back, one request at a time); PATCH bodies written as JSON equal
+to what the SDK model serialises to; URLs expanded once, to what the SDK builders build."""
 
 from __future__ import annotations
 
-from tests.entra_support import connector, graph
+import json
+from typing import Any
+
+import pytest
+from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+from msgraph import GraphRequestAdapter, GraphServiceClient
+
+from connectors.entra import client
+from tests.entra_support import acs, connector, graph
 from tests.fakes.graph_fake import GraphFake
 
 __all__ = ["graph"]
@@ -12,3 +21,52 @@ __all__ = ["graph"]
 def test_write_concurrency_is_the_targets_concurrency(graph: GraphFake) -> None:
     assert connector(graph, concurrency=7).write_concurrency == 7
     assert connector(graph).write_concurrency == 4  # the documented default
+
+
+BODIES = [
+    {
+        "web": {
+            "redirectUris": ["https://a", "https://b"],
+            "redirectUriSettings": [
+                {"uri": "https://a", "index": None},
+                {"uri": "https://b", "index": 0},
+            ],
+        }
+    },
+    {"defaultRedirectUri": None},
+    {"defaultRedirectUri": "https://a", "identifierUris": ["https://issuer", "api://x"]},
+    {
+        "identifierUris": [],
+        "defaultRedirectUri": "https://a",
+        "web": {"redirectUris": [], "redirectUriSettings": []},
+    },
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_patch_json_is_what_the_sdk_model_serialises_to(body: dict[str, Any]) -> None:
+    adapter = GraphRequestAdapter(AnonymousAuthenticationProvider())
+    adapter.base_url = "https://graph.example/v1.0"
+    sdk = GraphServiceClient(request_adapter=adapter)
+    info = sdk.applications.by_application_id("oid").to_patch_request_information(
+        client._application(body)
+    )
+    assert json.loads(info.content) == client.patch_document(body)
+
+
+async def test_patch_and_reads_go_to_the_same_urls_as_the_sdk_builds(graph: GraphFake) -> None:
+    app = graph.add_app(redirect_uris=[acs("us-east-1")], sso_mode="saml")
+    async with connector(graph) as conn:
+        graph_client = conn.graph()
+        await graph_client.get_application(app["appId"], ["id", "web"])
+        await graph_client.get_service_principal(app["appId"], ["id"])
+        body = {"defaultRedirectUri": acs("us-east-1")}
+        await graph_client.patch_application(app["id"], body)
+    get_app, get_sp, patch = graph.requests
+    assert get_app.path == f"/v1.0/applications(appId='{app['appId']}')"
+    assert get_app.query == {"$select": "id,web"}
+    assert get_sp.path == f"/v1.0/servicePrincipals(appId='{app['appId']}')"
+    assert (patch.method, patch.path) == ("PATCH", f"/v1.0/applications/{app['id']}")
+    assert patch.body == client.patch_document(body)
+    assert patch.headers["content-type"] == "application/json"
+    assert graph.app(app["appId"])["defaultRedirectUri"] == acs("us-east-1")
