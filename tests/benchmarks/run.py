@@ -50,6 +50,7 @@ def _idpsync_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "writes": stats["okta"].get("put", 0) + stats["entra"].get("patch", 0),
         "metadata": stats["metadata"],
         "okta_max_in_flight": stats["okta_max_in_flight"],
+        "fakes_cpu_seconds": stats["fakes_cpu_seconds"],
     }
 
 
@@ -148,17 +149,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
     plan = [(n, args.latency) for n in args.apps] if args.apps else list(SCALING)
     preload()
+    soak_result = None
+    if args.cycles > 0:  # first, while the process holds nothing from the big sizes
+        s = replace(Scenario(), apps=args.soak_apps, latency=0.0)
+        print(f"... memory soak: {args.cycles} cycles", file=sys.stderr, flush=True)
+        soak_result = await soak(s, args.cycles)
     sizes = []
     for apps, latency in plan:
         s = replace(Scenario(), apps=apps, latency=latency)
         print(f"... {apps} apps, {latency * 1000:g} ms latency", file=sys.stderr, flush=True)
         sizes.append(await measure_size(s, with_baseline=apps <= args.baseline_max))
         print_size(sizes[-1])
-    soak_result = None
-    if args.cycles > 0:
-        s = replace(Scenario(), apps=args.soak_apps, latency=0.0)
-        print(f"... memory soak: {args.cycles} cycles", file=sys.stderr, flush=True)
-        soak_result = await soak(s, args.cycles)
     targets = targets_for(sizes, soak_result)
     print_targets(targets, soak_result)
     return {

@@ -14,6 +14,7 @@ import os
 import ssl
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -146,6 +147,7 @@ class _Fakes:
         self.graph.expected_token = sc.GRAPH_TOKEN
         self.metadata = MetadataServer(workdir)
         self.metadata.publish(sc.metadata_xml(s.regions_after))
+        self.cpu_mark = time.process_time()
 
     def seed(self) -> Endpoints:
         s = self.s
@@ -224,6 +226,7 @@ class _Fakes:
         self.graph.clear_log()
         self.graph.rate_limit(self.s.graph_capacity, self.s.graph_refill)
         self.metadata.statuses.clear()
+        self.cpu_mark = time.process_time()
 
     def stats(self) -> dict[str, Any]:
         okta: Counter[str] = Counter()
@@ -249,6 +252,7 @@ class _Fakes:
             "entra": dict(graph),
             "entra_429": graph_429,
             "metadata": {str(k): v for k, v in self.metadata.statuses.items()},
+            "fakes_cpu_seconds": round(time.process_time() - self.cpu_mark, 3),
         }
 
     def stop(self) -> None:
