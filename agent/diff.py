@@ -67,6 +67,24 @@ class OwnedAcs:
     tenant_id: str
 
 
+def aws_tenant(url: str) -> str | None:
+    """The tenant ID of an ACS URL on one of AWS's own ACS hosts, whatever instance it is.
+
+    Unlike :class:`Ownership` this does not require the tenant to be this instance's: the
+    safety checks use it to notice that an app already trusts a *different* tenant.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    region, _, suffix = host.partition(".")
+    path = _ACS_PATH.fullmatch(parts.path)
+    if parts.scheme != "https" or suffix not in _AWS_SUFFIXES or path is None:
+        return None
+    return path.group("tenant") if _REGION_LABEL.fullmatch(region) else None
+
+
 class Ownership:
     """Recognises the ACS URLs that belong to one Identity Center instance."""
 

@@ -12,7 +12,9 @@ Three kinds of rule:
 * Capability limits (absolute too: the IdP would reject or truncate the write): ACS count,
   single-ACS apps, URL length, index range and uniqueness, the default among the entries.
 * Policy (``--force`` overrides): replacing a non-empty entity ID with a different one,
-  more than ``policy.max_changes`` changes in one run, any removal outside ``mode: sync``.
+  adding ACS URLs of a tenant ID the app does not trust yet when it already trusts another
+  one (a new trust, domain.md 6), more than ``policy.max_changes`` changes in one run.
+  Any removal outside ``mode: sync`` is refused outright (change the policy instead).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from agent.diff import Ownership
+from agent.diff import Ownership, aws_tenant
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.plan import Action, AppPlan, Field, Plan
 
@@ -89,7 +91,7 @@ def check_app(
     """Violations of one app's plan, each prefixed by the app's key."""
     if not app.changes:
         return []
-    out = _absolute(app, desired) + _policy(app, policy, force)
+    out = _absolute(app, desired) + _policy(app, policy, force) + _new_tenant(app, force)
     if observed is not None:
         out += _capabilities(app, observed)
     return [f"{app.ref.key}: {v}" for v in out]
@@ -136,6 +138,28 @@ def _policy(app: AppPlan, policy: PolicyLike, force: bool) -> list[str]:
                 + FORCE_HINT
             )
     return out
+
+
+def _new_tenant(app: AppPlan, force: bool) -> list[str]:
+    """Adding URLs of a tenant ID the app has never trusted, next to one it does, is a new
+    trust: the metadata may be for another instance, or poisoned. A fresh app (no AWS ACS
+    URL yet) has no trusted tenant to compare with; its first plan is reviewed as a whole."""
+    if force:
+        return []
+    trusted = {t for a in app.before.acs if (t := aws_tenant(a.url)) is not None}
+    if not trusted:
+        return []
+    added = {
+        t
+        for c in app.changes
+        if c.action is Action.ADD and c.field is Field.ACS_URL
+        if (t := aws_tenant(c.after or "")) is not None
+    }
+    return [
+        f"the metadata's tenant ID {t} is not the one this app trusts "
+        f"({', '.join(sorted(trusted))}): a new trust needs approval" + FORCE_HINT
+        for t in sorted(added - trusted)
+    ]
 
 
 def _capabilities(app: AppPlan, observed: ObservedApp) -> list[str]:
