@@ -6,7 +6,10 @@ service replica in apply mode.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,39 @@ def test_dry_run_needs_no_lease(example: Path) -> None:
     finally:
         store.close()
     assert result.exit_code == 2, result.output
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_lease_of_a_killed_local_one_shot_writer_is_taken_over_at_once(example: Path) -> None:
+    store = _store(example)
+    try:
+        dead = f"cli:{socket.gethostname()}:{_dead_pid()}"
+        assert store.lease(dead, 3600).try_acquire().held
+        result = CliRunner().invoke(cli, ["sync", "--config", str(example)])
+    finally:
+        store.close()
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        f"cli:another-host:{os.getpid() + 100000}",  # another host: never presumed dead
+        f"cli:{socket.gethostname()}:{os.getppid()}",  # alive on this host
+        "replica-a",  # a custom replica id
+    ],
+)
+def test_lease_of_a_live_or_remote_holder_is_never_taken(example: Path, holder: str) -> None:
+    store = _store(example)
+    try:
+        assert store.lease(holder, 3600).try_acquire().held
+        result = CliRunner().invoke(cli, ["sync", "--config", str(example)])
+    finally:
+        store.close()
+    assert result.exit_code == 1
+    assert f"{holder} holds the apply lease" in result.output

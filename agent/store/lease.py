@@ -16,6 +16,8 @@ serves as a fencing token in the audit trail.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -113,6 +115,31 @@ class LeaderLease:
             return LeaseState(False, None, None, 0)
         return LeaseState(True, self.holder, now + self.ttl, 1, now)
 
+    def take_over_from(self, dead_holder: str, term: int) -> LeaseState:
+        """Take the lease from ``dead_holder`` now, if it still holds term ``term``.
+
+        For a holder known to be dead (a crashed one-shot command on this host): the WHERE
+        re-checks holder and term, so a lease renewed or taken by anyone else is left alone.
+        """
+        with self.engine.begin() as conn:
+            now = db_now(conn)
+            result = conn.execute(
+                update(leases)
+                .where(
+                    and_(
+                        leases.c.name == self.name,
+                        leases.c.holder == dead_holder,
+                        leases.c.term == term,
+                    )
+                )
+                .values(
+                    holder=self.holder, expires_at=now + self.ttl, term=term + 1, acquired_at=now
+                )
+            )
+        if result.rowcount == 1:
+            return LeaseState(True, self.holder, now + self.ttl, term + 1, now)
+        return self.state()
+
     def release(self) -> None:
         """Expire our lease at once so a standby need not wait for the TTL."""
         with self.engine.begin() as conn:
@@ -149,6 +176,10 @@ class HeldLease:
 
     def __enter__(self) -> HeldLease:
         state = self._lease.try_acquire()
+        if not state.held and state.holder and _is_dead_local_process(state.holder):
+            # A one-shot writer killed on this host (kill -9, OOM) cannot release its
+            # lease; waiting out the TTL would only delay the next run.
+            state = self._lease.take_over_from(state.holder, state.term)
         if not state.held:
             raise IdpSyncError(
                 f"replica {state.holder} holds the apply lease; stop the service (or wait for "
@@ -170,3 +201,24 @@ class HeldLease:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._lease.release()
+
+
+def _is_dead_local_process(holder: str) -> bool:
+    """True when ``holder`` names ``<host>:<pid>`` on this host and that process is gone.
+
+    Holders are ``[kind:]<host>:<pid>`` (``cli:``, ``rollback:`` or a service replica's
+    default). Anything else (a custom ``--replica-id``, another host) is never presumed dead.
+    """
+    parts = holder.rsplit(":", 2)
+    if len(parts) < 2 or not parts[-1].isdigit():
+        return False
+    host, pid = parts[-2], int(parts[-1])
+    if host != socket.gethostname() or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
