@@ -143,6 +143,9 @@ class _Fakes:
             bucket_window=s.okta_window,
         ).start()
         self.graph = GraphFake().start()
+        # socketserver listens with a backlog of 5: 32 connections opened at once would overflow
+        # it and wait for SYN retransmits (a second each). Real Graph has no such limit.
+        self.graph._server.socket.listen(256)
         self.graph.latency = s.latency
         self.graph.expected_token = sc.GRAPH_TOKEN
         self.metadata = MetadataServer(workdir)
