@@ -241,7 +241,17 @@ async def test_limits_are_enforced_before_writing(graph: GraphFake) -> None:
 
 async def test_429_with_retry_after_is_retried_by_the_sdk(graph: GraphFake) -> None:
     graph.add_app()
-    graph.inject(Fault("status", status=429, code="TooManyRequests", retry_after=1))
+    # Discovery lists applications and service principals concurrently: aim the 429 at the
+    # applications list so which request arrives first does not matter.
+    graph.inject(
+        Fault(
+            "status",
+            status=429,
+            code="TooManyRequests",
+            retry_after=1,
+            path_contains="/v1.0/applications",
+        )
+    )
     async with connector(graph) as conn:
         start = time.monotonic()
         refs = await conn.discover()
