@@ -159,34 +159,23 @@ async def _apply(
 ) -> RollbackResult:
     lease = store.lease(holder, config.service.lease_ttl.total_seconds())
     with HeldLease(lease, purpose="rolling back"):
-        return await _apply_held(store, run_id, plan, observed, connectors, holder)
-
-
-async def _apply_held(
-    store: Store,
-    run_id: int,
-    plan: Plan,
-    observed: dict[str, ObservedApp],
-    connectors: dict[str, Connector],
-    holder: str,
-) -> RollbackResult:
-    new_run = store.begin_run(kind="rollback", mode="apply", holder=holder)
-    store.audit("rollback_of", {"run": run_id}, run_id=new_run)
-    hooks = store.hooks(new_run)
-    outcomes = [
-        await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
-        if a.changes
-        else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
-        for a in plan.apps
-    ]
-    code = exit_code(outcomes)
-    failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
-    store.finish_run(
-        new_run,
-        outcome="failed" if failed else "applied",
-        exit_code=code,
-        plan=plan,
-        findings=plan.findings,
-        error="; ".join(failed) or None,
-    )
+        new_run = store.begin_run(kind="rollback", mode="apply", holder=holder)
+        store.audit("rollback_of", {"run": run_id}, run_id=new_run)
+        hooks = store.hooks(new_run)
+        outcomes = [
+            await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+            if a.changes
+            else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+            for a in plan.apps
+        ]
+        code = exit_code(outcomes)
+        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
+        store.finish_run(
+            new_run,
+            outcome="failed" if failed else "applied",
+            exit_code=code,
+            plan=plan,
+            findings=plan.findings,
+            error="; ".join(failed) or None,
+        )
     return RollbackResult(plan, tuple(outcomes), code, new_run)
