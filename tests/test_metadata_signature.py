@@ -7,10 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
 from signxml.algorithms import SignatureMethod
@@ -19,32 +15,12 @@ from agent.config import parse_config
 from agent.desired import build_desired
 from agent.errors import SourceError, UntrustedMetadata
 from agent.sources.verify import verify_signature
+from tests.certs import key_and_cert
 
 DATA = Path(__file__).parent / "data" / "metadata"
 GOOD = (DATA / "combined-md-prefix.xml").read_bytes()
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-
-
-def key_and_cert(cn: str) -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
-        .not_valid_after(datetime(2100, 1, 1, tzinfo=UTC))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.fixture(scope="module")

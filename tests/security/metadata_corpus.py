@@ -10,16 +10,13 @@ throw-away key (``SIGNER``); the pinned certificate is written beside the config
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
 from signxml.algorithms import SignatureMethod
+
+from tests.certs import key_and_cert
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "metadata"
 GOOD = (DATA / "combined-md-prefix.xml").read_bytes()
@@ -343,27 +340,8 @@ def document_cases() -> list[MetadataCase]:
 # ---- signature checking on ---------------------------------------------------------------
 
 
-def _key_and_cert(cn: str) -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
-        .not_valid_after(datetime(2100, 1, 1, tzinfo=UTC))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
-SIGNER = _key_and_cert("IdC metadata signer (test)")
-_ATTACKER = _key_and_cert("attacker")
+SIGNER = key_and_cert("IdC metadata signer (test)")
+_ATTACKER = key_and_cert("attacker")
 
 
 class _LegacySigner(XMLSigner):
