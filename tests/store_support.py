@@ -10,10 +10,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from agent.store import Store
 
 PG_ENV = "IDPSYNC_TEST_PG_URL"
 
@@ -41,3 +44,18 @@ def fresh_pg_database(prefix: str = "idpsync_t") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same Store API on SQLite and on a fresh PostgreSQL database (shared by the store
+    tests: import it into a test module to use it)."""
+    if request.param == "sqlite":
+        s = Store.open("sqlite:///state.db", base_dir=tmp_path)
+        yield s
+        s.close()
+        return
+    with fresh_pg_database() as url:
+        s = Store.open(url)
+        yield s
+        s.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,25 +16,12 @@ from agent.model import AppRef, AppTrust, Capabilities, Finding, ObservedApp, Se
 from agent.plan import Action, AppPlan, Change, Field, Plan
 from agent.store import Store
 from agent.store.schema import audit, schema_info
-from tests.store_support import fresh_pg_database
+from tests.store_support import store  # noqa: F401  (fixture, sqlite and postgres)
 
 OLD = "https://us-east-1.signin.aws/platform/saml/acs/t1"
 NEW = "https://eu-west-1.signin.aws/platform/saml/acs/t1"
 # Deliberately odd spacing, key order and non-ASCII: a backup must keep it byte-for-byte.
 RAW = f'{{"id": "0oa1",  "label":"Caf\u00e9 \u2713",\n "settings": {{"acs": ["{OLD}"]}}, "a": 1}}'
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = Store.open("sqlite:///state.db", base_dir=tmp_path)
-        yield s
-        s.close()
-        return
-    with fresh_pg_database() as url:
-        s = Store.open(url)
-        yield s
-        s.close()
 
 
 def _observed(raw: str = RAW, fingerprint: str = "fp-old") -> ObservedApp:

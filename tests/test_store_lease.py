@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from agent.store import Store
-from tests.store_support import fresh_pg_database
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = Store.open("sqlite:///state.db", base_dir=tmp_path)
-        yield s
-        s.close()
-        return
-    with fresh_pg_database() as url:
-        s = Store.open(url)
-        yield s
-        s.close()
+from tests.store_support import store  # noqa: F401  (fixture, sqlite and postgres)
 
 
 def test_only_one_holder_until_expiry_then_takeover(store: Store) -> None:
