@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from agent.model import (
@@ -55,6 +56,10 @@ _AWS_SUFFIXES: dict[str, Stack] = {
 _ACS_PATH = re.compile(r"/platform/saml/acs/(?P<tenant>[^/?#]+)")
 _REGION_LABEL = re.compile(r"[a-z0-9-]+")
 CERT_WARNING = timedelta(days=30)
+# A sync diffs thousands of apps that mostly hold the same few dozen URLs: classifying a URL
+# (urlsplit plus two regexes) once per sync instead of once per app per use is most of the
+# diff's CPU at scale. The memo is bounded so hostile input cannot grow it without limit.
+_MEMO_LIMIT = 65536
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class OwnedAcs:
     tenant_id: str
 
 
+@lru_cache(maxsize=_MEMO_LIMIT)
 def aws_tenant(url: str) -> str | None:
     """The tenant ID of an ACS URL on one of AWS's own ACS hosts, whatever instance it is.
 
@@ -89,6 +95,7 @@ class Ownership:
     """Recognises the ACS URLs that belong to one Identity Center instance."""
 
     def __init__(self, desired: DesiredTrust) -> None:
+        self._memo: dict[str, OwnedAcs | None] = {}
         self._known = {a.url: a for a in desired.acs}
         self._tenants = set(desired.tenant_ids) | {a.tenant_id for a in desired.acs}
         self._suffixes = dict(_AWS_SUFFIXES)
@@ -103,6 +110,16 @@ class Ownership:
 
     def classify(self, url: str) -> OwnedAcs | None:
         """The URL's Region/stack/tenant when it is this instance's, else None."""
+        try:
+            return self._memo[url]
+        except KeyError:
+            pass
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        hit = self._memo[url] = self._classify(url)
+        return hit
+
+    def _classify(self, url: str) -> OwnedAcs | None:
         known = self._known.get(url)
         if known is not None:
             return OwnedAcs(url, known.region, known.stack, known.tenant_id)
@@ -123,9 +140,27 @@ class Ownership:
         return OwnedAcs(url, region, stack, path.group("tenant"))
 
 
+_last: tuple[DesiredTrust, Ownership] | None = None
+
+
+def ownership_of(desired: DesiredTrust) -> Ownership:
+    """The :class:`Ownership` of ``desired``, built once for the many apps of one sync.
+
+    Keyed by identity (one slot): each sync builds a new desired state, so the previous
+    cycle's memo is dropped with it, and an equal-but-new desired state is simply rebuilt.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is desired:
+        return last[1]
+    own = Ownership(desired)
+    _last = (desired, own)
+    return own
+
+
 def owned_regions(desired: DesiredTrust, observed: Iterable[ObservedApp]) -> set[str]:
     """Every Region that has an owned ACS entry in any of the observed apps."""
-    own = Ownership(desired)
+    own = ownership_of(desired)
     regions: set[str] = set()
     for app in observed:
         for entry in app.trust.acs:
@@ -149,7 +184,7 @@ def diff_app(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    own = Ownership(desired)
+    own = ownership_of(desired)
     before = observed.trust
     findings: list[Finding] = []
     may_remove = mode == "sync" and desired.complete and bool(desired.acs and desired.regions)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from agent.diff import Ownership, aws_tenant
+from agent.diff import aws_tenant, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.plan import Action, AppPlan, Field, Plan
 
@@ -99,7 +99,7 @@ def check_app(
 
 def _absolute(app: AppPlan, desired: DesiredTrust) -> list[str]:
     out: list[str] = []
-    own = Ownership(desired)
+    own = ownership_of(desired)
     if not app.after.acs:
         out.append("the plan would leave the app with no ACS URL")
     for change in app.changes:
