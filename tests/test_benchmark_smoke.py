@@ -40,6 +40,8 @@ def test_harness_runs_at_a_tiny_size(tmp_path: Path, restore_cwd_and_env: None) 
         ("idpsync", "steady"),
         ("baseline", "dry_run"),
         ("baseline", "apply"),
+        ("floor", "dry_run"),
+        ("floor", "apply"),
     }
     assert rows["idpsync", "dry_run"]["outcomes"] == {"pending": 20}
     assert rows["idpsync", "apply"]["outcomes"] == {"applied": 20}
@@ -47,6 +49,14 @@ def test_harness_runs_at_a_tiny_size(tmp_path: Path, restore_cwd_and_env: None) 
     assert rows["baseline", "apply"]["outcomes"] == {"applied": 20}
     assert rows["idpsync", "apply"]["writes"] == 20 == rows["baseline", "apply"]["writes"]
     assert rows["idpsync", "steady"]["writes"] == 0
+    # The floor makes exactly the documented minimum requests, and converges every app.
+    for run_name in ("dry_run", "apply"):
+        floor = rows["floor", run_name]
+        assert floor["failed"] == 0, floor["errors"]
+        minimum = size["minimum_requests"][run_name]
+        assert floor["okta"] == {k: n for k, n in minimum["okta"].items() if n}
+        assert floor["entra"] == {k: n for k, n in minimum["entra"].items() if n}
+    assert rows["floor", "apply"]["writes"] == 20
     assert rows["idpsync", "steady"]["metadata"] == {"304": 1}
     names = {t["name"].split(": ", 1)[-1]: t["passed"] for t in result["targets"]}
     assert names["zero failed apps, <= 1% of requests answered 429"]

@@ -3,7 +3,8 @@
 Without ``--apps`` it runs the scaling set (100 and 1,000 apps at 20 ms, 5,000 apps at 5 ms)
 and the 500-cycle memory soak; ``--apps N`` runs one size. For each size it measures, side by
 side, idpsync (in-process: engine, real connectors and SDKs, over loopback HTTP to fakes in
-a child process), a naive one-app-at-a-time script, and the lower bound the scenario
+a child process), a naive one-app-at-a-time script, the floor (the documented minimum
+requests made by a bare aiohttp client, see ``floor.py``) and the lower bound the scenario
 imposes; it prints a table and PASS/FAIL per target, and writes JSON with ``--json``.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from tests.benchmarks import scenario as sc
 from tests.benchmarks.contenders import Idpsync, RunResult, baseline, preload
+from tests.benchmarks.floor import floor
 from tests.benchmarks.report import print_size, print_targets, targets_for
 from tests.benchmarks.scenario import Scenario
 from tests.benchmarks.servers import Fakes, isolate_environment
@@ -68,7 +70,8 @@ def _row(contender: str, run: str, result: RunResult, stats: dict[str, Any]) -> 
 
 
 async def measure_size(s: Scenario, *, with_baseline: bool) -> dict[str, Any]:
-    """Every run of one size: idpsync dry-run, apply, steady; the baseline's dry-run and apply."""
+    """Every run of one size: idpsync dry-run, apply, steady; the baseline's dry-run and apply;
+    the floor's dry-run and apply (each from the seeded, drifted state)."""
     rows: list[dict[str, Any]] = []
     with Fakes(s) as fakes:
         started = time.perf_counter()
@@ -87,6 +90,11 @@ async def measure_size(s: Scenario, *, with_baseline: bool) -> dict[str, Any]:
                 await asyncio.to_thread(fakes.reset)
                 result = await asyncio.to_thread(baseline, s, ep, write=run == "apply")
                 rows.append(_row("baseline", run, result, await asyncio.to_thread(fakes.stats)))
+        for run in ("dry_run", "apply"):
+            await asyncio.to_thread(fakes.restore)
+            await asyncio.to_thread(fakes.reset)
+            result = await floor(s, ep, run=run)
+            rows.append(_row("floor", run, result, await asyncio.to_thread(fakes.stats)))
     bounds = {run: round(sc.lower_bound(s, run), 3) for run in RUNS}
     minimum = {run: sc.minimum_requests(s, run) for run in RUNS}
     return {
