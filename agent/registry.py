@@ -12,6 +12,10 @@ from agent.connector import Connector
 from agent.errors import ConfigError
 
 GROUP = "idpsync.connectors"
+# Scanning every installed distribution's entry points costs ~10 ms; the service resolves the
+# same types every cycle. Only successful loads are kept: an unknown type is re-scanned (it
+# may have been installed since), and the error path is unchanged.
+_loaded: dict[str, type[Connector]] = {}
 
 
 def _entry_points() -> dict[str, EntryPoint]:
@@ -24,6 +28,9 @@ def known_types() -> list[str]:
 
 def connector_class(type_name: str, *, key: str | None = None) -> type[Connector]:
     """The connector class registered as ``type_name``; an unknown type lists the known ones."""
+    cached = _loaded.get(type_name)
+    if cached is not None:
+        return cached
     eps = _entry_points()
     ep = eps.get(type_name)
     if ep is None:
@@ -44,4 +51,5 @@ def connector_class(type_name: str, *, key: str | None = None) -> type[Connector
             f"entry point {type_name!r} ({ep.value}) is not an idpsync Connector subclass",
             key=key,
         )
+    _loaded[type_name] = cls
     return cls
