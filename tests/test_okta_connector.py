@@ -564,10 +564,11 @@ async def test_unexpected_sdk_exceptions_become_connector_errors(
     app_id = fake.add_app(custom_app())
     conn = OktaConnector(target(fake, max_retries=1), context())
 
-    async def broken(self: object, request: object, response_type: object = None) -> object:
+    async def broken(self: object, request: object, attempts: int, started: float) -> object:
         raise AttributeError("'NoneType' object has no attribute 'status'")
 
-    monkeypatch.setattr("okta.request_executor.RequestExecutor.execute", broken)
+    # The method the client sends every request through (see client._attempt).
+    monkeypatch.setattr("okta.request_executor.RequestExecutor.fire_request_helper", broken)
     try:
         with pytest.raises(ConnectorError, match="AttributeError"):
             await conn.observe(AppRef("okta-test", app_id))

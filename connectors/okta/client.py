@@ -97,6 +97,10 @@ class _Bucket:
     ready_at: float = 0.0  # local monotonic time when the bucket has reset
 
 
+# _decode's answer for a 2xx body that is not JSON (None is a valid answer: no body).
+_INVALID: Any = object()
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a retryable way after ``wait`` seconds."""
 
@@ -271,6 +275,7 @@ class OktaClient:
         await self._wait_for_bucket(bucket)
         assert self._semaphore is not None
         async with self._semaphore:
+            data: Any = None
             try:
                 request, err = await executor.create_request(
                     method, path, body, {}, keep_empty_params=True
@@ -282,7 +287,16 @@ class OktaClient:
                         status=getattr(err, "status", None),
                         code=getattr(err, "error_code", None),
                     )
-                response, text, err = await executor.execute(request)
+                # fire_request_helper is what ``execute`` runs under its cache and its
+                # error check: the cache is a NoOpCache (it parsed every GET body once more
+                # only to decide not to cache it), and the error check's parse of a 2xx
+                # body is repeated below by ``_decode``. One JSON parse per response.
+                _, response, text, err = await executor.fire_request_helper(request, 0, time.time())
+                if response is not None and not 200 <= response.status < 300:
+                    # Unchanged from ``execute``: an error body it cannot parse is raised.
+                    executor._http_client.check_response_for_error(request["url"], response, text)
+                elif response is not None:
+                    data = self._decode(response, text)
             except ConnectorError:
                 raise
             except Exception as exc:  # SDK quirks: AttributeError, JSONDecodeError, ...
@@ -300,9 +314,7 @@ class OktaClient:
         self._note_rate_headers(bucket, response)
         request_id = response.headers.get("X-Okta-Request-Id")
         if 200 <= response.status < 300:
-            try:
-                data = json.loads(text) if text else None
-            except ValueError:
+            if data is _INVALID:
                 error = ConnectorError(
                     f"{method} {path_only(path)} returned a truncated or invalid JSON body",
                     target=self.target.name,
@@ -310,11 +322,31 @@ class OktaClient:
                     request_id=request_id,
                 )
                 if method == "GET":
-                    raise _Retry(error, self._backoff(attempt)) from None
-                raise error from None
+                    raise _Retry(error, self._backoff(attempt))
+                raise error
             links = tuple(response.headers.getall("Link", ()))
             return OktaResponse(response.status, text or "", data, request_id, links)
         raise self._failure(method, path, response, text, attempt)
+
+    @staticmethod
+    def _decode(response: Any, text: str | None) -> Any:
+        """The JSON of a 2xx body, parsed once, failing exactly as ``execute`` did.
+
+        ``execute``'s error check parsed an ``application/json`` body (even an empty one)
+        and raised on a bad one, which this connector treats like a lost answer (retried
+        for a GET; for a PUT, a read-back decides whether it landed). XML bodies went
+        through ``xmltodict``. Any other body is parsed here, and a bad one is reported as
+        an invalid JSON body (``_INVALID``).
+        """
+        content_type = response.content_type
+        if content_type == "application/json":
+            return json.loads(text)  # type: ignore[arg-type]  # raises like the SDK did
+        if content_type == "application/xml":
+            import_module("xmltodict").parse(text)
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return _INVALID
 
     def _failure(
         self, method: str, path: str, response: Any, text: str | None, attempt: int
@@ -370,13 +402,18 @@ class OktaClient:
 
     def _note_rate_headers(self, bucket: str, response: Any) -> None:
         remaining = response.headers.get("X-Rate-Limit-Remaining")
-        state = self._buckets.setdefault(bucket, _Bucket())
+        state = self._buckets.get(bucket)
+        if state is None:
+            state = self._buckets[bucket] = _Bucket()
         try:
             state.remaining = int(remaining) if remaining is not None else None
         except ValueError:
             state.remaining = None
-        wait = self._server_wait(response)
-        state.ready_at = time.monotonic() + wait if wait is not None else 0.0
+        # ready_at is read only while the budget is spent (_wait_for_bucket), so the Date
+        # header is parsed only then, not on every response.
+        if state.remaining is not None and state.remaining <= 0:
+            wait = self._server_wait(response)
+            state.ready_at = time.monotonic() + wait if wait is not None else 0.0
 
     async def _wait_for_bucket(self, bucket: str) -> None:
         state = self._buckets.get(bucket)

@@ -19,7 +19,6 @@ round trip changes only the managed fields.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from agent.model import AppTrust, Capabilities, TrustedAcs
@@ -82,20 +81,28 @@ def capabilities_for(kind: str) -> Capabilities:
 
 def trust_from_raw(doc: dict[str, Any]) -> tuple[AppTrust, Capabilities]:
     """The trust an app expresses today and what it can hold."""
+    _, trust, caps = read_app(doc)
+    return trust, caps
+
+
+def read_app(doc: dict[str, Any]) -> tuple[str, AppTrust, Capabilities]:
+    """:func:`app_kind` and :func:`trust_from_raw` in one pass (the document checked once)."""
     kind = app_kind(doc)
     if kind == KIND_AWS_SSO:
-        return _aws_sso_trust(doc), AWS_SSO_CAPABILITIES
-    return _custom_trust(doc), CUSTOM_CAPABILITIES
+        return kind, _aws_sso_trust(doc), AWS_SSO_CAPABILITIES
+    return kind, _custom_trust(doc), CUSTOM_CAPABILITIES
 
 
 def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     """A copy of ``doc`` expressing ``trust``; unmanaged fields untouched.
 
     Limits are checked before anything is changed (:class:`TrustLimitError`). If ``doc``
-    already expresses ``trust`` an identical copy is returned, so callers can skip the write.
+    already expresses ``trust`` an equal copy is returned, so callers can skip the write.
+    The copy shares every value it does not change with ``doc`` (see :func:`_own_path`):
+    treat both as read-only once this returns.
     """
     kind = app_kind(doc)
-    new = copy.deepcopy(doc)
+    new = _own_path(doc)
     if kind == KIND_AWS_SSO:
         check_limits(trust, AWS_SSO_CAPABILITIES)
         if _aws_sso_trust(doc) != trust:
@@ -108,6 +115,26 @@ def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
         # endpoints (domain.md 3.3).
         if not isinstance(new["settings"].get("app"), dict):
             new["settings"]["app"] = {}
+    return new
+
+
+def _own_path(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``doc`` whose top level, ``settings``, ``settings.signOn`` and
+    ``settings.app`` are new dicts: the only containers ``_apply_custom`` and
+    ``_apply_aws_sso`` write to (they replace ``acsEndpoints`` with a new list and never
+    change an entry in place). Everything else is shared, unchanged, with ``doc``.
+
+    Why not ``copy.deepcopy``: copying the whole app (about 300 objects) cost more than the
+    rest of the apply; ``doc`` is still never mutated, and the copy serialises the same.
+    """
+    new = dict(doc)
+    settings = new.get("settings")
+    if isinstance(settings, dict):
+        settings = new["settings"] = dict(settings)
+        for key in ("signOn", "app"):
+            value = settings.get(key)
+            if isinstance(value, dict):
+                settings[key] = dict(value)
     return new
 
 
@@ -165,17 +192,39 @@ def _check_endpoints(doc: dict[str, Any], sign_on: dict[str, Any]) -> None:
             raise UnsupportedApp(f"{where}[{i}].index {index!r} is not an integer")
 
 
+# (url, index) -> TrustedAcs: the same few URLs recur in every app of an org, and building
+# a frozen dataclass costs several times a dict lookup. Values are immutable, so sharing
+# them is safe; bounded by clearing, since a lookup miss only costs a new instance.
+_ACS_CACHE: dict[tuple[str, int | None], TrustedAcs] = {}
+_ACS_CACHE_MAX = 4096
+
+
+def _trusted_acs(url: str, index: Any) -> TrustedAcs:
+    if index is not None and type(index) is not int:  # bool (True == 1) is not cached
+        return TrustedAcs(url, index if isinstance(index, int) else None)
+    key = (url, index)
+    acs = _ACS_CACHE.get(key)
+    if acs is None:
+        if len(_ACS_CACHE) >= _ACS_CACHE_MAX:
+            _ACS_CACHE.clear()
+        acs = _ACS_CACHE[key] = TrustedAcs(url, index)
+    return acs
+
+
 def _custom_trust(doc: dict[str, Any]) -> AppTrust:
     sign_on = _sign_on(doc)
     default = sign_on.get("ssoAcsUrl") or None
     acs: list[TrustedAcs] = []
+    urls: set[str] = set()
     # Okta ignores acsEndpoints unless allowMultipleAcsEndpoints is true: report what it uses.
     if sign_on.get("allowMultipleAcsEndpoints") is True:
-        for entry in sign_on.get("acsEndpoints") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                index = entry.get("index")
-                acs.append(TrustedAcs(entry["url"], index if isinstance(index, int) else None))
-    if default and default not in {a.url for a in acs}:
+        for entry in sign_on.get("acsEndpoints") or ():
+            if isinstance(entry, dict):
+                url = entry.get("url")
+                if isinstance(url, str):
+                    acs.append(_trusted_acs(url, entry.get("index")))
+                    urls.add(url)
+    if default and default not in urls:
         # ssoAcsUrl is always accepted; index None marks "held by ssoAcsUrl only".
         acs.insert(0, TrustedAcs(default, None))
     audience = sign_on.get("audience") or None
