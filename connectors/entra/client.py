@@ -52,6 +52,7 @@ from msgraph_core import GraphClientFactory
 
 from agent.errors import AuthError, ConnectorError, RateLimited
 from connectors.entra.config import EntraTarget
+from connectors.entra.transport import AiohttpTransport
 
 # Called once per HTTP attempt (retries included): (request kind, HTTP status or 0).
 AttemptHook = Callable[[str, int], None]
@@ -107,8 +108,12 @@ class GraphClient:
         self.target = target
         base = target.graph_v1
         host = urlsplit(base).hostname or ""
+        # httpx's default pool size; aiohttp sockets cost far less CPU than httpcore's.
+        self._transport = _CountingTransport(
+            transport or AiohttpTransport(max_connections=100), on_attempt
+        )
         inner = httpx.AsyncClient(
-            transport=_CountingTransport(transport or httpx.AsyncHTTPTransport(), on_attempt),
+            transport=self._transport,
             base_url=base,
             timeout=httpx.Timeout(target.timeout),
             trust_env=host not in _LOOPBACK,
@@ -126,6 +131,8 @@ class GraphClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        # msgraph's middleware transport does not pass aclose on: close the sockets here.
+        await self._transport.aclose()
 
     # ---- reads ------------------------------------------------------------------------
     async def get_application(self, app_id: str, select: list[str]) -> dict[str, Any]:
