@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from agent.errors import Conflict, ConnectorError
+from agent.errors import Conflict, ConnectorError, NotSupported
 from agent.model import AppRef
-from connectors.okta import OktaConnector, keycache
+from connectors.okta import OktaConnector, keycache, mapping, readcache
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import context, custom_app, fake, okta_env, recorded_keys, target
 from tests.test_okta_connector import plan_for, with_regions
@@ -23,10 +23,12 @@ __all__ = ["fake", "okta_env"]
 
 
 @pytest.fixture(autouse=True)
-def empty_key_cache() -> Iterator[None]:
+def empty_caches() -> Iterator[None]:
     keycache.forget()
+    readcache.forget()
     yield
     keycache.forget()
+    readcache.forget()
 
 
 @pytest.fixture
@@ -188,3 +190,65 @@ async def test_the_guard_encodes_the_app_again_only_when_okta_sends_other_text(
             await conn.apply(plan_for(observed, observed.trust))
     finally:
         await conn.aclose()
+
+
+async def test_a_text_read_before_is_neither_encoded_nor_mapped_again(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.okta.connector as connector_module
+
+    calls: list[str] = []
+    real_fingerprint, real_read_app = connector_module.fingerprint, mapping.read_app
+
+    def counting_fingerprint(doc: dict[str, Any]) -> str:
+        calls.append("fingerprint")
+        return real_fingerprint(doc)
+
+    def counting_read_app(doc: dict[str, Any]) -> Any:
+        calls.append("map")
+        return real_read_app(doc)
+
+    monkeypatch.setattr(connector_module, "fingerprint", counting_fingerprint)
+    monkeypatch.setattr(mapping, "read_app", counting_read_app)
+    app_id = fake.add_app(custom_app(), keys=recorded_keys())
+    seen = []
+    for _ in range(2):  # two runs (a connector each), as a service's cycles
+        conn = OktaConnector(target(fake), context())
+        try:
+            seen.append(await conn.observe(AppRef("okta-test", app_id)))
+        finally:
+            await conn.aclose()
+    assert calls == ["map", "fingerprint"]
+    assert seen[0] == seen[1]
+
+    fake.edit_app(app_id, lambda d: d["settings"].__setitem__("manualProvisioning", True))
+    conn = OktaConnector(target(fake), context())
+    try:
+        changed = await conn.observe(AppRef("okta-test", app_id))
+    finally:
+        await conn.aclose()
+    assert calls == ["map", "fingerprint"] * 2  # other text: computed afresh
+    assert changed.fingerprint != seen[0].fingerprint
+
+
+async def test_an_app_the_mapping_refuses_is_refused_on_every_read(fake: OktaFake) -> None:
+    doc = custom_app()
+    doc["signOnMode"] = "WS_FEDERATION"
+    app_id = fake.add_app(doc)
+    for _ in range(2):
+        conn = OktaConnector(target(fake), context())
+        try:
+            with pytest.raises(NotSupported, match="WS_FEDERATION"):
+                await conn.observe(AppRef("okta-test", app_id))
+        finally:
+            await conn.aclose()
+
+
+def test_the_read_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readcache, "MAX_ENTRIES", 3)
+    trust, caps = mapping.trust_from_raw(custom_app())
+    keys = [readcache.digest(f"text {n}") for n in range(5)]
+    for n, key in enumerate(keys):
+        readcache.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
+    assert readcache.lookup(keys[0]) is None and readcache.lookup(keys[1]) is None
+    assert readcache.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)

@@ -21,9 +21,9 @@ from urllib.parse import quote
 
 from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.errors import Conflict, ConnectorError, NotSupported, VerificationFailed
-from agent.model import AppRef, AppTrust, Certificate, ObservedApp
+from agent.model import AppRef, AppTrust, Capabilities, Certificate, ObservedApp
 from agent.plan import AppPlan
-from connectors.okta import keycache, mapping
+from connectors.okta import keycache, mapping, readcache
 from connectors.okta.client import OktaClient, OktaResponse
 from connectors.okta.config import OktaTarget
 
@@ -53,10 +53,6 @@ class OktaConnector(Connector):
         super().__init__(config, context)
         self.target: OktaTarget = config
         self.client = OktaClient(config, context)
-        # app id -> (body text, fingerprint) of its last read, so the conflict guard's fresh
-        # GET needs no second canonical encoding when Okta answers the very same text. The
-        # text is the string the ObservedApp holds as ``raw``: no copy is kept.
-        self._last_read: dict[str, tuple[str, str]] = {}
 
     def __repr__(self) -> str:
         return f"OktaConnector(target={self.target.name!r}, org_url={self.target.base_url!r})"
@@ -109,14 +105,14 @@ class OktaConnector(Connector):
 
     async def observe(self, ref: AppRef) -> ObservedApp:
         response, doc = await self._read(ref.app_id)
-        kind, trust, caps = self._map(ref, doc)
+        app_fingerprint, kind, trust, caps = self._understand(ref, response.text, doc)
         certs = await self._signing_certificates(ref.app_id, doc)
         return ObservedApp(
             ref=AppRef(ref.target, ref.app_id, str(doc.get("label") or ref.label)),
             trust=trust,
             capabilities=caps,
             raw=response.text,
-            fingerprint=self._fingerprint(ref.app_id, response.text, doc),
+            fingerprint=app_fingerprint,
             certificates=certs,
             kind=kind,
             sp_certificate=sp_certificate(doc),
@@ -135,17 +131,18 @@ class OktaConnector(Connector):
             raise first from None
         return [t.result() for t in tasks]
 
-    def _fingerprint(self, app_id: str, text: str, doc: dict[str, Any]) -> str:
-        """``fingerprint(doc)``; reused when ``text`` is exactly the text last read for the
-        app (the same text parses to the same document, so to the same fingerprint)."""
-        last = self._last_read.get(app_id)
-        if last is not None and last[0] == text:
-            return last[1]
-        value = fingerprint(doc)
-        self._last_read[app_id] = (text, value)
-        return value
+    def _understand(self, ref: AppRef, text: str, doc: dict[str, Any]) -> readcache.Read:
+        """Fingerprint, kind, trust and capabilities of ``doc``, read from ``text``; taken
+        from :mod:`readcache` when this very text was read before."""
+        key = readcache.digest(text)
+        known = readcache.lookup(key)
+        if known is None:
+            kind, trust, caps = self._map(ref, doc)  # NotSupported: never remembered
+            known = (fingerprint(doc), kind, trust, caps)
+            readcache.remember(key, known)
+        return known
 
-    def _map(self, ref: AppRef, doc: dict[str, Any]) -> tuple[str, AppTrust, Any]:
+    def _map(self, ref: AppRef, doc: dict[str, Any]) -> tuple[str, AppTrust, Capabilities]:
         try:
             kind, trust, caps = mapping.read_app(doc)
         except mapping.UnsupportedApp as exc:
@@ -179,7 +176,9 @@ class OktaConnector(Connector):
     async def apply(self, plan: AppPlan) -> ObservedApp:
         ref = plan.ref
         response, doc = await self._read(ref.app_id)
-        if self._fingerprint(ref.app_id, response.text, doc) != plan.fingerprint:
+        # The text observe read is remembered with its fingerprint: no second encoding.
+        known = readcache.lookup(readcache.digest(response.text))
+        if (known[0] if known is not None else fingerprint(doc)) != plan.fingerprint:
             raise Conflict(
                 f"app {ref.app_id} changed since it was observed (lastUpdated now "
                 f"{doc.get('lastUpdated')}); not written, re-plan to include the new state",

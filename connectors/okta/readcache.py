@@ -1,0 +1,52 @@
+"""What reading an app's JSON text yields, remembered by the text's SHA-256 for the process.
+
+Why: after the parse, the largest CPU costs of a read are the app's canonical fingerprint (a
+key-sorted JSON encoding of the whole app) and its mapping to an :class:`AppTrust`. Both
+depend on the text alone: the same text parses to the same document, so to the same
+fingerprint, kind and trust. And the same text comes back often: the conflict guard's GET
+answers the text observe just read, and a service re-reads its unchanged apps every cycle.
+So they are remembered under a digest of the text (a few microseconds, against about a
+hundred for the encoding and the mapping of a 32-endpoint app).
+
+Nothing is trusted that the text does not determine: any change to the app changes the
+text, so the digest, so it is computed afresh. An app the mapping refuses is never
+remembered (it is refused again on every read). Bounded (least recently used first out), and
+it keeps digests and results only, not the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from agent.model import AppTrust, Capabilities
+
+MAX_ENTRIES = 10_000
+
+# One read's results: canonical fingerprint, then kind, trust and capabilities when mapped.
+Read = tuple[str, str, AppTrust, Capabilities]
+
+_known: OrderedDict[bytes, Read] = OrderedDict()
+
+
+def digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def lookup(key: bytes) -> Read | None:
+    found = _known.get(key)
+    if found is not None:
+        _known.move_to_end(key)
+    return found
+
+
+def remember(key: bytes, read: Read) -> None:
+    _known[key] = read
+    _known.move_to_end(key)
+    while len(_known) > MAX_ENTRIES:
+        _known.popitem(last=False)
+
+
+def forget() -> None:
+    """Drop everything remembered (tests)."""
+    _known.clear()
