@@ -4,6 +4,7 @@ different text. Each test pins that a cheaper path behaves exactly as the old on
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import threading
@@ -252,3 +253,46 @@ def test_the_read_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         readcache.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
     assert readcache.lookup(keys[0]) is None and readcache.lookup(keys[1]) is None
     assert readcache.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)
+
+
+async def _write_once(fake: OktaFake, app_id: str) -> None:
+    conn = OktaConnector(target(fake), context())
+    try:
+        observed = await conn.observe(AppRef("okta-test", app_id))
+        await conn.apply(plan_for(observed, with_regions(observed.trust)))
+    finally:
+        await conn.aclose()
+
+
+async def test_the_lean_http_client_sends_what_the_sdks_client_sends(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.okta.client as client_module
+
+    def wire() -> list[tuple[str, str, dict[str, str], dict[str, str], str]]:
+        return [(r.method, r.path, r.query, r.headers, r.body) for r in fake.requests]
+
+    app_id = fake.add_app(custom_app(), keys=recorded_keys())
+    before = copy.deepcopy(fake.apps[app_id])
+    await _write_once(fake, app_id)
+    lean = wire()
+    fake.reset_log()
+    fake.apps[app_id] = before
+    keycache.forget()
+    readcache.forget()
+    monkeypatch.setattr(client_module, "_lean_http_client", lambda base: base)  # the SDK's
+    await _write_once(fake, app_id)
+    assert [r[0] for r in lean] == ["GET", "GET", "GET", "PUT", "GET"]
+    assert wire() == lean  # method, path, query, every header and the body, byte for byte
+
+
+async def test_json_calls_do_not_go_through_the_sdks_send_request(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def dumping(self: object, request: dict[str, Any]) -> object:
+        raise AssertionError(f"Request: {request}")  # what the SDK formats on every call
+
+    monkeypatch.setattr("okta.http_client.HTTPClient.send_request", dumping)
+    app_id = fake.add_app(custom_app())
+    await _write_once(fake, app_id)
+    assert [r.method for r in fake.requests if "keys" not in r.path] == ["GET", "GET", "PUT", "GET"]

@@ -48,6 +48,39 @@ _SDK_LOGGER = "okta-sdk-python"
 _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 
 
+def _lean_http_client(base: Any) -> Any:
+    """A subclass of the SDK's ``HTTPClient`` (its documented extension point) that sends
+    a JSON request exactly as ``HTTPClient.send_request`` does, without first formatting
+    the whole request dict into a DEBUG message (``f"Request: {request}"`` runs even with
+    the logger off: ~40 us per PUT of an app, the SDK's largest cost per request). Form
+    requests (the OAuth token call) still go through the SDK's own method."""
+
+    class LeanHTTPClient(base):  # type: ignore[misc]
+        async def send_request(self, request: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+            if request.get("form") or request.get("json") or self._session is None:
+                return await super().send_request(request)  # type: ignore[no-any-return]
+            params: dict[str, Any] = {
+                "method": request["method"],
+                "url": request["url"],
+                "headers": {**self._default_headers, **request["headers"]},
+            }
+            if request["data"]:
+                params["data"] = json.dumps(request["data"])
+            if self._timeout:
+                params["timeout"] = self._timeout
+            if self._proxy:
+                params["proxy"] = self._proxy
+            if self._ssl_context:
+                params["ssl_context"] = self._ssl_context
+            try:
+                async with self._session.request(**params) as response:
+                    return response.request_info, response, await response.text(), None
+            except (TimeoutError, aiohttp.ClientError) as error:
+                return None, None, None, error
+
+    return LeanHTTPClient
+
+
 class _DropSdkRequestDumps(logging.Filter):
     """The SDK logs whole request dicts (Authorization header included) at DEBUG."""
 
@@ -197,6 +230,7 @@ class OktaClient:
             validator_mod: Any = import_module("okta.config.config_validator")
             executor_mod: Any = import_module("okta.request_executor")
             cache_mod: Any = import_module("okta.cache.no_op_cache")
+            http_mod: Any = import_module("okta.http_client")
 
             _silence_sdk_logger()
             try:
@@ -204,7 +238,9 @@ class OktaClient:
                 setter._apply_config({"client": self._sdk_config()})  # ... then ours, winning
                 config = setter._prune_config(setter.get_config())
                 validator_mod.ConfigValidator(config)
-                self._sdk = executor_mod.RequestExecutor(config, cache_mod.NoOpCache(), None)
+                self._sdk = executor_mod.RequestExecutor(
+                    config, cache_mod.NoOpCache(), _lean_http_client(http_mod.HTTPClient)
+                )
             except (ValueError, TypeError, KeyError) as exc:
                 # The SDK's messages name fields, not values; keep only its first line.
                 lines = str(exc).strip().splitlines()
