@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware import HeadersInspectionHandler
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph_core import GraphClientFactory
 
-from connectors.entra import client as client_module
+from connectors.entra import client
 from connectors.entra.client import GraphClient
 from connectors.entra.connector import APP_SELECT, SP_SELECT
 from tests.entra_support import graph, target
@@ -47,14 +51,94 @@ def _kiota_url(graph_client: GraphClient, info: RequestInformation) -> str:
     return str(info.url)
 
 
+Sent = tuple[str, str, list[tuple[str, str]]]
+
+
+def _recorder(seen: list[Sent]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = [(k, v) for k, v in request.headers.multi_items() if k != "client-request-id"]
+        seen.append((request.method, str(request.url), headers))
+        return httpx.Response(200, json={})
+
+    return httpx.MockTransport(answer)
+
+
+async def _ours(fake: GraphFake, value: str, select: list[str]) -> list[Sent]:
+    """What reaches the transport from GraphClient: shaped URLs, its middleware options."""
+    seen: list[Sent] = []
+    graph_client = GraphClient(
+        target(fake), AnonymousAuthenticationProvider(), transport=_recorder(seen)
+    )
+    try:
+        for _ in range(2):  # the first builds the shape, the second uses it
+            for info in _requests(graph_client, value, select):
+                graph_client._expanded(info).headers.try_add("Accept", "application/json")
+                await graph_client._adapter.send_primitive_async(info, "bytes", client._ERRORS)
+    finally:
+        await graph_client.aclose()
+    return seen
+
+
+async def _stock(fake: GraphFake, value: str, select: list[str]) -> list[Sent]:
+    """The same requests through the SDK wired as its documentation shows, all defaults."""
+    seen: list[Sent] = []
+    base = target(fake).graph_v1
+    inner = httpx.AsyncClient(transport=_recorder(seen), base_url=base)
+    http = GraphClientFactory.create_with_default_middleware(client=inner)
+    adapter = GraphRequestAdapter(AnonymousAuthenticationProvider(), client=http)
+    adapter.base_url = base
+    stock = GraphClient(target(fake), AnonymousAuthenticationProvider())
+    stock._adapter, stock.sdk = adapter, GraphServiceClient(request_adapter=adapter)
+    try:
+        for _ in range(2):
+            for info in _requests(stock, value, select):
+                info.headers.try_add("Accept", "application/json")
+                await adapter.send_primitive_async(info, "bytes", client._ERRORS)
+    finally:
+        await http.aclose()
+        await stock.aclose()
+    return seen
+
+
 @pytest.mark.parametrize("value", VALUES)
 @pytest.mark.parametrize("select", [APP_SELECT, SP_SELECT, ["id"], ["idpsync0slot0", "web"]])
-def test_urls_are_what_kiota_expands(graph: GraphFake, value: str, select: list[str]) -> None:
+async def test_requests_reach_the_transport_as_the_stock_sdk_sends_them(
+    graph: GraphFake, value: str, select: list[str]
+) -> None:
+    """Same method, URL and headers as msgraph with default middleware options."""
+    expected = await _stock(graph, value, select)
+    assert await _ours(graph, value, select) == expected
+    assert "$select=" in expected[0][1]  # as kiota's name-decoding middleware sends it
+
+
+async def test_header_inspection_collects_nothing(graph: GraphFake) -> None:
+    """The default option copies every request's and response's headers into one shared,
+    ever-growing collection; the client switches it off."""
+    seen: list[Sent] = []
+    graph_client = GraphClient(
+        target(graph), AnonymousAuthenticationProvider(), transport=_recorder(seen)
+    )
+    try:
+        await graph_client.get_application(GUID, APP_SELECT)
+    finally:
+        await graph_client.aclose()
+    middleware = graph_client._http._transport.pipeline._first_middleware  # type: ignore[attr-defined]
+    inspectors = []
+    while middleware is not None:
+        if isinstance(middleware, HeadersInspectionHandler):
+            inspectors.append(middleware)
+        middleware = middleware.next
+    assert len(seen) == 1 and len(inspectors) == 1
+    assert not inspectors[0].options.request_headers.keys()
+    assert not inspectors[0].options.response_headers.keys()
+
+
+def test_shaped_urls_need_no_more_name_decoding(graph: GraphFake) -> None:
+    """A shaped URL's query is already as kiota's decoding middleware leaves it."""
     graph_client = _client(graph)
-    for _ in range(2):  # the first builds the shape, the second uses it
-        expected = [_kiota_url(graph_client, i) for i in _requests(graph_client, value, select)]
-        got = [str(graph_client._expanded(i).url) for i in _requests(graph_client, value, select)]
-        assert got == expected
+    for info in _requests(graph_client, GUID, APP_SELECT):
+        url = str(graph_client._expanded(info).url)
+        assert "%" not in url.partition("?")[2]
 
 
 def test_shapes_are_cached_per_query_not_per_object(graph: GraphFake) -> None:
@@ -74,7 +158,7 @@ def test_values_that_expansion_would_encode_are_not_cached(graph: GraphFake) -> 
 
 
 def test_the_shape_cache_stays_bounded(graph: GraphFake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "_MAX_SHAPES", 4)
+    monkeypatch.setattr(client, "_MAX_SHAPES", 4)
     graph_client = _client(graph)
     for n in range(10):
         for info in _requests(graph_client, GUID, [f"f{n}"]):

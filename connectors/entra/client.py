@@ -36,7 +36,14 @@ from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware.options import RetryHandlerOption
+from kiota_abstractions.request_option import RequestOption
+from kiota_http.middleware import ParametersNameDecodingHandler
+from kiota_http.middleware.options import (
+    HeadersInspectionHandlerOption,
+    ParametersNameDecodingHandlerOption,
+    RetryHandlerOption,
+    UrlReplaceHandlerOption,
+)
 from msgraph.generated.applications.applications_request_builder import (
     ApplicationsRequestBuilder,
 )
@@ -64,6 +71,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")  # what URI template expansion never encodes
 _SLOT = "idpsync0slot0"  # the path value's place in a cached URL shape
 _MAX_SHAPES = 64
+_NAME_DECODER = ParametersNameDecodingHandler()
 
 
 class IdentifierUriBlocked(ConnectorError):
@@ -91,6 +99,18 @@ class _CountingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _decoded_names(url: str) -> str:
+    """``url`` as kiota's ParametersNameDecodingHandler sends it (``$select``, not
+    ``%24select``) when that leaves no ``%`` in the query: the handler then passes the URL on
+    as it is instead of re-parsing it. Otherwise ``url`` unchanged, for the handler to do."""
+    path, mark, query = url.partition("?")
+    if not mark:
+        return url
+    names = ParametersNameDecodingHandlerOption().characters_to_decode
+    decoded = _NAME_DECODER.decode_uri_encoded_string(query, names)
+    return url if "%" in decoded else f"{path}?{decoded}"
 
 
 @functools.lru_cache(maxsize=32)
@@ -138,9 +158,17 @@ class GraphClient:
             trust_env=host not in _LOOPBACK,
         )
         retry = RetryHandlerOption(delay=0.0, max_retries=target.max_retries)
-        http = GraphClientFactory.create_with_default_middleware(
-            client=inner, options={RetryHandlerOption.get_key(): retry}
-        )
+        options: dict[str, RequestOption] = {
+            RetryHandlerOption.get_key(): retry,
+            # By default it re-parses every URL to apply an empty list of replacements.
+            UrlReplaceHandlerOption.get_key(): UrlReplaceHandlerOption(enabled=False),
+            # By default it copies every request's and response's headers into one shared
+            # collection that nothing reads and that grows with each unique request-id.
+            HeadersInspectionHandlerOption.get_key(): HeadersInspectionHandlerOption(
+                inspect_request_headers=False, inspect_response_headers=False
+            ),
+        }
+        http = GraphClientFactory.create_with_default_middleware(client=inner, options=options)
         http.base_url = base
         self._http = http
         self._adapter = GraphRequestAdapter(auth, client=http)
@@ -259,7 +287,7 @@ class GraphClient:
             probe = RequestInformation(info.http_method, template)
             probe.path_parameters = {"baseurl": base, name: _SLOT}
             probe.query_parameters = dict(info.query_parameters)
-            url = str(probe.url)
+            url = _decoded_names(str(probe.url))
             if url.count(_SLOT) != 1:  # the placeholder must be unambiguous, or no shortcut
                 return str(info.url)
             shape = url.split(_SLOT)
