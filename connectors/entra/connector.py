@@ -193,9 +193,17 @@ class EntraConnector(Connector):
             out.append(self._observed(ref, apps[ref.app_id], sps.get(ref.app_id)))
         return out
 
-    def _observed(self, ref: AppRef, app: dict[str, Any], sp: dict[str, Any] | None) -> ObservedApp:
+    def _observed(
+        self,
+        ref: AppRef,
+        app: dict[str, Any],
+        sp: dict[str, Any] | None,
+        trust: AppTrust | None = None,  # already read from ``app``
+    ) -> ObservedApp:
         app = {k: v for k, v in app.items() if not k.startswith("@odata.")}
-        trust, caps = mapping.trust_from_raw(app)
+        if trust is None:
+            trust = mapping.trust_from_raw(app)[0]
+        caps = mapping.CAPABILITIES
         label = ref.label or str(app.get("displayName") or "")
         ref = AppRef(ref.target, ref.app_id, label)
         findings = list(app_findings(ref, app, trust))
@@ -262,7 +270,7 @@ class EntraConnector(Connector):
                 self._sp_seen[ref.app_id] = sp
             log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
             await graph.patch_application(str(current["id"]), body)
-        expected = mapping.trust_from_raw(mapping.apply_trust(current, plan.after))[0]
+        expected = mapping.applied_trust(current, plan.after)
         return await self._read_back(ref, expected, sp)
 
     async def _read_back(self, ref: AppRef, expected: AppTrust, sp: dict[str, Any]) -> ObservedApp:
@@ -274,7 +282,7 @@ class EntraConnector(Connector):
             doc = await graph.get_application(ref.app_id, APP_SELECT)
             seen = mapping.trust_from_raw(doc)[0]
             if seen == expected:
-                return self._observed(ref, doc, sp)
+                return self._observed(ref, doc, sp, seen)
         raise VerificationFailed(
             f"{ref.key}: the application did not show the write after "
             f"{self.target.readback_attempts} read(s) "

@@ -94,6 +94,17 @@ def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     return out
 
 
+def applied_trust(doc: dict[str, Any], trust: AppTrust) -> AppTrust:
+    """``trust_from_raw(apply_trust(doc, trust))[0]`` without copying the document: the trust
+    reads only the members apply_trust replaces (what a read-back must show after a write)."""
+    written = {
+        "identifierUris": _identifier_uris(doc, trust.entity_id),
+        "web": _web_members(trust),
+        "defaultRedirectUri": trust.default_acs,
+    }
+    return trust_from_raw(written)[0]
+
+
 def patch_body(before_doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     """The minimal PATCH body turning ``before_doc`` into ``trust`` ({} when nothing differs).
 
