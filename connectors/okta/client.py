@@ -2,8 +2,10 @@
 
 Why raw: the SDK's typed models drop ``settings.app``, unknown fields, nulls and empty
 lists on a PUT (domain.md 3.9 #3), and its paginator stops silently on errors (#5). Here
-every call goes through ``RequestExecutor.create_request(..., keep_empty_params=True)``,
-bodies are sent and read as JSON text, and:
+every call goes through ``RequestExecutor.create_request(..., keep_empty_params=True)``
+(auth headers, user agent, OAuth tokens) and ``RequestExecutor.fire_request_helper`` (DPoP
+nonce handling) with a lean ``HTTPClient`` subclass; bodies are sent and read as JSON text,
+each response body is parsed once, and:
 
 * SDK retries are off (``maxRetries: 0``); this module retries 429 (honouring
   ``X-Rate-Limit-Reset`` against the server's ``Date``, or bounded exponential backoff when
@@ -324,9 +326,9 @@ class OktaClient:
                         code=getattr(err, "error_code", None),
                     )
                 # fire_request_helper is what ``execute`` runs under its cache and its
-                # error check: the cache is a NoOpCache (it parsed every GET body once more
-                # only to decide not to cache it), and the error check's parse of a 2xx
-                # body is repeated below by ``_decode``. One JSON parse per response.
+                # error check. The cache is a NoOpCache (it parsed every GET body only to
+                # decide not to cache it); the error check parsed every 2xx body, and so
+                # did this client: ``_decode`` parses it once, failing as the check did.
                 _, response, text, err = await executor.fire_request_helper(request, 0, time.time())
                 if response is not None and not 200 <= response.status < 300:
                     # Unchanged from ``execute``: an error body it cannot parse is raised.
