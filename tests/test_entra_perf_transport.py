@@ -16,7 +16,7 @@ import httpx
 import pytest
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 
-from connectors.entra.client import GraphClient, _CountingTransport
+from connectors.entra.client import GraphClient, _Cookies, _CountingTransport
 from connectors.entra.connector import APP_SELECT
 from connectors.entra.transport import AiohttpTransport, _httpx_error
 from tests.entra_support import connector, graph, target
@@ -278,3 +278,24 @@ async def test_the_graph_client_sends_through_aiohttp_and_closes_its_sockets(
     await client.aclose()
     assert session.closed and transport._session is None
     await client.aclose()  # twice is harmless
+
+
+async def test_cookies_are_kept_and_sent_back_as_httpx_does(graph: GraphFake) -> None:
+    """The cookie store skips only responses without Set-Cookie; a cookie set is replayed."""
+    sent: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("cookie"))
+        headers = {"Set-Cookie": "affinity=abc; Path=/"} if len(sent) == 2 else {}
+        return httpx.Response(200, json={"appId": "a"}, headers=headers)
+
+    client = GraphClient(
+        target(graph), AnonymousAuthenticationProvider(), transport=httpx.MockTransport(answer)
+    )
+    assert isinstance(client._http.cookies, _Cookies)
+    try:
+        for _ in range(3):
+            await client.get_application("a", APP_SELECT)
+    finally:
+        await client.aclose()
+    assert sent == [None, None, "affinity=abc"]

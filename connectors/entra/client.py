@@ -127,6 +127,15 @@ def _variables(template: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(simple - others), frozenset(others)
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie store, minus the work for a response that sets no cookie (httpx built
+    urllib request and response stand-ins for every response: about 0.2 ms of CPU each)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 def _kind(method: str, path: str) -> str:
     if method != "GET":
         return method.lower()
@@ -157,6 +166,7 @@ class GraphClient:
             timeout=httpx.Timeout(target.timeout),
             trust_env=host not in _LOOPBACK,
         )
+        inner._cookies = _Cookies()  # the setter would copy it into a plain httpx.Cookies
         retry = RetryHandlerOption(delay=0.0, max_retries=target.max_retries)
         options: dict[str, RequestOption] = {
             RetryHandlerOption.get_key(): retry,
