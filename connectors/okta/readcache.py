@@ -17,6 +17,7 @@ it keeps digests and results only, not the text.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 
 from agent.model import AppTrust, Capabilities
@@ -27,6 +28,7 @@ MAX_ENTRIES = 10_000
 Read = tuple[str, str, AppTrust, Capabilities]
 
 _known: OrderedDict[bytes, Read] = OrderedDict()
+_lock = threading.Lock()  # a service may sync targets from more than one thread
 
 
 def digest(text: str) -> bytes:
@@ -34,19 +36,22 @@ def digest(text: str) -> bytes:
 
 
 def lookup(key: bytes) -> Read | None:
-    found = _known.get(key)
-    if found is not None:
-        _known.move_to_end(key)
-    return found
+    with _lock:
+        found = _known.get(key)
+        if found is not None:
+            _known.move_to_end(key)
+        return found
 
 
 def remember(key: bytes, read: Read) -> None:
-    _known[key] = read
-    _known.move_to_end(key)
-    while len(_known) > MAX_ENTRIES:
-        _known.popitem(last=False)
+    with _lock:
+        _known[key] = read
+        _known.move_to_end(key)
+        while len(_known) > MAX_ENTRIES:
+            _known.popitem(last=False)
 
 
 def forget() -> None:
     """Drop everything remembered (tests)."""
-    _known.clear()
+    with _lock:
+        _known.clear()
