@@ -1,14 +1,17 @@
-"""The read-back's expected trust, computed without copying the application document."""
+"""The read-back's expected trust without copying the application document, and the
+fingerprint without dumping the same JSON twice."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.model import AppTrust, TrustedAcs
-from connectors.entra import mapping
+from connectors.entra import connector, mapping
+from connectors.entra.connector import APP_SELECT
 from tests.entra_support import ISSUER, acs
 
 _url = st.from_regex(
@@ -60,3 +63,17 @@ def test_applied_trust_is_what_apply_trust_reads_back(
         doc["web"] = web
     expected = mapping.trust_from_raw(mapping.apply_trust(doc, trust))[0]
     assert mapping.applied_trust(doc, trust) == expected
+
+
+@pytest.mark.parametrize(
+    "app",
+    [
+        {k: f"v-{k}" for k in APP_SELECT},  # exactly what $select returns: the shortcut
+        {k: None for k in APP_SELECT},
+        {**{k: f"v-{k}" for k in APP_SELECT}, "tags": ["extra"]},  # more: no shortcut
+        {k: f"v-{k}" for k in APP_SELECT[:-1]},  # fewer: no shortcut
+        {"web": {"redirectUris": ["https://a"]}, "id": "x"},
+    ],
+)
+def test_fingerprint_from_the_canonical_text_is_the_same(app: dict[str, Any]) -> None:
+    assert connector._fingerprint(app, connector._canonical(app)) == connector._fingerprint(app)

@@ -56,6 +56,7 @@ SP_SELECT = [
     "keyCredentials",
     "preferredTokenSigningKeyThumbprint",
 ]
+_SELECTED = frozenset(APP_SELECT)
 IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
 
 
@@ -222,12 +223,13 @@ class EntraConnector(Connector):
             certificates, cert_findings = signing_state(ref, sp)
             findings.extend(cert_findings)
         kind = "idc_gallery" if app.get("applicationTemplateId") == IDC_TEMPLATE_ID else "saml"
+        raw = _canonical(app)
         return ObservedApp(
             ref=ref,
             trust=trust,
             capabilities=caps,
-            raw=_canonical(app),
-            fingerprint=_fingerprint(app),
+            raw=raw,
+            fingerprint=_fingerprint(app, raw),
             certificates=certificates,
             findings=tuple(findings),
             kind=kind,
@@ -301,10 +303,15 @@ def _canonical(doc: dict[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _fingerprint(app: dict[str, Any]) -> str:
-    """SHA-256 over the selected application properties (what a concurrent edit would move)."""
-    selected = {k: app.get(k) for k in APP_SELECT}
-    return hashlib.sha256(_canonical(selected).encode()).hexdigest()
+def _fingerprint(app: dict[str, Any], canonical: str | None = None) -> str:
+    """SHA-256 over the selected application properties (what a concurrent edit would move).
+
+    ``canonical`` is ``_canonical(app)`` if the caller has it: when ``app`` holds exactly the
+    selected properties (what ``$select`` returns), it is the same text, not dumped again.
+    """
+    if canonical is None or app.keys() != _SELECTED:
+        canonical = _canonical({k: app.get(k) for k in APP_SELECT})
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _load(raw: str, target: str) -> dict[str, Any]:
