@@ -299,3 +299,19 @@ async def test_cookies_are_kept_and_sent_back_as_httpx_does(graph: GraphFake) ->
     finally:
         await client.aclose()
     assert sent == [None, None, "affinity=abc"]
+
+
+async def test_sockets_idle_and_resolve_as_httpcore_did() -> None:
+    """Idle sockets expire after httpx's keep-alive expiry; no DNS cache; no env proxies."""
+    server = RawServer(reply())
+    async with server.running():
+        transport = AiohttpTransport(max_connections=3)
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get(server.url)
+            session = transport._session
+            assert session is not None
+            connector = session.connector
+            assert isinstance(connector, aiohttp.TCPConnector)
+            assert connector._keepalive_timeout == httpx.Limits().keepalive_expiry
+            assert not connector.use_dns_cache and connector.limit == 3
+            assert not session.trust_env and not session.auto_decompress

@@ -42,6 +42,7 @@ from yarl import URL
 # Headers aiohttp would add when absent. httpx already sent the ones it wanted; never more.
 _SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
 _HTTP_11 = b"HTTP/1.1"
+_KEEPALIVE_SECONDS = 5.0  # httpx.Limits().keepalive_expiry
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -59,7 +60,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _open(self) -> aiohttp.ClientSession:
         # Created on first use: an aiohttp session belongs to the running event loop.
-        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=0, ssl=self._ssl)
+        connector = aiohttp.TCPConnector(
+            limit=self._limit,
+            limit_per_host=0,
+            ssl=self._ssl,
+            # As httpcore did: idle sockets closed after 5 s (before a server's idle timeout
+            # is likely to race a request), names resolved by getaddrinfo for each new socket.
+            keepalive_timeout=_KEEPALIVE_SECONDS,
+            resolver=aiohttp.ThreadedResolver(),
+            use_dns_cache=False,
+        )
         session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
