@@ -18,6 +18,14 @@ through its request adapter (auth, middleware, error mapping to ``ODataError``),
 body is taken as bytes and parsed with ``json``: the connector keeps the application
 exactly as Graph returned it, including properties the SDK's models do not know.
 
+Transport and cost
+------------------
+kiota and httpx drive every request; only the sockets are aiohttp's
+(:mod:`connectors.entra.transport`, same bytes on the wire, same httpx exceptions). The SDK's
+per-request idle work is cut where the wire does not change: URL templates expanded once per
+request shape, two middleware options that did nothing useful switched off, and no cookie
+parsing for responses without ``Set-Cookie``.
+
 Paging follows ``@odata.nextLink`` exactly as given, only on the configured Graph host, and
 a failed page fails the whole listing (a partial list is never returned as complete).
 """
