@@ -29,7 +29,20 @@ def restore_cwd_and_env() -> object:
 
 def test_harness_runs_at_a_tiny_size(tmp_path: Path, restore_cwd_and_env: None) -> None:
     out_file = tmp_path / "bench.json"
-    result = run.main(["--apps", "20", "--latency", "0", "--cycles", "3", "--json", str(out_file)])
+    result = run.main(
+        [
+            "--apps",
+            "20",
+            "--latency",
+            "0",
+            "--cycles",
+            "3",
+            "--repeat",
+            "2",
+            "--json",
+            str(out_file),
+        ]
+    )
 
     assert json.loads(out_file.read_text())["sizes"][0]["scenario"]["apps"] == 20
     [size] = result["sizes"]
@@ -43,6 +56,10 @@ def test_harness_runs_at_a_tiny_size(tmp_path: Path, restore_cwd_and_env: None) 
         ("floor", "dry_run"),
         ("floor", "apply"),
     }
+    # Each repetition starts again from the drifted seed (the median row is the second here).
+    assert len(rows["idpsync", "apply"]["repeats_seconds"]) == 2
+    assert len(rows["floor", "dry_run"]["repeats_seconds"]) == 2
+    assert rows["idpsync", "dry_run"]["okta"]["keys"] == 10  # a first run again: keys cold
     assert rows["idpsync", "dry_run"]["outcomes"] == {"pending": 20}
     assert rows["idpsync", "apply"]["outcomes"] == {"applied": 20}
     assert rows["idpsync", "steady"]["outcomes"] == {"in_sync": 20}

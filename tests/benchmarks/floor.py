@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Coroutine
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -39,13 +40,28 @@ class _Client:
     async def call(self, method: str, path: str, body: Any = None) -> tuple[Any, list[str]]:
         """The parsed body and the ``Link`` headers (Okta sends ``self`` and ``next`` apart)."""
         data = json.dumps(body) if body is not None else None
-        async with self.gate, self.session.request(method, self.base + path, data=data) as r:
-            r.raise_for_status()
-            text = await r.text()
-            return (json.loads(text) if text else None), r.headers.getall("Link", [])
+        while True:
+            async with self.gate, self.session.request(method, self.base + path, data=data) as r:
+                if r.status == 429:  # wait as the IdP says (the bound counts these waits)
+                    wait = _retry_after(r.headers)
+                else:
+                    r.raise_for_status()
+                    text = await r.text()
+                    return (json.loads(text) if text else None), r.headers.getall("Link", [])
+            await asyncio.sleep(wait)
 
     async def close(self) -> None:
         await self.session.close()
+
+
+def _retry_after(headers: Any) -> float:
+    """Graph's ``Retry-After`` seconds, or Okta's ``X-Rate-Limit-Reset`` against ``Date``."""
+    if "Retry-After" in headers:
+        return float(headers["Retry-After"])
+    reset, date = headers.get("X-Rate-Limit-Reset"), headers.get("Date")
+    if reset and date:
+        return max(float(reset) - parsedate_to_datetime(date).timestamp(), 0.0) + 1.0
+    return 1.0
 
 
 async def _okta(s: Scenario, ep: Endpoints, *, write: bool, cold_keys: bool) -> None:
