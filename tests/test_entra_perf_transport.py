@@ -146,7 +146,9 @@ async def test_redirects_come_back_to_httpx_unfollowed() -> None:
 async def test_a_reset_is_a_read_error_and_is_not_resent(graph: GraphFake) -> None:
     """aiohttp would resend a GET once on a dropped connection; the transport does not."""
     app = graph.add_app()
-    async with connector(graph, max_retries=2) as conn:
+    # Single requests (batch: false): the transport's own behaviour; test_entra_batch shows
+    # the same for a reset $batch envelope.
+    async with connector(graph, max_retries=2, batch=False) as conn:
         client = conn.graph()
         await client.get_application(app["appId"], APP_SELECT)  # a kept-alive socket
         graph.inject(Fault("reset", count=1))
@@ -248,7 +250,7 @@ async def test_429_is_retried_by_the_retry_handler_and_every_attempt_is_counted(
     graph.inject(Fault("status", status=429, code="TooManyRequests", retry_after=0, count=2))
     attempts: list[tuple[str, int]] = []
     client = GraphClient(
-        target(graph, max_retries=3),
+        target(graph, max_retries=3, batch=False),  # the single request's retries
         AnonymousAuthenticationProvider(),
         on_attempt=lambda kind, status: attempts.append((kind, status)),
     )
@@ -289,8 +291,10 @@ async def test_cookies_are_kept_and_sent_back_as_httpx_does(graph: GraphFake) ->
         headers = {"Set-Cookie": "affinity=abc; Path=/"} if len(sent) == 2 else {}
         return httpx.Response(200, json={"appId": "a"}, headers=headers)
 
-    client = GraphClient(
-        target(graph), AnonymousAuthenticationProvider(), transport=httpx.MockTransport(answer)
+    client = GraphClient(  # single requests: the mock answers plain JSON, not $batch
+        target(graph, batch=False),
+        AnonymousAuthenticationProvider(),
+        transport=httpx.MockTransport(answer),
     )
     assert isinstance(client._http.cookies, _Cookies)
     try:

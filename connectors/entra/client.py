@@ -11,6 +11,12 @@ retry of our own on top: when the handler gives up, the error surfaces (429 as
 :class:`RateLimited`), and the next scheduled run is the next attempt. Transport failures
 (reset, timeout, truncated body) are never retried blindly either; they fail the app.
 
+The one exception is JSON batching (``batch: true``, the default; :mod:`connectors.entra.batch`):
+single GETs of one object and application PATCHes go out in ``$batch`` envelopes, which
+RetryHandler retries like any request; Graph throttles each request inside on its own, so the
+batcher retries a 429/503/504 sub-response with RetryHandler's rule (``Retry-After``,
+``max_retries``), and nothing else. Each sub-response fails exactly as the single request would.
+
 Raw JSON
 --------
 Requests are built by the SDK's request builders (URL templates, query encoding) and sent
@@ -68,6 +74,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from agent.errors import AuthError, ConnectorError, RateLimited
+from connectors.entra.batch import Batcher
 from connectors.entra.config import EntraTarget
 from connectors.entra.transport import AiohttpTransport
 
@@ -145,6 +152,8 @@ class _Cookies(httpx.Cookies):
 
 
 def _kind(method: str, path: str) -> str:
+    if path.endswith("/$batch"):
+        return "batch"  # the envelope; its sub-requests are counted by the batcher
     if method != "GET":
         return method.lower()
     return "list" if path.rstrip("/").endswith(("/applications", "/servicePrincipals")) else "get"
@@ -194,8 +203,24 @@ class GraphClient:
         self.sdk = GraphServiceClient(request_adapter=self._adapter)
         self._host = urlsplit(base).netloc
         self._shapes: dict[tuple[str, str | None, str, str], list[str]] = {}
+        self._base = base
+        self._batch = (
+            Batcher(
+                self._adapter,
+                base,
+                max_retries=target.max_retries,
+                translate=self.translate,
+                error_map=_ERRORS,
+                target=target.name,
+                on_attempt=on_attempt,
+            )
+            if target.batch
+            else None
+        )
 
     async def aclose(self) -> None:
+        if self._batch is not None:
+            await self._batch.aclose()
         await self._http.aclose()
         # msgraph's middleware transport does not pass aclose on: close the sockets here.
         await self._transport.aclose()
@@ -209,7 +234,7 @@ class GraphClient:
             )
         )
         info = self._expanded(builder.to_get_request_information(config))
-        return await self._json(info, f"application {app_id}")
+        return await self._single(info, f"application {app_id}")
 
     async def get_service_principal(self, app_id: str, select: list[str]) -> dict[str, Any]:
         builder = self.sdk.service_principals_with_app_id(app_id)
@@ -219,7 +244,7 @@ class GraphClient:
             )
         )
         what = f"service principal of {app_id}"
-        return await self._json(self._expanded(builder.to_get_request_information(config)), what)
+        return await self._single(self._expanded(builder.to_get_request_information(config)), what)
 
     async def list_applications(self, filter: str, select: list[str]) -> list[dict[str, Any]]:
         params = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(
@@ -314,6 +339,23 @@ class GraphClient:
             self._shapes[key] = shape
         return shape[0] + value + shape[1]
 
+    def _relative(self, info: RequestInformation) -> str | None:
+        """The request's URL relative to Graph v1.0 when it goes in a ``$batch``, else None."""
+        if self._batch is None:
+            return None
+        url = str(info.url)
+        rest = url[len(self._base) :]
+        return rest if url.startswith(self._base) and rest.startswith("/") else None
+
+    async def _single(self, info: RequestInformation, what: str) -> dict[str, Any]:
+        """GET one object: in the next ``$batch`` when batching is on, else on its own."""
+        url = self._relative(info)
+        if url is None or self._batch is None:
+            return await self._json(info, what)
+        doc = await self._batch.call("GET", url, what)
+        assert doc is not None  # a GET's sub-response is an object, or its call raised
+        return doc
+
     async def _json(self, info: RequestInformation, what: str) -> dict[str, Any]:
         info.headers.try_add("Accept", "application/json")
         try:
@@ -338,12 +380,18 @@ class GraphClient:
         """
         builder = self.sdk.applications.by_application_id(object_id)
         info = RequestInformation(Method.PATCH, builder.url_template, builder.path_parameters)
+        what = f"PATCH application {object_id}"
+        document = patch_document(body)
+        url = self._relative(self._expanded(info))
+        if url is not None and self._batch is not None:
+            await self._batch.call("PATCH", url, what, document)
+            return
         info.headers.try_add("Accept", "application/json")
-        info.set_stream_content(json.dumps(patch_document(body)).encode(), "application/json")
+        info.set_stream_content(json.dumps(document).encode(), "application/json")
         try:
-            await self._adapter.send_async(self._expanded(info), Application, _ERRORS)
+            await self._adapter.send_async(info, Application, _ERRORS)
         except Exception as exc:
-            raise self.translate(exc, f"PATCH application {object_id}") from exc
+            raise self.translate(exc, what) from exc
 
     async def set_saml_mode(self, sp_id: str) -> None:
         body = ServicePrincipal(preferred_single_sign_on_mode="saml")

@@ -99,6 +99,10 @@ class EntraTarget(TargetConfig):
     max_retries: int = Field(
         default=3, ge=0, le=10, description="SDK retries on 429/503/504 (the only retry layer)"
     )
+    batch: bool = Field(
+        default=True,
+        description="send concurrent per-app GETs and PATCHes as Graph JSON batches ($batch)",
+    )
     readback_attempts: int = Field(
         default=6, ge=1, le=60, description="reads after a write until it is visible"
     )

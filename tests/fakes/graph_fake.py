@@ -14,7 +14,10 @@ The real msgraph-sdk talks to it (see ``graph_client`` in the tests). It impleme
 * the identifier-URI protection policy (domain.md 4.2);
 * optional read-after-write lag (eventual consistency), a token bucket answering 429 with
   ``Retry-After``, and fault injection: status codes, slow responses, connection resets,
-  truncated bodies, failure after N writes; a fixed latency; a request log.
+  truncated bodies, failure after N writes; a fixed latency; a request log;
+* ``POST /v1.0/$batch`` (JSON batching, at most 20 requests): each sub-request is logged and
+  answered through the same handling (faults, token bucket, 429 with ``Retry-After``), one
+  latency per envelope, the responses in reverse order.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class Request:
     body: Any
     headers: dict[str, str]
     status: int = 0
+    batch: str | None = None  # a $batch sub-request: its envelope's request-id
 
 
 @dataclass
@@ -116,6 +120,7 @@ class GraphFake:
         self.page_size_cap: int | None = None  # serve fewer items than $top, as Graph may
         self.stuck_paging = False  # a buggy server: every nextLink points at the same page
         self.max_in_values = 15
+        self.max_batch = 20  # requests per $batch
         self._bucket: tuple[float, float, float, float] | None = None  # cap, rate, level, t
         self._writes = 0
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -148,7 +153,16 @@ class GraphFake:
         self._bucket = (capacity, per_second, capacity, time.monotonic())
 
     def writes(self) -> list[Request]:
-        return [r for r in self.requests if r.method in ("PATCH", "POST", "PUT", "DELETE")]
+        """Write requests (a ``$batch`` envelope is not one: its sub-requests are logged)."""
+        return [
+            r
+            for r in self.requests
+            if r.method in ("PATCH", "POST", "PUT", "DELETE") and r.path != "/v1.0/$batch"
+        ]
+
+    def envelopes(self) -> list[Request]:
+        """The ``$batch`` envelopes received (their sub-requests are logged on their own)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1.0/$batch"]
 
     def clear_log(self) -> None:
         with self.lock:
@@ -478,6 +492,9 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
             record = Request(method, parts.path, query, body, headers)
             with fake.lock:
                 fake.requests.append(record)
+            if method == "POST" and parts.path == "/v1.0/$batch":
+                self._serve_batch(body, record)
+                return
             if fake.latency:
                 time.sleep(fake.latency)
             fault = fake.next_fault(method, self.path)
@@ -495,7 +512,17 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(fault.body)
                 return
-            status, payload, headers = self._answer(method, body, fault)
+            status, payload, headers = self._answer(method, self.path, body, fault)
+            self._send(record, status, payload, headers, fault)
+
+        def _send(
+            self,
+            record: Request,
+            status: int,
+            payload: dict[str, Any] | None,
+            headers: dict[str, str],
+            fault: Fault | None = None,
+        ) -> None:
             record.status = status
             data = json.dumps(payload).encode() if payload is not None else b""
             self.send_response(status)
@@ -512,8 +539,107 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                 return
             self.wfile.write(data)
 
+        def _serve_batch(self, body: Any, envelope: Request) -> None:
+            """``POST /v1.0/$batch``: each sub-request through the usual handling, one latency
+            for the envelope, answers in reverse order (Graph promises no order).
+
+            Faults matching the envelope apply to it. A sub-request's ``status`` fault becomes
+            its own sub-response; a ``reset``, ``truncate``, ``raw`` or ``slow`` fault matching a
+            sub-request hits the envelope carrying it (the connection is shared).
+            """
+            request_id = str(uuid.uuid4())
+            top = {"request-id": request_id, "client-request-id": request_id}
+            if fake.latency:
+                time.sleep(fake.latency)
+            fault = fake.next_fault("POST", self.path)
+            token = fake.expected_token
+            auth = self.headers.get("Authorization", "")
+            if fault is None and token is not None and auth != f"Bearer {token}":
+                err = GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+                self._send(envelope, 401, _error_body(err, request_id), top)
+                return
+            requests = body.get("requests") if isinstance(body, dict) else None
+            problem = None
+            if not isinstance(requests, list) or not requests:
+                problem = "Invalid batch payload format."
+            elif len(requests) > fake.max_batch:
+                problem = f"Number of batch requests must not exceed {fake.max_batch}."
+            elif not all(isinstance(r, dict) and r.get("id") for r in requests):
+                problem = "Each batch request needs an id."
+            elif len({str(r["id"]) for r in requests}) != len(requests):
+                problem = "Batch request ids must be unique."
+            if fault is None and problem is not None:
+                err = GraphError(400, "BadRequest", problem)
+                self._send(envelope, 400, _error_body(err, request_id), top)
+                return
+            answers: list[dict[str, Any]] = []
+            for sub in requests if fault is None and isinstance(requests, list) else []:
+                method = str(sub.get("method", "")).upper()
+                url = str(sub.get("url", ""))
+                path = "/v1.0" + (url if url.startswith("/") else "/" + url)
+                parts = urlsplit(path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                sub_headers = {
+                    str(k).lower(): str(v) for k, v in (sub.get("headers") or {}).items()
+                }
+                if "authorization" in self.headers:  # the envelope's token authorizes it
+                    sub_headers.setdefault("authorization", self.headers["Authorization"])
+                record = Request(
+                    method, parts.path, query, sub.get("body"), sub_headers, batch=request_id
+                )
+                with fake.lock:
+                    fake.requests.append(record)
+                sub_fault = fake.next_fault(method, path)
+                if sub_fault is not None and sub_fault.kind != "status":
+                    if sub_fault.kind == "slow":
+                        time.sleep(sub_fault.seconds)
+                        sub_fault = None
+                    else:
+                        fault = sub_fault  # the whole envelope fails with it
+                        record.status = -1
+                        break
+                status, payload, headers = self._answer(
+                    method, path, sub.get("body"), sub_fault, check_token=False
+                )
+                record.status = status
+                if payload is not None:
+                    headers["Content-Type"] = "application/json;odata.metadata=minimal"
+                answer = {"id": str(sub["id"]), "status": status, "headers": headers}
+                if payload is not None:
+                    answer["body"] = payload
+                answers.append(answer)
+            if fault is not None and fault.kind == "slow":
+                time.sleep(fault.seconds)
+            elif fault is not None and fault.kind == "reset":
+                self._reset()
+                envelope.status = -1
+                return
+            elif fault is not None and fault.kind == "raw":
+                envelope.status = fault.status
+                self.send_response(fault.status)
+                self.send_header("Content-Type", fault.content_type)
+                self.send_header("Content-Length", str(len(fault.body)))
+                self.end_headers()
+                self.wfile.write(fault.body)
+                return
+            elif fault is not None and fault.kind == "status":
+                if fault.retry_after is not None:
+                    top["Retry-After"] = str(fault.retry_after)
+                err = GraphError(fault.status, fault.code, "Injected failure.")
+                self._send(envelope, fault.status, _error_body(err, request_id), top)
+                return
+            answers.reverse()  # Graph answers in any order: callers must match by id
+            payload = {"responses": answers}
+            self._send(envelope, 200, payload, top, fault)
+
         def _answer(
-            self, method: str, body: Any, fault: Fault | None
+            self,
+            method: str,
+            path: str,
+            body: Any,
+            fault: Fault | None,
+            *,
+            check_token: bool = True,
         ) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
             request_id = str(uuid.uuid4())
             headers = {"request-id": request_id, "client-request-id": request_id}
@@ -522,7 +648,7 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                     if fault.retry_after is not None:
                         headers["Retry-After"] = str(fault.retry_after)
                     raise GraphError(fault.status, fault.code, "Injected failure.")
-                if fake.expected_token is not None:
+                if check_token and fake.expected_token is not None:
                     auth = self.headers.get("Authorization", "")
                     if auth != f"Bearer {fake.expected_token}":
                         raise GraphError(
@@ -534,7 +660,7 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                     headers["x-ms-throttle-scope"] = "Tenant_Application/ReadWrite/fake"
                     raise GraphError(429, "TooManyRequests", "Too many requests.")
                 with fake.lock:
-                    status, payload = fake.handle(method, self.path, body)
+                    status, payload = fake.handle(method, path, body)
                 return status, payload, headers
             except GraphError as err:
                 return err.status, _error_body(err, request_id), headers
