@@ -122,14 +122,52 @@ async def _entra(s: Scenario, ep: Endpoints, *, write: bool) -> None:
             "defaultRedirectUri": trust.default_acs,
         }
 
-        async def one(object_id: str) -> None:
-            await graph.call("GET", f"/v1.0/applications/{object_id}?{select}")  # guard read
-            await graph.call("PATCH", f"/v1.0/applications/{object_id}", body)
-            await graph.call("GET", f"/v1.0/applications/{object_id}?{select}")  # verification
+        def get(object_id: str) -> dict[str, Any]:
+            return {"method": "GET", "url": f"/applications/{object_id}?{select}"}
 
-        await _all(one, [a["id"] for a in apps])
+        def patch(object_id: str) -> dict[str, Any]:
+            return {
+                "method": "PATCH",
+                "url": f"/applications/{object_id}",
+                "headers": {"Content-Type": "application/json"},
+                "body": body,
+            }
+
+        async def chunk(object_ids: list[str]) -> None:
+            # As idpsync does: guard reads, then the PATCHes, then the verification reads.
+            for build in (get, patch, get):
+                await _batch(graph, [build(i) for i in object_ids], s.graph_batch)
+
+        ids = [a["id"] for a in apps]
+        size = max(1, s.graph_batch)
+        async with asyncio.TaskGroup() as group:
+            for start in range(0, len(ids), size):
+                group.create_task(chunk(ids[start : start + size]))
     finally:
         await graph.close()
+
+
+async def _batch(graph: _Client, requests: list[dict[str, Any]], size: int) -> None:
+    """``requests`` in ``$batch`` envelopes (or one by one when ``size`` is 1); a throttled
+    request is sent again after its ``Retry-After``, any other failure raises."""
+    if size <= 1:
+        for r in requests:
+            await graph.call(r["method"], "/v1.0" + r["url"], r.get("body"))
+        return
+    pending = {str(n): r for n, r in enumerate(requests)}
+    while pending:
+        envelope = {"requests": [{"id": n, **r} for n, r in pending.items()]}
+        answer, _ = await graph.call("POST", "/v1.0/$batch", envelope)
+        wait = 0.0
+        for sub in answer["responses"]:
+            if sub["status"] == 429:
+                wait = max(wait, float((sub.get("headers") or {}).get("Retry-After", 1)))
+            elif sub["status"] >= 400:
+                raise RuntimeError(f"$batch request {sub['id']} failed: {sub['status']}")
+            else:
+                pending.pop(sub["id"])
+        if pending:
+            await asyncio.sleep(wait)
 
 
 async def _all(one: Callable[[str], Coroutine[Any, Any, None]], ids: list[str]) -> None:

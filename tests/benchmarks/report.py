@@ -22,7 +22,8 @@ CPU_FIX = (
     "JSON $batch (20 requests per HTTP call, not supported by the fakes yet)"
 )
 OKTA_KINDS = ("list", "get", "keys", "put")
-ENTRA_KINDS = ("list", "get", "patch")
+ENTRA_KINDS = ("list", "get", "patch", "batch")
+ENVELOPE = "batch"  # $batch HTTP calls; Graph counts (and throttles) the requests inside
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def table(size: dict[str, Any]) -> list[str]:
         f"{s['latency'] * 1000:g} ms latency, {s['regions_after']} Regions x 2 stacks",
         f"{'contender':<9} {'run':<8} {'wall s':>7} {'cpu s':>6} {'fakes':>6} {'bound s':>7} "
         f"{'x bound':>7} "
-        f"{'base/idp':>8} {'idp/floor':>9} {'okta l/g/k/p':>17} {'entra l/g/p':>14} {'writes':>6} "
-        f"{'429s':>4} {'failed':>6}",
+        f"{'base/idp':>8} {'idp/floor':>9} {'okta l/g/k/p':>17} {'entra l/g/p/b':>16} "
+        f"{'writes':>6} {'429s':>4} {'failed':>6}",
     ]
     for row in size["rows"]:
         bound = size["lower_bound"][row["run"]]
@@ -70,7 +71,7 @@ def table(size: dict[str, Any]) -> list[str]:
             f"{row['contender']:<9} {row['run']:<8} {row['seconds']:>7.2f} "
             f"{row['cpu_seconds']:>6.2f} {row['fakes_cpu_seconds']:>6.2f} {bound:>7.2f} "
             f"{ratio:>7} {speedup:>8} {overhead:>9} {_kinds(row['okta'], OKTA_KINDS):>17} "
-            f"{_kinds(row['entra'], ENTRA_KINDS):>14} {row['writes']:>6} {row['429']:>4} "
+            f"{_kinds(row['entra'], ENTRA_KINDS):>16} {row['writes']:>6} {row['429']:>4} "
             f"{row['failed']:>6}"
         )
     lines.append(f"peak RSS so far: {size['peak_rss_mb']:.0f} MB")
@@ -129,6 +130,8 @@ def _request_targets(size: dict[str, Any], label: str) -> list[Target]:
         over = []
         for idp in ("okta", "entra"):
             for kind, n in row[idp].items():
+                if kind == ENVELOPE:
+                    continue
                 if n > minimum[idp].get(kind, 0):
                     over.append(f"{idp} {kind} {n} > {minimum[idp].get(kind, 0)}")
         out.append(
@@ -144,7 +147,10 @@ def _request_targets(size: dict[str, Any], label: str) -> list[Target]:
 
 def _health_targets(size: dict[str, Any], label: str) -> list[Target]:
     rows = [r for r in size["rows"] if r["contender"] == "idpsync"]
-    requests = sum(sum(r["okta"].values()) + sum(r["entra"].values()) for r in rows)
+    requests = sum(
+        sum(r["okta"].values()) + sum(n for k, n in r["entra"].items() if k != ENVELOPE)
+        for r in rows
+    )
     throttled = sum(r["429"] for r in rows)
     failed = sum(r["failed"] for r in rows)
     share = throttled / requests if requests else 0.0
