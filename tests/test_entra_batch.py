@@ -9,6 +9,7 @@ exactly as the single request would, 429/503/504 sub-responses are retried after
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import time
@@ -402,3 +403,60 @@ async def test_closing_does_not_wait_out_a_cancelled_callers_retry(graph: GraphF
     await conn.aclose()
     assert time.monotonic() - start < 2
     assert [(r.status, r.batch is not None) for r in _subs(graph)] == [(429, True)]
+
+
+# ---- pacing: envelopes in flight, and a spent budget -----------------------------------------
+class _EnvelopeWatch:
+    """Wraps the batcher's adapter call: when each envelope left and was answered (event
+    loop clock), its sub-responses' statuses, and the most envelopes in flight at once."""
+
+    def __init__(self, conn: EntraConnector) -> None:
+        batcher = conn.graph()._batch
+        assert batcher is not None
+        self.seen: list[tuple[float, float, list[int]]] = []
+        self.in_flight = self.peak = 0
+        adapter = batcher._adapter
+        real = adapter.send_primitive_async
+
+        async def watched(*args: Any, **kwargs: Any) -> Any:
+            loop = asyncio.get_running_loop()
+            sent = loop.time()
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            try:
+                raw = await real(*args, **kwargs)
+            finally:
+                self.in_flight -= 1
+            statuses = [a["status"] for a in json.loads(raw)["responses"]]
+            self.seen.append((sent, loop.time(), statuses))
+            return raw
+
+        adapter.send_primitive_async = watched  # type: ignore[method-assign]
+
+
+async def test_envelopes_in_flight_stay_within_concurrency(graph: GraphFake) -> None:
+    apps = [graph.add_app() for _ in range(200)]
+    graph.latency = 0.02
+    async with connector(graph, concurrency=2) as conn:
+        watch = _EnvelopeWatch(conn)
+        client = conn.graph()
+        docs = await asyncio.gather(*(client.get_application(a["appId"], APP_SELECT) for a in apps))
+    assert [d["appId"] for d in docs] == [a["appId"] for a in apps]
+    assert len(watch.seen) >= 10  # 200 requests, at most 20 per envelope
+    assert watch.peak == 2
+
+
+async def test_no_envelope_leaves_before_a_429s_retry_after(graph: GraphFake) -> None:
+    """A throttled request means the tenant's budget is spent: everything waits it out."""
+    [graph.add_app(redirect_uris=[acs("us-east-1")], sso_mode="saml") for _ in range(20)]
+    async with connector(graph, concurrency=4, max_retries=5) as conn:
+        observed = await conn.observe_many(await conn.discover())
+        graph.rate_limit(capacity=25, per_second=40)  # Retry-After: 1 s
+        watch = _EnvelopeWatch(conn)
+        after = _full("us-east-1", "eu-west-1")
+        await asyncio.gather(*(conn.apply(plan_for(o, after)) for o in observed))
+    throttled = [answered for _, answered, statuses in watch.seen if 429 in statuses]
+    assert throttled, "the budget was never spent: the test no longer tests anything"
+    first = min(throttled)
+    later = [sent for sent, _, _ in watch.seen if sent > first]
+    assert later and all(sent >= first + 0.95 for sent in later)

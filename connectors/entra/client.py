@@ -213,6 +213,7 @@ class GraphClient:
                 error_map=_ERRORS,
                 target=target.name,
                 on_attempt=on_attempt,
+                max_in_flight=target.concurrency,
             )
             if target.batch
             else None

@@ -105,7 +105,12 @@ class EntraConnector(Connector):
 
     @property
     def write_concurrency(self) -> int:
-        """Apps written at once (each: guard GET, PATCH, read-back; one request at a time)."""
+        """Apps written at once (each: guard GET, PATCH, read-back; one request at a time).
+
+        Not multiplied when ``$batch`` would carry more: measured at 5,000 apps, four times
+        as many apps in flight drained a throttled tenant's budget into ~13x more 429s for
+        2% less time, and that budget is shared with the tenant's other integrations.
+        """
         return self.target.concurrency
 
     def trust_from_raw(self, raw: str) -> AppTrust:
