@@ -17,9 +17,9 @@ CPU_FIX = (
     "compare the floor row: where the floor also misses the target, no client on this machine "
     "meets it (the fakes and the client share two cores, and the bound counts no CPU). "
     "idpsync's own overhead (idp/floor) is the SDK request stacks: about 0.5 ms of CPU per Okta "
-    "request (aiohttp and the okta executor) and 1.4 ms per Graph request (kiota's request "
-    "adapter and middleware, httpx models, OpenTelemetry no-op spans); what would cut it: Graph "
-    "JSON $batch (20 requests per HTTP call, not supported by the fakes yet)"
+    "request (aiohttp and the okta executor) and, per Graph HTTP call, kiota's request adapter "
+    "and middleware, httpx models and OpenTelemetry no-op spans (Graph writes already travel "
+    "in $batch envelopes of up to 20 requests)"
 )
 OKTA_KINDS = ("list", "get", "keys", "put")
 ENTRA_KINDS = ("list", "get", "patch", "batch")
