@@ -10,6 +10,7 @@ import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import httpx
@@ -319,3 +320,19 @@ async def test_sockets_idle_and_resolve_as_httpcore_did() -> None:
             assert connector._keepalive_timeout == httpx.Limits().keepalive_expiry
             assert not connector.use_dns_cache and connector.limit == 3
             assert not session.trust_env and not session.auto_decompress
+
+
+def test_transports_share_one_tls_context_per_trust_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A service opens new transports every cycle: loading the CA bundle into a fresh
+    SSLContext each time grew its RSS by ~13 MB per 150 cycles. One context per process (per
+    SSL_CERT_FILE / SSL_CERT_DIR, so a changed trust setting still takes effect)."""
+    from connectors.entra import transport
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    first, second = AiohttpTransport(max_connections=1), AiohttpTransport(max_connections=1)
+    assert first._ssl is second._ssl
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    assert transport.default_ssl_context() is not first._ssl
