@@ -127,19 +127,27 @@ def _request_targets(size: dict[str, Any], label: str) -> list[Target]:
         if row is None:
             continue
         minimum = size["minimum_requests"][run]
-        over = []
+        over, throttled = [], 0
         for idp in ("okta", "entra"):
+            refused = row.get("throttled", {}).get(idp, {})
             for kind, n in row[idp].items():
                 if kind == ENVELOPE:
                     continue
-                if n > minimum[idp].get(kind, 0):
-                    over.append(f"{idp} {kind} {n} > {minimum[idp].get(kind, 0)}")
+                # A request answered 429 did no work and is sent again: the rate-limit target
+                # (<= 1% answered 429) counts it; here it would count the same request twice.
+                done = n - refused.get(kind, 0)
+                throttled += refused.get(kind, 0)
+                if done > minimum[idp].get(kind, 0):
+                    over.append(f"{idp} {kind} {done} > {minimum[idp].get(kind, 0)}")
+        detail = "; ".join(over) or "every kind at or under the minimum"
+        if throttled:
+            detail += f" ({throttled} answered 429 and sent again: see the rate-limit target)"
         out.append(
             Target(
                 f"{label}: {run} requests <= documented minimum",
                 not over,
-                "; ".join(over) or "every kind at or under the minimum",
-                "the extra requests named here (retries after 429 count too)",
+                detail,
+                "the extra requests named here",
             )
         )
     return out

@@ -49,6 +49,7 @@ def _idpsync_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "okta": stats["okta"],
         "entra": stats["entra"],
         "429": stats["okta_429"] + stats["entra_429"],
+        "throttled": stats["throttled"],
         "writes": stats["okta"].get("put", 0) + stats["entra"].get("patch", 0),
         "metadata": stats["metadata"],
         "okta_max_in_flight": stats["okta_max_in_flight"],

@@ -234,9 +234,12 @@ class _Fakes:
     def stats(self) -> dict[str, Any]:
         okta: Counter[str] = Counter()
         okta_429 = 0
+        throttled: dict[str, Counter[str]] = {"okta": Counter(), "entra": Counter()}
         for r in list(self.okta.requests):
-            okta[self.okta._bucket_name(r.method, r.path)] += 1
+            kind = self.okta._bucket_name(r.method, r.path)
+            okta[kind] += 1
             okta_429 += r.status == 429
+            throttled["okta"][kind] += r.status == 429
         graph: Counter[str] = Counter()
         graph_429 = 0
         for g in list(self.graph.requests):
@@ -250,12 +253,15 @@ class _Fakes:
                 kind = "get"
             graph[kind] += 1
             graph_429 += g.status == 429
+            throttled["entra"][kind] += g.status == 429
         return {
             "okta": dict(okta),
             "okta_429": okta_429,
             "okta_max_in_flight": self.okta.max_in_flight,
             "entra": dict(graph),
             "entra_429": graph_429,
+            # per IdP and kind: the requests answered 429 (the rate-limit target counts them)
+            "throttled": {idp: {k: n for k, n in c.items() if n} for idp, c in throttled.items()},
             "metadata": {str(k): v for k, v in self.metadata.statuses.items()},
             "fakes_cpu_seconds": round(time.process_time() - self.cpu_mark, 3),
         }
