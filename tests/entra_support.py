@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.connector import ConnectorContext
-from agent.model import AppTrust, ObservedApp
+from agent.model import AppTrust, ObservedApp, TrustedAcs
 from agent.plan import AppPlan
 from connectors.entra import EntraConnector
 from connectors.entra.config import EntraTarget
@@ -26,6 +26,18 @@ ISSUER = "https://us-east-1.signin.aws.amazon.com/platform/saml/d-9067c1e2f3"
 def acs(region: str, dualstack: bool = False) -> str:
     host = f"{region}.sso.signin.aws" if dualstack else f"{region}.signin.aws"
     return f"https://{host}/platform/saml/acs/{TENANT_ACS}"
+
+
+def full_trust(*regions: str) -> AppTrust:
+    """The trust of an app holding each Region's IPv4 and dual-stack URL, first one default."""
+    entries = []
+    for r in regions:
+        entries += [acs(r), acs(r, dualstack=True)]
+    return AppTrust(
+        entity_id=ISSUER,
+        acs=tuple(TrustedAcs(u, i) for i, u in enumerate(entries)),
+        default_acs=acs(regions[0]),
+    )
 
 
 @pytest.fixture

@@ -20,27 +20,15 @@ import httpx
 import pytest
 
 from agent.errors import AuthError, ConnectorError, RateLimited
-from agent.model import AppTrust, TrustedAcs
 from connectors.entra import EntraConnector
 from connectors.entra.client import IdentifierUriBlocked
 from connectors.entra.connector import APP_SELECT
-from tests.entra_support import ISSUER, TOKEN, acs, connector, graph, plan_for
+from tests.entra_support import TOKEN, acs, connector, full_trust, graph, plan_for
 from tests.fakes.graph_fake import Fault, GraphFake, Request
 
 __all__ = ["graph"]  # the fixture, re-exported for pytest
 
 BATCH = "/v1.0/$batch"
-
-
-def _full(*regions: str) -> AppTrust:
-    entries = []
-    for r in regions:
-        entries += [acs(r), acs(r, dualstack=True)]
-    return AppTrust(
-        entity_id=ISSUER,
-        acs=tuple(TrustedAcs(u, i) for i, u in enumerate(entries)),
-        default_acs=acs(regions[0]),
-    )
 
 
 def _subs(fake: GraphFake) -> list[Request]:
@@ -58,7 +46,7 @@ async def _apply_all(fake: GraphFake, n: int, **extra: Any) -> tuple[EntraConnec
         observed = await conn.observe_many(await conn.discover())
         assert len(observed) == len(apps)
         fake.clear_log()
-        after = _full("us-east-1", "eu-west-1")
+        after = full_trust("us-east-1", "eu-west-1")
         results = await asyncio.gather(*(conn.apply(plan_for(o, after)) for o in observed))
     return conn, results
 
@@ -67,7 +55,7 @@ async def _apply_all(fake: GraphFake, n: int, **extra: Any) -> tuple[EntraConnec
 async def test_concurrent_apps_share_batch_envelopes(graph: GraphFake) -> None:
     n = 30
     _, results = await _apply_all(graph, n)
-    assert all(r.trust == _full("us-east-1", "eu-west-1") for r in results)
+    assert all(r.trust == full_trust("us-east-1", "eu-west-1") for r in results)
     subs = _subs(graph)
     assert len(subs) == 3 * n  # guard GET, PATCH, read-back GET per app
     assert sum(r.method == "PATCH" for r in subs) == n
@@ -270,7 +258,7 @@ async def test_a_throttled_tenant_still_applies_every_app(graph: GraphFake) -> N
         observed = await conn.observe_many(await conn.discover())
         graph.clear_log()
         graph.rate_limit(capacity=25, per_second=40)
-        after = _full("us-east-1", "eu-west-1")
+        after = full_trust("us-east-1", "eu-west-1")
         results = await asyncio.gather(*(conn.apply(plan_for(o, after)) for o in observed))
     assert len(results) == len(apps)
     statuses = [r.status for r in _subs(graph)]
@@ -333,7 +321,7 @@ async def test_the_guard_still_refuses_a_moved_app_with_batching(graph: GraphFak
         graph.edit_app(app["appId"], {"displayName": "moved"})
         graph.clear_log()
         with pytest.raises(Conflict):
-            await conn.apply(plan_for(observed, _full("us-east-1", "eu-west-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1", "eu-west-1")))
     assert graph.writes() == [] and len(graph.envelopes()) == 1
 
 
@@ -453,7 +441,7 @@ async def test_no_envelope_leaves_before_a_429s_retry_after(graph: GraphFake) ->
         observed = await conn.observe_many(await conn.discover())
         graph.rate_limit(capacity=25, per_second=40)  # Retry-After: 1 s
         watch = _EnvelopeWatch(conn)
-        after = _full("us-east-1", "eu-west-1")
+        after = full_trust("us-east-1", "eu-west-1")
         await asyncio.gather(*(conn.apply(plan_for(o, after)) for o in observed))
     throttled = [answered for _, answered, statuses in watch.seen if 429 in statuses]
     assert throttled, "the budget was never spent: the test no longer tests anything"

@@ -17,21 +17,10 @@ from agent.errors import (
 )
 from agent.model import AppTrust, TrustedAcs
 from connectors.entra.client import IdentifierUriBlocked
-from tests.entra_support import ISSUER, TOKEN, acs, connector, graph, plan_for
+from tests.entra_support import ISSUER, TOKEN, acs, connector, full_trust, graph, plan_for
 from tests.fakes.graph_fake import Fault, GraphFake, make_signing_key
 
 __all__ = ["graph"]  # the fixture, re-exported for pytest
-
-
-def _full(*regions: str) -> AppTrust:
-    entries = []
-    for r in regions:
-        entries += [acs(r), acs(r, dualstack=True)]
-    return AppTrust(
-        entity_id=ISSUER,
-        acs=tuple(TrustedAcs(u, i) for i, u in enumerate(entries)),
-        default_acs=acs(regions[0]),
-    )
 
 
 def _app_patches(fake: GraphFake) -> list[dict[str, object]]:
@@ -131,7 +120,7 @@ async def test_apply_sets_saml_mode_first_then_patches_one_minimal_body(graph: G
     app = graph.add_app(redirect_uris=[acs("us-east-1")])
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        result = await conn.apply(plan_for(observed, _full("us-east-1", "eu-west-1")))
+        result = await conn.apply(plan_for(observed, full_trust("us-east-1", "eu-west-1")))
     writes = graph.writes()
     assert [w.path.split("/")[2] for w in writes] == ["servicePrincipals", "applications"]
     assert writes[0].body == {
@@ -143,7 +132,7 @@ async def test_apply_sets_saml_mode_first_then_patches_one_minimal_body(graph: G
     assert set(body["web"]) == {"redirectUris", "redirectUriSettings"}
     assert body["defaultRedirectUri"] == acs("us-east-1")
     assert "replyUrls" not in str([w.body for w in writes])
-    assert result.trust == _full("us-east-1", "eu-west-1")
+    assert result.trust == full_trust("us-east-1", "eu-west-1")
     stored = graph.app(app["appId"])
     assert stored["web"]["implicitGrantSettings"] == app["web"]["implicitGrantSettings"]
     assert graph.sp(app["appId"])["preferredSingleSignOnMode"] == "saml"
@@ -176,7 +165,7 @@ async def test_identifier_uri_refused_even_in_saml_mode_is_distinct_and_not_retr
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
         with pytest.raises(IdentifierUriBlocked, match="preferredSingleSignOnMode"):
-            await conn.apply(plan_for(observed, _full("us-east-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1")))
     assert len(_app_patches(graph)) == 1
 
 
@@ -188,7 +177,7 @@ async def test_concurrent_edit_between_observe_and_apply_is_a_conflict(graph: Gr
             app["appId"], {"web": {"redirectUris": [acs("us-east-1"), "https://x.example/acs"]}}
         )
         with pytest.raises(Conflict, match="changed since it was observed"):
-            await conn.apply(plan_for(observed, _full("us-east-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1")))
     assert graph.writes() == []
 
 
@@ -197,8 +186,8 @@ async def test_lagging_read_back_converges_within_the_bound(graph: GraphFake) ->
     graph.read_lag = 0.15
     async with connector(graph, readback_interval=0.05, readback_attempts=20) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        result = await conn.apply(plan_for(observed, _full("us-east-1")))
-    assert result.trust == _full("us-east-1")
+        result = await conn.apply(plan_for(observed, full_trust("us-east-1")))
+    assert result.trust == full_trust("us-east-1")
     reads = [r for r in graph.requests if r.method == "GET" and "applications(" in r.path]
     assert len(reads) >= 3  # the pre-write check plus at least two polls
 
@@ -209,16 +198,16 @@ async def test_read_back_that_never_converges_fails_verification(graph: GraphFak
     async with connector(graph, readback_interval=0.01, readback_attempts=3) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
         with pytest.raises(VerificationFailed, match="after 3 read"):
-            await conn.apply(plan_for(observed, _full("us-east-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1")))
 
 
 async def test_apply_without_differences_writes_nothing(graph: GraphFake) -> None:
     graph.add_app(sso_mode="saml")
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        first = await conn.apply(plan_for(observed, _full("us-east-1")))
+        first = await conn.apply(plan_for(observed, full_trust("us-east-1")))
         graph.clear_log()
-        await conn.apply(plan_for(first, _full("us-east-1")))
+        await conn.apply(plan_for(first, full_trust("us-east-1")))
     assert graph.writes() == []
 
 
@@ -307,7 +296,7 @@ async def test_write_failure_after_n_writes_leaves_the_error_visible(graph: Grap
     async with connector(graph, max_retries=0) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
         with pytest.raises(ConnectorError) as err:
-            await conn.apply(plan_for(observed, _full("us-east-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1")))
     assert err.value.status == 503 and err.value.code == "serviceNotAvailable"
 
 
@@ -327,7 +316,7 @@ async def test_token_never_appears_in_logs_or_errors(
     graph.add_app(redirect_uris=[acs("us-east-1")])
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        await conn.apply(plan_for(observed, _full("us-east-1", "eu-west-1")))
+        await conn.apply(plan_for(observed, full_trust("us-east-1", "eu-west-1")))
         graph.expected_token = "rotated"
         with pytest.raises(AuthError) as err:
             await conn.discover()
@@ -343,10 +332,10 @@ async def test_throttled_patch_is_replayed_by_the_sdk_once(graph: GraphFake) -> 
     graph.inject(Fault("status", status=429, retry_after=1, method="PATCH"))
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        result = await conn.apply(plan_for(observed, _full("us-east-1")))
+        result = await conn.apply(plan_for(observed, full_trust("us-east-1")))
     assert [r.status for r in graph.writes()] == [429, 204]
     assert graph.writes()[0].body == graph.writes()[1].body  # the same absolute body
-    assert result.trust == _full("us-east-1") and graph.app(app["appId"])["identifierUris"]
+    assert result.trust == full_trust("us-east-1") and graph.app(app["appId"])["identifierUris"]
 
 
 async def test_a_failed_patch_is_not_retried_blindly(graph: GraphFake) -> None:
@@ -355,7 +344,7 @@ async def test_a_failed_patch_is_not_retried_blindly(graph: GraphFake) -> None:
     async with connector(graph) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
         with pytest.raises(ConnectorError) as err:
-            await conn.apply(plan_for(observed, _full("us-east-1")))
+            await conn.apply(plan_for(observed, full_trust("us-east-1")))
     assert len(graph.writes()) == 1 and err.value.status == 500
     assert err.value.code == "InternalServerError" and err.value.request_id
 
@@ -367,7 +356,7 @@ async def test_requests_are_reported_to_the_context_hook(graph: GraphFake) -> No
     conn.context.on_request = lambda target, kind, status: seen.append((target, kind, status))
     async with conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        await conn.apply(plan_for(observed, _full("us-east-1")))
+        await conn.apply(plan_for(observed, full_trust("us-east-1")))
     kinds = [k for _, k, _ in seen]
     assert kinds.count("list") == 2 and kinds.count("patch") == 1 and "get" in kinds
     assert {t for t, _, _ in seen} == {"entra-test"} and all(s in (200, 204) for _, _, s in seen)

@@ -498,22 +498,29 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
             if fake.latency:
                 time.sleep(fake.latency)
             fault = fake.next_fault(method, self.path)
+            if self._transport_fault(record, fault):
+                return
+            status, payload, headers = self._answer(method, self.path, body, fault)
+            self._send(record, status, payload, headers, fault)
+
+        def _transport_fault(self, record: Request, fault: Fault | None) -> bool:
+            """Apply a slow, reset or raw fault; True when the response is already settled
+            (reset, or a raw body such as an HTML page, an odd or a huge body)."""
             if fault is not None and fault.kind == "slow":
                 time.sleep(fault.seconds)
             elif fault is not None and fault.kind == "reset":
                 self._reset()
                 record.status = -1
-                return
-            elif fault is not None and fault.kind == "raw":  # HTML pages, odd or huge bodies
+                return True
+            elif fault is not None and fault.kind == "raw":
                 record.status = fault.status
                 self.send_response(fault.status)
                 self.send_header("Content-Type", fault.content_type)
                 self.send_header("Content-Length", str(len(fault.body)))
                 self.end_headers()
                 self.wfile.write(fault.body)
-                return
-            status, payload, headers = self._answer(method, self.path, body, fault)
-            self._send(record, status, payload, headers, fault)
+                return True
+            return False
 
         def _send(
             self,
@@ -608,21 +615,9 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                 if payload is not None:
                     answer["body"] = payload
                 answers.append(answer)
-            if fault is not None and fault.kind == "slow":
-                time.sleep(fault.seconds)
-            elif fault is not None and fault.kind == "reset":
-                self._reset()
-                envelope.status = -1
+            if self._transport_fault(envelope, fault):
                 return
-            elif fault is not None and fault.kind == "raw":
-                envelope.status = fault.status
-                self.send_response(fault.status)
-                self.send_header("Content-Type", fault.content_type)
-                self.send_header("Content-Length", str(len(fault.body)))
-                self.end_headers()
-                self.wfile.write(fault.body)
-                return
-            elif fault is not None and fault.kind == "status":
+            if fault is not None and fault.kind == "status":
                 if fault.retry_after is not None:
                     top["Retry-After"] = str(fault.retry_after)
                 err = GraphError(fault.status, fault.code, "Injected failure.")
