@@ -50,21 +50,29 @@ def graph() -> Iterator[GraphFake]:
         fake.stop()
 
 
-def target(fake: GraphFake, apps: list[dict[str, Any]] | None = None, **extra: Any) -> EntraTarget:
-    settings: dict[str, Any] = {
-        "name": "entra-test",
+def target_settings(
+    fake: GraphFake,
+    *,
+    name: str = "entra-test",
+    token_env: str = "GRAPH_TEST_TOKEN",
+    apps: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An ``entra`` target's config pointing at ``fake``: discovery unless ``apps`` is given."""
+    return {
+        "name": name,
         "type": "entra",
         "tenant_id": fake.tenant_id,
         "graph_url": fake.base_url,
-        "auth": {"method": "token_env", "token_env": "GRAPH_TEST_TOKEN"},
+        "auth": {"method": "token_env", "token_env": token_env},
         "apps": apps or [{"discover": "aws-iam-identity-center"}],
-        "readback_interval": 0.02,
-        "readback_attempts": 5,
-        "max_retries": 2,
-        "timeout": 5,
+        **extra,
     }
-    settings.update(extra)
-    return EntraTarget.model_validate(settings)
+
+
+def target(fake: GraphFake, apps: list[dict[str, Any]] | None = None, **extra: Any) -> EntraTarget:
+    quick = {"readback_interval": 0.02, "readback_attempts": 5, "max_retries": 2, "timeout": 5}
+    return EntraTarget.model_validate(target_settings(fake, apps=apps, **{**quick, **extra}))
 
 
 def connector(

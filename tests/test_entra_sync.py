@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import cli
-from tests.entra_support import TOKEN, graph
+from tests.entra_support import TOKEN, graph, target_settings
 from tests.fakes.graph_fake import GraphFake
 
 __all__ = ["graph"]
@@ -61,16 +61,7 @@ def write_config(workdir: Path, target: dict[str, Any]) -> Path:
 def entra_config(workdir: Path, fake: GraphFake) -> Path:
     return write_config(
         workdir,
-        {
-            "name": "entra-prod",
-            "type": "entra",
-            "tenant_id": fake.tenant_id,
-            "graph_url": fake.base_url,
-            "auth": {"method": "token_env", "token_env": "GRAPH_TEST_TOKEN"},
-            "apps": [{"discover": "aws-iam-identity-center"}],
-            "readback_interval": 0.05,
-            "readback_attempts": 20,
-        },
+        target_settings(fake, name="entra-prod", readback_interval=0.05, readback_attempts=20),
     )
 
 

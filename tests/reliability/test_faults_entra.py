@@ -26,7 +26,7 @@ from agent.desired import build_desired
 from agent.engine import SyncOptions, run_sync
 from agent.model import ObservedApp
 from agent.plan import AppPlan
-from tests.entra_support import TOKEN
+from tests.entra_support import TOKEN, target_settings
 from tests.fakes.graph_fake import Fault, GraphFake
 from tests.security.harness import DESIRED_URLS, GOOD_METADATA, acs, output_of
 
@@ -82,18 +82,14 @@ def entra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     config = {
         "identity_center": {"primary_region": "us-east-1", "metadata": [{"file": "md.xml"}]},
         "targets": [
-            {
-                "name": "entra-prod",
-                "type": "entra",
-                "tenant_id": fake.tenant_id,
-                "graph_url": fake.base_url,
-                "auth": {"method": "token_env", "token_env": "GRAPH_TEST_TOKEN"},
-                "apps": [{"discover": "aws-iam-identity-center"}],
-                "readback_interval": 0.02,
-                "readback_attempts": 5,
-                "max_retries": 1,
-                "timeout": 1,
-            }
+            target_settings(
+                fake,
+                name="entra-prod",
+                readback_interval=0.02,
+                readback_attempts=5,
+                max_retries=1,
+                timeout=1,
+            )
         ],
         "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
     }

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import cli
-from tests.entra_support import TOKEN
+from tests.entra_support import TOKEN, target_settings
 from tests.fakes.graph_fake import Fault, GraphFake
 from tests.security.harness import GOOD_METADATA, acs, output_of
 
@@ -47,17 +47,9 @@ def graph_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gra
     config = {
         "identity_center": {"primary_region": "us-east-1", "metadata": [{"file": "md.xml"}]},
         "targets": [
-            {
-                "name": "entra-prod",
-                "type": "entra",
-                "tenant_id": fake.tenant_id,
-                "graph_url": fake.base_url,
-                "auth": {"method": "token_env", "token_env": "GRAPH_TEST_TOKEN"},
-                "apps": [{"discover": "aws-iam-identity-center"}],
-                "readback_interval": 0.02,
-                "max_retries": 1,
-                "timeout": 5,
-            }
+            target_settings(
+                fake, name="entra-prod", readback_interval=0.02, max_retries=1, timeout=5
+            )
         ],
         "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
     }

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agent.cli import cli
 from tests.entra_support import TOKEN as GRAPH_TOKEN
+from tests.entra_support import target_settings
 from tests.fakes.graph_fake import Fault as GraphFault
 from tests.fakes.graph_fake import GraphFake
 from tests.fakes.okta_fake import OktaFake
@@ -204,17 +205,14 @@ def test_graph_token_and_client_secret_never_leave_a_trace(
         monkeypatch.setenv("GRAPH_TOKEN", GRAPH_TOKEN)
         monkeypatch.setenv("GRAPH_SECRET", GRAPH_SECRET)
         (tmp_path / "md.xml").write_bytes(GOOD_METADATA)
-        target = {
-            "name": "entra-prod",
-            "type": "entra",
-            "tenant_id": graph.tenant_id,
-            "graph_url": graph.base_url,
-            "auth": {"method": "token_env", "token_env": "GRAPH_TOKEN"},
-            "apps": [{"discover": "aws-iam-identity-center"}],
-            "readback_interval": 0.02,
-            "max_retries": 1,
-            "timeout": 2,
-        }
+        target = target_settings(
+            graph,
+            name="entra-prod",
+            token_env="GRAPH_TOKEN",
+            readback_interval=0.02,
+            max_retries=1,
+            timeout=2,
+        )
         secret_target = {
             **target,
             "name": "entra-secret",
