@@ -12,31 +12,18 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from agent.diff import diff_app
 from agent.model import Certificate
 from connectors.okta.connector import sp_certificate
+from tests.certs import self_signed
 from tests.okta_support import custom_app
 from tests.test_diff_factories import NOW, desired, observed, url
 
 
 def _cert_b64(cn: str) -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    _, cert = self_signed(cn, NOW - timedelta(days=1), NOW + timedelta(days=365))
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 

@@ -166,24 +166,12 @@ def signing_certificate() -> tuple[str, str]:
     import datetime as dt
     import hashlib
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import serialization
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idpsync benchmark IdP")])
+    from tests.certs import self_signed
+
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=730))
-        .sign(key, hashes.SHA256())
-    )
+    _, cert = self_signed("idpsync benchmark IdP", start, start + dt.timedelta(days=730), serial=1)
     der = cert.public_bytes(serialization.Encoding.DER)
     return base64.b64encode(der).decode(), hashlib.sha1(der).hexdigest().upper()
 

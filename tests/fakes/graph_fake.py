@@ -682,25 +682,13 @@ def _error_body(err: GraphError, request_id: str) -> dict[str, Any]:
 
 def make_signing_key(*, days: int = 365, usage: str = "Verify") -> tuple[dict[str, Any], str]:
     """A real self-signed certificate as a keyCredential, and its SHA-1 thumbprint (hex)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import serialization
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Microsoft Azure Federated SSO")])
+    from tests.certs import self_signed
+
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     end = start + dt.timedelta(days=days)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .sign(key, hashes.SHA256())
-    )
+    _, cert = self_signed("Microsoft Azure Federated SSO", start, end)
     der = cert.public_bytes(serialization.Encoding.DER)
     thumb = hashlib.sha1(der).hexdigest().upper()
     credential = {
