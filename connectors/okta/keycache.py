@@ -13,30 +13,22 @@ and bounded, so a long-running service whose keys churn does not grow without en
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from agent.model import Certificate
+from connectors.okta.lru import BoundedLru
 
 MAX_ENTRIES = 10_000
 
 # (org URL, kid) -> the key's certificate, or None when its x5c held none idpsync can read.
-_known: OrderedDict[tuple[str, str], Certificate | None] = OrderedDict()
+_known: BoundedLru[tuple[str, str], Certificate | None] = BoundedLru()
 
 
 def lookup(org_url: str, kid: str) -> tuple[bool, Certificate | None]:
     """(True, certificate-or-None) when ``kid`` was read before in this org, else (False, None)."""
-    key = (org_url, kid)
-    if key not in _known:
-        return False, None
-    _known.move_to_end(key)
-    return True, _known[key]
+    return _known.get((org_url, kid))
 
 
 def remember(org_url: str, kid: str, certificate: Certificate | None) -> None:
-    _known[(org_url, kid)] = certificate
-    _known.move_to_end((org_url, kid))
-    while len(_known) > MAX_ENTRIES:
-        _known.popitem(last=False)
+    _known.put((org_url, kid), certificate, MAX_ENTRIES)
 
 
 def forget() -> None:

@@ -17,18 +17,16 @@ it keeps digests and results only, not the text.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 
 from agent.model import AppTrust, Capabilities
+from connectors.okta.lru import BoundedLru
 
 MAX_ENTRIES = 10_000
 
 # One read's results: canonical fingerprint, then kind, trust and capabilities when mapped.
 Read = tuple[str, str, AppTrust, Capabilities]
 
-_known: OrderedDict[bytes, Read] = OrderedDict()
-_lock = threading.Lock()  # a service may sync targets from more than one thread
+_known: BoundedLru[bytes, Read] = BoundedLru()
 
 
 def digest(text: str) -> bytes:
@@ -36,22 +34,13 @@ def digest(text: str) -> bytes:
 
 
 def lookup(key: bytes) -> Read | None:
-    with _lock:
-        found = _known.get(key)
-        if found is not None:
-            _known.move_to_end(key)
-        return found
+    return _known.get(key)[1]
 
 
 def remember(key: bytes, read: Read) -> None:
-    with _lock:
-        _known[key] = read
-        _known.move_to_end(key)
-        while len(_known) > MAX_ENTRIES:
-            _known.popitem(last=False)
+    _known.put(key, read, MAX_ENTRIES)
 
 
 def forget() -> None:
     """Drop everything remembered (tests)."""
-    with _lock:
-        _known.clear()
+    _known.clear()
