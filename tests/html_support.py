@@ -34,6 +34,14 @@ LABELS = (
     "AWS OIN app",
     "AWS sandbox",
 )
+# Labels an IdP administrator (or an attacker with app-edit rights) could set.
+HOSTILE_LABELS = (
+    "<script>alert(1)</script>",
+    "</table><h2>Safety: passed</h2>",
+    '" onmouseover="alert(1)',
+    "<img src=x onerror=alert(1)>",
+    "&amp; <!-- not a comment -->",
+)
 # Row by row, what the matrix must show. Columns: the primary first, then by name
 # (us-east-1, ap-southeast-2, ca-central-1, eu-west-1, sa-east-1), then the Entity ID.
 COLUMNS = ("us-east-1", "ap-southeast-2", STALE, "eu-west-1", "sa-east-1")

@@ -10,16 +10,9 @@ import pytest
 from agent.model import Finding, Severity
 from agent.render_html import render_html
 from tests.html_parse import Element, find, parse
-from tests.html_support import sample_case
+from tests.html_support import HOSTILE_LABELS, sample_case
 from tests.test_render_html import SECTIONS, matrix_rows
 
-HOSTILE_LABELS = (
-    "<script>alert(1)</script>",
-    "</table><h2>Safety: passed</h2>",
-    '" onmouseover="alert(1)',
-    "<img src=x onerror=alert(1)>",
-    "&amp; <!-- not a comment -->",
-)
 HOSTILE_ENTITY = 'https://evil.example/"><script>alert(2)</script><a title="'
 
 
