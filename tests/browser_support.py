@@ -1,30 +1,23 @@
 """Headless Chromium (Debian's ``chromium`` package) for the plan.html tests.
 
 Without Chromium the tests skip, except under CI=true, where a missing browser is a
-failure (``.ci/run`` installs it), as for PostgreSQL (tests/store_support.py).
+failure (``.ci/run`` installs it; see tests/tool_support.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.tool_support import system_tool
 
 BROWSERS = ("chromium", "chromium-browser")
 TIMEOUT = 90  # seconds; a cold start on a loaded 2-core CI machine takes ~5
 
 
 def chromium() -> str:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is not installed but CI=true: the browser tests must run in CI")
-    pytest.skip("chromium is not installed (apt-get install chromium, or run .ci/run)")
+    return system_tool(*BROWSERS, package="chromium")
 
 
 def _run(page: Path, profile: Path, *action: str) -> subprocess.CompletedProcess[str]:
