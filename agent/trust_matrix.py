@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from agent.diff import aws_tenant, ownership_of
 from agent.model import DesiredTrust, RegionStatus
-from agent.plan import Action, AppPlan, Field, Plan
+from agent.plan import Action, AppPlan, Change, Field, Plan
 
 
 class CellState(StrEnum):
@@ -96,16 +96,7 @@ def build_matrix(plan: Plan, desired: DesiredTrust | None = None) -> TrustMatrix
         wanted = _wanted(_plan_wanted_urls(plan), region_of)
         columns = _plan_columns(plan, wanted, region_of)
     stale = {c.name for c in columns if c.status == RegionStatus.ACTIVE and not c.in_metadata}
-    rows = tuple(
-        MatrixRow(
-            app=app,
-            cells=tuple(
-                _cell(plan, app, c.name, wanted.get(c.name, set()), c.name in stale, region_of)
-                for c in columns
-            ),
-        )
-        for app in plan.apps
-    )
+    rows = tuple(_row(plan, app, columns, wanted, stale, region_of) for app in plan.apps)
     return TrustMatrix(columns=columns, rows=rows, from_desired=desired is not None)
 
 
@@ -120,8 +111,8 @@ def _wanted(urls: Iterable[str], region_of: RegionOf) -> dict[str, set[str]]:
 
 def _held_regions(plan: Plan, region_of: RegionOf) -> set[str]:
     regions = {c.region for app in plan.apps for c in app.changes if c.region}
-    for app in plan.apps:
-        for entry in (*app.before.acs, *app.after.acs):
+    for app in plan.apps:  # what ``after`` adds to ``before`` is in the changes
+        for entry in app.before.acs:
             region = region_of(entry.url)
             if region is not None:
                 regions.add(region)
@@ -201,30 +192,62 @@ def _plan_columns(
     )
 
 
+_WORDS = {(a, f): f"{a.value} {f.value}" for a in Action for f in Field}
 _WRITE_STATE = {Action.ADD: CellState.TO_ADD, Action.REMOVE: CellState.TO_REMOVE}
 
 
-def _cell(
+def _row(
     plan: Plan,
     app: AppPlan,
-    region: str,
-    wanted: set[str],
-    stale: bool,
+    columns: tuple[RegionColumn, ...],
+    wanted: dict[str, set[str]],
+    stale: set[str],
     region_of: RegionOf,
+) -> MatrixRow:
+    """One app's cells; its URLs and changes are grouped by Region once (a service plans
+    thousands of apps every interval)."""
+    held: dict[str, set[str]] = {}
+    for entry in app.before.acs:
+        region = region_of(entry.url)
+        if region is not None:
+            held.setdefault(region, set()).add(entry.url)
+    changes: dict[str, list[Change]] = {}
+    for change in app.changes:
+        if change.region:
+            changes.setdefault(change.region, []).append(change)
+    blocked = app.blocked or plan.violations
+    cells = tuple(
+        _cell(
+            changes.get(c.name, []),
+            held.get(c.name, set()),
+            wanted.get(c.name, set()),
+            stale=c.name in stale,
+            blocked=blocked,
+        )
+        for c in columns
+    )
+    return MatrixRow(app=app, cells=cells)
+
+
+def _cell(
+    changes: list[Change],
+    held: set[str],
+    wanted: set[str],
+    *,
+    stale: bool,
+    blocked: tuple[str, ...],
 ) -> Cell:
-    changes = [c for c in app.changes if c.region == region]
     if changes:
-        words = ", ".join(sorted({f"{c.action.value} {c.field.value}" for c in changes}))
-        if app.blocked or plan.violations:
-            why = "; ".join(app.blocked or plan.violations)
-            return Cell(CellState.BLOCKED, f"{words}: blocked ({why})")
+        words = ", ".join(sorted({_WORDS[c.action, c.field] for c in changes}))
+        if blocked:
+            return Cell(CellState.BLOCKED, f"{words}: blocked ({'; '.join(blocked)})")
         acs = [c for c in changes if c.field is Field.ACS_URL]
         state = _WRITE_STATE.get(acs[0].action, CellState.TO_UPDATE) if acs else None
         return Cell(state or CellState.TO_UPDATE, words)
-    held = {a.url for a in app.before.acs if region_of(a.url) == region}
-    if held & wanted or (held and not wanted and not stale):
-        detail = "trusted" if wanted else "trusted (the Region is not in the metadata)"
-        return Cell(CellState.TRUSTED, detail)
+    if held & wanted:
+        return Cell(CellState.TRUSTED, "trusted")
+    if held and not wanted:  # kept (add-only, removal grace) or missing from the metadata
+        return Cell(CellState.TRUSTED, "trusted (the Region is not in the metadata)")
     if stale:
         return Cell(
             CellState.NEEDS_PERSON,
@@ -233,6 +256,7 @@ def _cell(
     if wanted:
         return Cell(
             CellState.NEEDS_PERSON,
-            "not trusted and idpsync cannot add it (the app holds one ACS URL only)",
+            "not trusted and the plan cannot add it: the app holds one ACS URL only (use an "
+            "app with several ACS URLs, or one app per Region)",
         )
     return Cell(CellState.NONE, "not trusted")
