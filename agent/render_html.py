@@ -31,7 +31,7 @@ h3{font-size:1rem;margin:1.2rem 0 .4rem}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.8rem 0}
 dl.summary dt{font-weight:600}dl.summary dd{margin:0}
 code{font:13px/1.4 ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere}
-table{border-collapse:collapse;margin:.4rem 0}
+table{border-collapse:collapse;margin:.4rem 0}table.changes{width:100%}
 th,td{border:1px solid #cbd2d9;padding:.35rem .6rem;text-align:left;vertical-align:top}
 thead th{background:#f0f4f8}
 .matrix td{text-align:center;white-space:nowrap;font-weight:600}

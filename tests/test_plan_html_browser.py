@@ -52,12 +52,24 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     yield Rendered(page, dom, shot)
 
 
-def pixel_counts(path: Path) -> Counter[tuple[int, int, int]]:
+class Pixels(Counter[tuple[int, int, int]]):
+    """Pixel counts by colour; ``near(c)`` also counts colours within 3 of ``c`` per channel
+    (a browser's colour management may move a fill by a step or two)."""
+
+    def near(self, colour: tuple[int, int, int], slack: int = 3) -> int:
+        return sum(
+            n
+            for c, n in self.items()
+            if all(abs(a - b) <= slack for a, b in zip(c, colour, strict=True))
+        )
+
+
+def pixel_counts(path: Path) -> Pixels:
     with Image.open(path) as img:
         rgb = img.convert("RGB")
         assert rgb.size == SIZE
         colours = rgb.getcolors(maxcolors=SIZE[0] * SIZE[1]) or []
-        return Counter({colour: n for n, colour in colours})
+        return Pixels({colour: n for n, colour in colours})
 
 
 def test_chromium_builds_the_matrix_rows_and_cells(rendered: Rendered) -> None:
@@ -87,9 +99,10 @@ def test_the_screenshot_shows_every_state_colour(rendered: Rendered) -> None:
     counts = pixel_counts(rendered.shot)
     cell = 2000  # a matrix cell is ~130 x 40 px
     for state, colour in COLOURS.items():
-        assert counts[colour] > cell, f"no {state} cells drawn ({counts[colour]} px)"
+        drawn = counts.near(colour)
+        assert drawn > cell, f"no {state} cells drawn ({drawn} px)"
     # The stale Region's column: five "needs a person" cells, more than any other state.
-    assert counts[COLOURS["needs_person"]] > counts[COLOURS["to_add"]]
+    assert counts.near(COLOURS["needs_person"]) > counts.near(COLOURS["to_add"])
     white = counts[(0xFF, 0xFF, 0xFF)]
     assert white < 0.9 * SIZE[0] * SIZE[1], "the page is mostly blank"
 
@@ -102,5 +115,5 @@ def test_the_csp_keeps_an_injected_style_inert(rendered: Rendered, tmp_path: Pat
     page = tmp_path / "evil.html"
     page.write_text(evil, encoding="utf-8")
     counts = pixel_counts(screenshot(page, tmp_path / "profile", tmp_path / "evil.png", SIZE))
-    assert counts[INJECTED] == 0, "an injected stylesheet applied"
-    assert counts[COLOURS["trusted"]] > 2000, "the page's own stylesheet stopped applying"
+    assert counts.near(INJECTED, slack=40) == 0, "an injected stylesheet applied"
+    assert counts.near(COLOURS["trusted"]) > 2000, "the page's own stylesheet stopped applying"

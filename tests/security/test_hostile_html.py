@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from agent.model import Finding, Severity
+from agent.model import Finding, Region, RegionStatus, Severity
 from agent.render_html import render_html
-from tests.html_parse import Element, find, parse
+from tests.html_parse import Element, descendants, find, parse
 from tests.html_support import HOSTILE_LABELS, sample_case
 from tests.test_render_html import SECTIONS, matrix_rows
 
@@ -53,3 +53,15 @@ def test_hostile_finding_messages_and_region_names_stay_text() -> None:
     assert not {e.tag for e in elements} & {"script", "b", "i"}
     [item] = [li for li in find(elements, "li") if "onclick" in li.text]
     assert "x</code><script>" in item.text and "<b onclick=1>hi</b>" in item.text
+
+
+@pytest.mark.suite("hostile-input", "html")
+def test_hostile_region_names_and_statuses_from_sso_admin_stay_text() -> None:
+    plan, d = sample_case()
+    evil = '"><script>alert(3)</script>'
+    regions = (*d.regions, Region(name=evil, status=RegionStatus.ADDING))
+    page = render_html(plan, dataclasses.replace(d, regions=regions))
+    elements = parse(page)
+    assert "script" not in {e.tag for e in elements}
+    [table] = find(elements, "table", "matrix")
+    assert any(e.text.startswith(evil) for e in descendants(table) if e.attrs.get("scope") == "col")
