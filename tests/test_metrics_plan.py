@@ -50,3 +50,30 @@ def test_429s_are_counted_per_connector_and_targets_start_at_zero() -> None:
     m.on_request("okta", "put", 503)
     assert value(m, "idpsync_rate_limited_total", connector="okta") == 1
     assert value(m, "idpsync_app_writes_total", target="okta", result="failed") == 0
+
+
+def test_a_run_records_drift_per_target_and_each_write_by_result() -> None:
+    from agent.engine import AppOutcome, SyncResult
+    from agent.model import AppRef
+    from agent.runner import _record_metrics
+
+    plan, d = sample_case()
+    outcomes = (
+        AppOutcome(AppRef("okta", "0oa1"), "applied"),
+        AppOutcome(AppRef("okta", "0oa9"), "pending"),
+        AppOutcome(AppRef("entra", "app-3"), "failed", error="PATCH refused"),
+        AppOutcome(AppRef("graph", "*"), "failed", error="observe failed"),  # no app written
+    )
+    m = ServiceMetrics()
+    m.target_drift.labels(target="gone").set(4)  # a target no longer configured
+    _record_metrics(m, SyncResult(plan=plan, outcomes=outcomes, exit_code=1, desired=d))
+    assert value(m, "idpsync_target_apps_in_drift", target="okta") == 1
+    assert value(m, "idpsync_target_apps_in_drift", target="entra") == 1
+    assert value(m, "idpsync_target_apps_in_drift", target="graph") is None  # unknown
+    assert value(m, "idpsync_target_apps_in_drift", target="gone") is None
+    assert value(m, "idpsync_apps_in_drift") == 2
+    assert value(m, "idpsync_app_writes_total", target="okta", result="applied") == 1
+    assert value(m, "idpsync_app_writes_total", target="entra", result="failed") == 1
+    assert value(m, "idpsync_app_writes_total", target="graph", result="failed") is None
+    # okta/0oa1 was written: its planned Regions count as trusted now
+    assert value(m, "idpsync_region_apps", region="eu-west-1", state="to_add") == 0
