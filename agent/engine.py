@@ -80,6 +80,7 @@ class SyncResult:
     plan: Plan
     outcomes: tuple[AppOutcome, ...]
     exit_code: int
+    desired: DesiredTrust | None = None  # what the plan was made against (plan.html, metrics)
 
 
 class InMemoryRegionMemory:
@@ -241,7 +242,9 @@ async def run_sync(
     finally:
         for c in connectors.values():
             await c.aclose()
-    return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=exit_code(outcomes))
+    return SyncResult(
+        plan=plan, outcomes=tuple(outcomes), exit_code=exit_code(outcomes), desired=desired
+    )
 
 
 def _write_gates(connectors: dict[str, Connector]) -> dict[str, asyncio.Semaphore]:

@@ -8,15 +8,24 @@ is a number, and the app label names configured apps only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from agent.model import ObservedApp
+from agent.model import DesiredTrust, ObservedApp
+from agent.plan import Plan
+from agent.trust_matrix import CellState, build_matrix
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# What a planned cell is once its app was written and verified.
+_DONE = {
+    CellState.TO_ADD: CellState.TRUSTED,
+    CellState.TO_UPDATE: CellState.TRUSTED,
+    CellState.TO_REMOVE: CellState.NONE,
+}
 
 _DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
@@ -79,12 +88,104 @@ class ServiceMetrics:
             ["reason"],
             registry=r,
         )
+        self._add_dashboard_metrics(r)
+
+    def _add_dashboard_metrics(self, r: CollectorRegistry) -> None:
+        """What config/grafana/idpsync.json and config/prometheus/alerts.yaml need."""
+        self.target_drift = Gauge(
+            "idpsync_target_apps_in_drift",
+            "Apps of one target whose trust differs from the desired state after the last run.",
+            ["target"],
+            registry=r,
+        )
+        self.app_writes = Counter(
+            "idpsync_app_writes_total",
+            "App writes (one per app written), by target and result (applied or failed).",
+            ["target", "result"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "idpsync_rate_limited_total",
+            "Connector HTTP responses with status 429 (rate limited), retried or not.",
+            ["connector"],
+            registry=r,
+        )
+        self.lease_lost = Counter(
+            "idpsync_lease_lost_total",
+            "Times this replica stopped leading (lease taken over or not renewed in time).",
+            registry=r,
+        )
+        self.region_apps = Gauge(
+            "idpsync_region_apps",
+            "Apps per Region and trust state after the last run (trusted, to_add, to_remove, "
+            "to_update, blocked, needs_person, none).",
+            ["region", "state"],
+            registry=r,
+        )
+        self.metadata_stale = Gauge(
+            "idpsync_metadata_stale",
+            "1 for a Region that is ACTIVE in Identity Center but has no ACS URL in the "
+            "metadata (download the metadata again).",
+            ["region"],
+            registry=r,
+        )
+        self.metadata_cert_expiry = Gauge(
+            "idpsync_metadata_certificate_expiry_seconds",
+            "Seconds until a certificate of the Identity Center metadata expires.",
+            ["certificate"],
+            registry=r,
+        )
 
     def on_request(self, connector: str, kind: str, status: int) -> None:
         """``ConnectorContext.on_request`` hook."""
         self.api_requests.labels(connector=connector, kind=kind, status=str(status)).inc()
         if status == 0 or status >= 400:
             self.api_errors.labels(connector=connector, status=str(status)).inc()
+        if status == 429:
+            self.rate_limited.labels(connector=connector).inc()
+
+    def know_targets(self, names: Iterable[str]) -> None:
+        """Start each configured target's counters at 0, so ``increase()`` sees the first
+        429 and a dashboard lists every target before anything happened."""
+        for name in names:
+            self.rate_limited.labels(connector=name)
+            for result in ("applied", "failed"):
+                self.app_writes.labels(target=name, result=result)
+
+    def observe_plan(
+        self,
+        plan: Plan,
+        desired: DesiredTrust | None,
+        now: datetime,
+        applied: Collection[str] = (),
+    ) -> None:
+        """Per-Region trust, stale Regions and metadata certificates after the last run.
+
+        ``applied`` names the apps (``target/app_id``) this run wrote and verified: their
+        planned cells count as done (an add is trusted now, a removal gone). Each gauge
+        family is rebuilt whole, so a Region or certificate that went away disappears
+        instead of keeping its last value.
+        """
+        matrix = build_matrix(plan, desired)
+        tally = {c.name: dict.fromkeys(CellState, 0) for c in matrix.columns}
+        for row in matrix.rows:
+            done = row.app.ref.key in applied
+            for col, cell in zip(matrix.columns, row.cells, strict=True):
+                tally[col.name][_DONE.get(cell.state, cell.state) if done else cell.state] += 1
+        self.region_apps.clear()
+        for region, counts in tally.items():
+            for state, count in counts.items():
+                self.region_apps.labels(region=region, state=state.value).set(count)
+        if desired is None:
+            return
+        self.metadata_stale.clear()
+        for f in desired.findings:
+            if f.code == "metadata_stale" and f.region:
+                self.metadata_stale.labels(region=f.region).set(1)
+        self.metadata_cert_expiry.clear()
+        for cert in desired.certificates:
+            left = (cert.not_after - now).total_seconds()
+            self.metadata_cert_expiry.labels(certificate=cert.sha256[:16]).set(left)
 
     def observe_certificates(self, apps: Iterable[ObservedApp], now: datetime) -> None:
         for app in apps:

@@ -57,14 +57,22 @@ def _outcome(result: SyncResult) -> str:
 def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     plans = {a.ref.key: a for a in result.plan.apps}
     applied = 0
+    drift: dict[str, int] = {}
     for o in result.outcomes:
         if o.status == "applied" and o.ref.key in plans:
             n = len(plans[o.ref.key].changes)
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
             applied += n
-    metrics.apps_in_drift.set(
-        sum(1 for o in result.outcomes if o.status in _DRIFT and o.ref.app_id != "*")
-    )
+        if o.status in ("applied", "failed") and o.ref.app_id != "*":  # "*": observe failed
+            metrics.app_writes.labels(target=o.ref.target, result=o.status).inc()
+        if o.ref.app_id != "*":
+            drift[o.ref.target] = drift.get(o.ref.target, 0) + (o.status in _DRIFT)
+    metrics.apps_in_drift.set(sum(drift.values()))
+    metrics.target_drift.clear()  # a target whose observe failed has no known drift
+    for target, count in drift.items():
+        metrics.target_drift.labels(target=target).set(count)
+    done = {o.ref.key for o in result.outcomes if o.status == "applied"}
+    metrics.observe_plan(result.plan, result.desired, datetime.now(UTC), applied=done)
     if result.plan.blocked:
         metrics.plans_blocked.inc()
     metrics.observe_certificates(
@@ -83,6 +91,7 @@ async def recorded_sync(
     stop: asyncio.Event | None,
 ) -> RunSummary:
     mode = "apply" if apply else "observe"
+    metrics.know_targets(t.name for t in config.targets)
     run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
     started = time.perf_counter()
     context = ConnectorContext(

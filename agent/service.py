@@ -246,6 +246,7 @@ class Service:
 
     def _step_down(self, why: str) -> None:
         log.warning("this replica no longer leads: %s", why)
+        self.metrics.lease_lost.inc()
         self._leader = False
         self.readiness.leader = False
         self.metrics.leader.set(0)

@@ -56,7 +56,8 @@ def test_out_dir_gets_markdown_json_and_diff(example: Path, tmp_path: Path) -> N
         "sync", "--dry-run", "--config", str(example), "--format", "json", "--out", str(out)
     )
     assert result.exit_code == 2
-    assert sorted(p.name for p in out.iterdir()) == ["plan.diff", "plan.json", "plan.md"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["plan.diff", "plan.html", "plan.json", "plan.md"]
     stdout_doc = json.loads(result.stdout)
     jsonschema.validate(stdout_doc, PLAN_JSON_SCHEMA)
     assert stdout_doc == json.loads((out / "plan.json").read_text())

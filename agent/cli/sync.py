@@ -1,8 +1,8 @@
 """``idpsync sync``, ``idpsync plan`` and ``idpsync apply``: the one-shot reconcile commands.
 
 The plan goes to stdout in the chosen format; ``--out DIR`` also writes ``plan.md``,
-``plan.json`` and ``plan.diff`` there (what an administrator attaches to a change ticket).
-Per-app outcomes of a write go to stderr. Exit codes: 0 in sync / applied, 1 error,
+``plan.json``, ``plan.diff`` and ``plan.html`` there (what an administrator attaches to a
+change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync / applied, 1 error,
 2 changes pending, 3 blocked by the safety checks.
 """
 
@@ -28,6 +28,7 @@ from agent.errors import ConfigError, IdpSyncError
 from agent.model import DesiredTrust
 from agent.plan import Plan, plan_from_dict
 from agent.render import render_diff, render_json, render_markdown, render_text
+from agent.render_html import render_html
 from agent.store import HeldLease, Store
 from agent.xmlsec_check import check_xmlsec
 
@@ -45,7 +46,7 @@ out_option = click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    help="Also write plan.md, plan.json and plan.diff into this directory.",
+    help="Also write plan.md, plan.json, plan.diff and plan.html into this directory.",
 )
 target_option = click.option(
     "--target",
@@ -55,13 +56,14 @@ target_option = click.option(
 )
 
 
-def write_outputs(plan: Plan, out_dir: str) -> None:
-    """plan.md, plan.json and plan.diff, written next to each other."""
+def write_outputs(plan: Plan, out_dir: str, desired: DesiredTrust | None = None) -> None:
+    """plan.md, plan.json, plan.diff and plan.html, written next to each other."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.md").write_text(render_markdown(plan), encoding="utf-8")
     (out / "plan.json").write_text(render_json(plan), encoding="utf-8")
     (out / "plan.diff").write_text(render_diff(plan), encoding="utf-8")
+    (out / "plan.html").write_text(render_html(plan, desired), encoding="utf-8")
 
 
 def _run(
@@ -150,8 +152,8 @@ def run_outcome(result: SyncResult) -> str:
 def _report(result: SyncResult, output_format: str, out_dir: str | None) -> None:
     click.echo(_RENDERERS[output_format](result.plan), nl=False)
     if out_dir:
-        write_outputs(result.plan, out_dir)
-        click.echo(f"wrote plan.md, plan.json, plan.diff to {out_dir}", err=True)
+        write_outputs(result.plan, out_dir, result.desired)
+        click.echo(f"wrote plan.md, plan.json, plan.diff, plan.html to {out_dir}", err=True)
     for o in result.outcomes:
         if o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
             detail = f": {o.error}" if o.error else ""
@@ -190,7 +192,7 @@ def sync_command(
     "out_dir",
     required=True,
     type=click.Path(file_okay=False),
-    help="Write plan.md, plan.json and plan.diff into this directory.",
+    help="Write plan.md, plan.json, plan.diff and plan.html into this directory.",
 )
 @format_option
 @click.option("--force", is_flag=True, help="Evaluate the safety checks as with --force.")
