@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from agent.diff import diff_app
+from agent.doctor.trust import check_trust
 from agent.model import DesiredTrust, RegionStatus, Stack
 from agent.plan import AppPlan, Field
 from agent.safety import check_app
@@ -113,3 +114,12 @@ def test_moving_an_okta_default_off_another_region_is_blocked(world: OktaWorld) 
     assert world.fake.apps[world.app_ids[0]]["settings"]["signOn"]["ssoAcsUrl"] == acs(
         "us-east-1.signin.aws"
     )
+
+
+def test_doctor_does_not_warn_about_a_kept_legacy_default() -> None:
+    want = desired(("us-east-1", "eu-west-1"), legacy=True)
+    entries = [(a.url, a.index) for a in want.acs]
+    kept = check_trust(want, [observed(entries, default=url("us-east-1", Stack.LEGACY))])
+    assert not [r for r in kept if "default" in r.message], kept
+    moved = check_trust(want, [observed(entries, default=url("eu-west-1"))])
+    assert any("default ACS URL is" in r.message and "--force" in r.fix for r in moved), moved
