@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from agent.model import Stack
 
@@ -181,9 +181,17 @@ def read_acs_url(url: str, patterns: Iterable[str] | None = None) -> AcsShape | 
     return _read(url, tuple(patterns or ()))
 
 
+@dataclass(frozen=True)
+class _Resolved:
+    parts: SplitResult
+    port: int | None
+    host: str
+    tenant: str
+
+
 @lru_cache(maxsize=_MEMO_LIMIT)
-def _read(url: str, patterns: tuple[str, ...]) -> AcsShape | None:
-    # A sync reads the same few dozen URLs in thousands of apps: memoised per (URL, patterns).
+def _resolve(url: str) -> _Resolved | None:
+    """The URL as a browser would resolve it, when its path is an ACS path; else None."""
     text = _clean(url).replace("\\", "/")
     try:
         parts = urlsplit(text)
@@ -193,12 +201,34 @@ def _read(url: str, patterns: tuple[str, ...]) -> AcsShape | None:
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
     host = unicodedata.normalize("NFKC", unquote(parts.hostname)).lower().rstrip(".")
-    if not host.isascii():
-        return None
-    where = match_host(host, patterns)
     path = _ACS_PATH.fullmatch(_resolve_path(parts.path))
-    if where is None or path is None:
+    if path is None:
         return None
+    return _Resolved(parts, port, host, path.group("tenant"))
+
+
+def path_tenant(url: str) -> str | None:
+    """The tenant ID of any URL with an Identity Center ACS path, whatever its host (not a
+    wildcard placeholder such as Entra's ``https://*.signin.aws.amazon.com/.../acs/*``).
+
+    For the new-tenant rule only: an app that holds an ACS URL of *some* Identity Center on
+    a host no pattern knows still trusts that tenant. Never a reason to own or remove it."""
+    resolved = _resolve(url)
+    if resolved is None or "*" in resolved.host or "*" in resolved.tenant:
+        return None
+    return resolved.tenant
+
+
+@lru_cache(maxsize=_MEMO_LIMIT)
+def _read(url: str, patterns: tuple[str, ...]) -> AcsShape | None:
+    # A sync reads the same few dozen URLs in thousands of apps: memoised per (URL, patterns).
+    resolved = _resolve(url)
+    if resolved is None or not resolved.host.isascii():
+        return None
+    where = match_host(resolved.host, patterns)
+    if where is None:
+        return None
+    parts, port, host = resolved.parts, resolved.port, resolved.host
     extras = []
     if "@" in parts.netloc:
         extras.append("user information")
@@ -214,7 +244,7 @@ def _read(url: str, patterns: tuple[str, ...]) -> AcsShape | None:
         host=host,
         region=where[0],
         stack=where[1],
-        tenant_id=path.group("tenant"),
+        tenant_id=resolved.tenant,
         extras=tuple(extras),
     )
 
@@ -222,4 +252,5 @@ def _read(url: str, patterns: tuple[str, ...]) -> AcsShape | None:
 def clear_memo() -> None:
     """Forget every memoised reading (tests that count parsing use it)."""
     _read.cache_clear()
+    _resolve.cache_clear()
     unparsable_reason.cache_clear()

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agent.acs_shape import AcsShape, read_acs_url, recognition_patterns
+from agent.acs_shape import AcsShape, path_tenant, read_acs_url, recognition_patterns
 from agent.model import (
     AcsEndpoint,
     AppTrust,
@@ -97,12 +97,14 @@ class Ownership:
         return read_acs_url(url, self.patterns)
 
     def tenant_of(self, url: str) -> str | None:
-        """The tenant ID ``url`` points at, whichever instance it is (any spelling)."""
+        """The tenant ID ``url`` points at, whichever instance it is, in any spelling: on a
+        known host pattern, or any URL with an Identity Center ACS path (the new-tenant rule
+        errs on the side of "this app already trusts a tenant")."""
         known = self._known.get(url)
         if known is not None:
             return known.tenant_id
         shape = self.read(url)
-        return shape.tenant_id if shape is not None else None
+        return shape.tenant_id if shape is not None else path_tenant(url)
 
     def classify(self, url: str) -> OwnedAcs | None:
         """The URL's Region/stack/tenant when it is this instance's, else None."""

@@ -173,3 +173,27 @@ def test_govcloud_tenant_through_allowed_hosts_blocks_a_writing_sync(world: Okta
     assert result.exit_code == 3, out
     assert "a new trust needs approval" in out and OLD_TENANT in out
     assert world.puts() == []
+
+
+@pytest.mark.suite("safety", "new-tenant")
+@pytest.mark.parametrize(
+    "held",
+    [
+        f"https://us-gov-west-1.signin.amazonaws-us-gov.com{ACS}{OLD_TENANT}",  # not configured
+        f"https://cn-north-1.signin.amazonaws.cn{ACS}{OLD_TENANT}/",
+        f"https://idc.example.internal{ACS}{OLD_TENANT}",  # a proxy in front of some instance
+    ],
+    ids=["govcloud-not-configured", "china-not-configured", "unknown-host"],
+)
+def test_a_tenant_on_a_host_no_pattern_knows_is_still_a_trusted_tenant(held: str) -> None:
+    violations, _ = _violations(FAMILIES[0], held, force=False)
+    assert any("not the one this app trusts" in v for v in violations), violations
+
+
+@pytest.mark.suite("safety", "new-tenant")
+def test_entras_wildcard_placeholder_is_not_a_trusted_tenant() -> None:
+    # domain.md 9: a fresh gallery instance holds this placeholder; it is no instance's URL.
+    placeholder = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
+    violations, plan = _violations(FAMILIES[0], placeholder, force=False)
+    assert violations == [], violations
+    assert placeholder in plan.after.urls()  # not ours: kept as it was
