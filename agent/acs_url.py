@@ -1,56 +1,69 @@
-"""ACS URL classification: the gate a URL must pass before it may reach an IdP.
+"""ACS URL validation: the gate a URL from metadata must pass before it may reach an IdP.
 
 A poisoned metadata file must never make an IdP trust a foreign host, so every ACS URL is
 checked here and anything unexpected is rejected with :class:`UntrustedMetadata` naming the
 URL. The URL and the tenant ID stay opaque strings: they are parsed from metadata, never
 built from a Region and a tenant ID (domain.md 2.2).
 
-Host patterns are regular expressions applied with ``re.fullmatch`` to the host name. Each
-must capture the Region in a group named ``region``; a match of a group named
-``dualstack`` or ``legacy`` marks the stack, otherwise the URL is IPv4. The defaults are
-AWS's three commercial patterns; GovCloud and China patterns come from configuration.
+The classification itself (host pattern, Region, stack, tenant ID) is
+:func:`agent.acs_shape.read_acs_url`, the one classifier ownership and the safety checks use
+too; this module adds what metadata must also be: exactly the canonical form
+(:data:`agent.acs_shape.CANONICAL_FORM`), on an allowed host, naming a known Region.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
-from functools import lru_cache
 from urllib.parse import urlsplit
 
-from agent.errors import UntrustedMetadata
-from agent.model import AcsEndpoint, Stack
-
-DEFAULT_HOST_PATTERNS: tuple[str, ...] = (
-    r"(?P<region>[a-z0-9-]+)\.signin\.aws",
-    r"(?P<region>[a-z0-9-]+)\.(?P<dualstack>sso)\.signin\.aws",
-    r"(?P<region>[a-z0-9-]+)\.signin\.aws(?P<legacy>\.amazon\.com)",
+from agent.acs_shape import (
+    ACS_PREFIX,
+    CANONICAL_FORM,
+    CANONICAL_HOST,
+    CANONICAL_TENANT,
+    DEFAULT_HOST_PATTERNS,
+    MAX_URL_LENGTH,
+    compile_host_patterns,
+    first_unsafe_character,
+    match_host,
+    read_acs_url,
 )
+from agent.errors import UntrustedMetadata
+from agent.model import AcsEndpoint
 
-# Path shape of every documented ACS URL. The tenant ID is one opaque path segment.
-_ACS_PATH = re.compile(r"/platform/saml/acs/(?P<tenant>[A-Za-z0-9._~-]{1,200})")
-MAX_URL_LENGTH = 1024
+__all__ = [
+    "CANONICAL_FORM",
+    "DEFAULT_HOST_PATTERNS",
+    "MAX_URL_LENGTH",
+    "classify_acs_url",
+    "compile_host_patterns",
+]
 
-
-def compile_host_patterns(patterns: Iterable[str] | None) -> tuple[re.Pattern[str], ...]:
-    """Compile host patterns (the defaults when ``patterns`` is empty or None)."""
-    chosen = tuple(patterns or ()) or DEFAULT_HOST_PATTERNS
-    return _compile(chosen)
-
-
-@lru_cache(maxsize=32)
-def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    compiled = []
-    for p in patterns:
-        rx = re.compile(p)
-        if "region" not in rx.groupindex:
-            raise ValueError(f"host pattern {p!r} needs a (?P<region>...) group")
-        compiled.append(rx)
-    return tuple(compiled)
+_PATH_SHAPE = "path is not /platform/saml/acs/<tenant-id>"
 
 
 def _reject(url: str, why: str, source: str) -> UntrustedMetadata:
     return UntrustedMetadata(f"ACS URL {url!r} rejected: {why}", source=source, url=url)
+
+
+def _path_problem(path: str) -> str | None:
+    """Why ``path`` is not exactly ``/platform/saml/acs/<tenant>``, or None."""
+    if "%" in path:
+        return f"{_PATH_SHAPE}: percent-encoding is not allowed (canonical form has none)"
+    if "//" in path:
+        return f"{_PATH_SHAPE}: it has an empty segment (double slash)"
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return f"{_PATH_SHAPE}: it has a '.' or '..' segment"
+    if not path.startswith(ACS_PREFIX):
+        return _PATH_SHAPE
+    tenant = path[len(ACS_PREFIX) :]
+    if not tenant:
+        return f"{_PATH_SHAPE}: the tenant ID segment is empty"
+    if tenant.endswith("/"):
+        return f"{_PATH_SHAPE}: it has a trailing slash"
+    if CANONICAL_TENANT.fullmatch(tenant) is None:
+        return f"{_PATH_SHAPE}: the tenant ID must be 1-128 letters, digits or '-'"
+    return None
 
 
 def classify_acs_url(
@@ -62,17 +75,20 @@ def classify_acs_url(
     index: int | None = None,
     is_default: bool = False,
 ) -> AcsEndpoint:
-    """Validate one ACS URL and return its Region, stack and tenant ID.
+    """Validate one ACS URL from metadata and return its Region, stack and tenant ID.
 
-    Rejects (raising :class:`UntrustedMetadata` naming the URL) anything that is not plain
-    ``https://host/platform/saml/acs/<tenant>`` on an allowed host, or whose host names a
-    Region outside ``known_regions``.
+    Rejects (raising :class:`UntrustedMetadata` naming the URL) anything that is not exactly
+    the canonical ``https://host/platform/saml/acs/<tenant>`` on an allowed host, or whose
+    host names a Region outside ``known_regions``.
     """
     if len(url) > MAX_URL_LENGTH:
         raise _reject(url[:80] + "...", f"longer than {MAX_URL_LENGTH} characters", source)
-    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in url) or not url.isascii():
+    unsafe = first_unsafe_character(url) or ("a backslash" if "\\" in url else None)
+    if unsafe is not None:
         raise _reject(
-            url, "contains whitespace, control, backslash or non-ASCII characters", source
+            url,
+            f"contains whitespace, control, backslash or non-ASCII characters ({unsafe})",
+            source,
         )
     try:
         parts = urlsplit(url)
@@ -81,6 +97,8 @@ def classify_acs_url(
         raise _reject(url, f"not a valid URL ({exc})", source) from None
     if parts.scheme != "https":
         raise _reject(url, "only https:// ACS URLs are trusted", source)
+    if not url.startswith("https://"):
+        raise _reject(url, "the scheme must be written https:// (lower case)", source)
     if "@" in parts.netloc:
         raise _reject(url, "carries user information (user@host)", source)
     if port is not None or parts.netloc.endswith(":"):
@@ -92,14 +110,14 @@ def classify_acs_url(
     host = parts.netloc
     if host != host.lower() or not host:
         raise _reject(url, "host must be lower-case and present", source)
-    match = None
-    for rx in compile_host_patterns(allowed_hosts):
-        match = rx.fullmatch(host)
-        if match:
-            break
-    if match is None:
+    where = match_host(host, allowed_hosts)
+    if where is None:
         raise _reject(url, f"host {host!r} is not on the allowed ACS host list", source)
-    region = match.group("region")
+    if CANONICAL_HOST.fullmatch(host) is None:
+        raise _reject(
+            url, f"host {host!r} is not a plain DNS name (empty label or trailing dot)", source
+        )
+    region = where[0]
     if region not in known_regions:
         raise _reject(
             url,
@@ -107,21 +125,17 @@ def classify_acs_url(
             "nor in the sso-admin Region list, nor in identity_center.extra_regions",
             source,
         )
-    path = _ACS_PATH.fullmatch(parts.path)
-    if path is None:
-        raise _reject(url, "path is not /platform/saml/acs/<tenant-id>", source)
-    groups = match.groupdict()
-    if groups.get("legacy"):
-        stack = Stack.LEGACY
-    elif groups.get("dualstack"):
-        stack = Stack.DUALSTACK
-    else:
-        stack = Stack.IPV4
+    problem = _path_problem(parts.path)
+    if problem is not None:
+        raise _reject(url, problem, source)
+    shape = read_acs_url(url, tuple(allowed_hosts or ()) or DEFAULT_HOST_PATTERNS)
+    if shape is None or not shape.is_canonical:  # pragma: no cover - the checks above agree
+        raise _reject(url, f"not in canonical form ({CANONICAL_FORM})", source)
     return AcsEndpoint(
         url=url,
-        region=region,
-        stack=stack,
-        tenant_id=path.group("tenant"),
+        region=shape.region,
+        stack=shape.stack,
+        tenant_id=shape.tenant_id,
         index=index,
         is_default=is_default,
     )

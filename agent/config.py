@@ -14,9 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent.config_yaml import load_yaml
 from agent.connector import TargetConfig
 from agent.errors import ConfigError
 from agent.model import Stack
@@ -286,12 +286,7 @@ def load_config(path: str | Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(p)) from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"not valid YAML{where}", path=str(p)) from None
+    data: Any = load_yaml(text, path=str(p))  # duplicate keys are an error, not last-wins
     # Relative paths inside the file resolve against the file's own directory, so a config
     # works the same whatever directory idpsync is started from.
     return parse_config(data, path=str(p), base_dir=p.resolve().parent)

@@ -344,4 +344,5 @@ def build_desired(
         sources=tuple(collected.statuses),
         complete=complete and collected.complete,
         tenant_ids=tenants,
+        host_patterns=tuple(ic.allowed_hosts),
     )

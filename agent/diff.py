@@ -1,15 +1,16 @@
 """PURE: desired trust x observed app -> the app's plan (the trust to write, and the changes).
 
-Standard library and ``agent.model`` / ``agent.plan`` only: no SDK, no clock, no
-environment (``tests/test_pure_imports.py`` keeps it so).
+Standard library and ``agent.model`` / ``agent.plan`` / ``agent.acs_shape`` only: no SDK,
+no clock, no environment (``tests/test_pure_imports.py`` keeps it so).
 
 The diff first computes ``after``, the complete :class:`AppTrust` the connector will write,
 and then derives the typed changes from ``before -> after``. Rules, in the order they apply:
 
 * Ownership: an ACS entry belongs to this Identity Center instance when it is one of the
-  desired URLs, or when its host is ``<region>.<suffix>`` for a suffix this instance uses
-  (or one of AWS's own) *and* its tenant ID is one of the instance's. Anything else (another
-  host, another tenant) is never touched: it stays in ``after`` exactly as it was.
+  desired URLs, or when the one ACS URL classifier (``agent.acs_shape``) reads it, in any
+  spelling, as an https URL on one of AWS's hosts or an ``allowed_hosts`` host *and* its
+  tenant ID is one of the instance's. Anything else (another host, another tenant) is never
+  touched: it stays in ``after`` exactly as it was.
 * Existing entries keep their index. A new entry takes the metadata's index when it is free,
   else the lowest free index; on an app without indexes the index is ``None``.
 * Policy: ``add-only`` never removes. ``sync`` removes an owned entry only when its Region is
@@ -18,19 +19,19 @@ and then derives the typed changes from ``before -> after``. Rules, in the order
   state never removes anything.
 * Capabilities: an app that holds one ACS URL only ever holds the default; the other Regions
   become a ``single_acs_app`` finding, not changes.
+* Default ACS: a default that already points at the primary Region (IPv4, dual-stack or
+  legacy) is kept; an empty one, or one outside this instance, is set to the desired default.
 * Entity ID: always set to the desired one. Filling an empty one is routine; replacing a
   different one is a change the safety checks gate behind ``--force``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from urllib.parse import urlsplit
 
+from agent.acs_shape import AcsShape, path_tenant, read_acs_url, recognition_patterns
 from agent.model import (
     AcsEndpoint,
     AppTrust,
@@ -47,18 +48,10 @@ from agent.plan import Action, AppPlan, Change, Field, sort_changes
 
 MODES = ("add-only", "sync")
 
-# AWS's own ACS host suffixes (domain.md 2.2); config-specific ones come from the desired URLs.
-_AWS_SUFFIXES: dict[str, Stack] = {
-    "signin.aws": Stack.IPV4,
-    "sso.signin.aws": Stack.DUALSTACK,
-    "signin.aws.amazon.com": Stack.LEGACY,
-}
-_ACS_PATH = re.compile(r"/platform/saml/acs/(?P<tenant>[^/?#]+)")
-_REGION_LABEL = re.compile(r"[a-z0-9-]+")
 CERT_WARNING = timedelta(days=30)
 # A sync diffs thousands of apps that mostly hold the same few dozen URLs: classifying a URL
-# (urlsplit plus two regexes) once per sync instead of once per app per use is most of the
-# diff's CPU at scale. The memo is bounded so hostile input cannot grow it without limit.
+# once per sync instead of once per app per use is most of the diff's CPU at scale. The memo
+# is bounded so hostile input cannot grow it without limit.
 _MEMO_LIMIT = 65536
 
 
@@ -72,41 +65,46 @@ class OwnedAcs:
     tenant_id: str
 
 
-@lru_cache(maxsize=_MEMO_LIMIT)
-def aws_tenant(url: str) -> str | None:
-    """The tenant ID of an ACS URL on one of AWS's own ACS hosts, whatever instance it is.
+def aws_tenant(url: str, host_patterns: Iterable[str] = ()) -> str | None:
+    """The tenant ID of an ACS URL on an AWS ACS host (or one of ``host_patterns``), in any
+    spelling an app may hold, whatever instance it is; None when it is not an ACS URL.
 
     Unlike :class:`Ownership` this does not require the tenant to be this instance's: the
     safety checks use it to notice that an app already trusts a *different* tenant.
     """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    host = parts.hostname or ""
-    region, _, suffix = host.partition(".")
-    path = _ACS_PATH.fullmatch(parts.path)
-    if parts.scheme != "https" or suffix not in _AWS_SUFFIXES or path is None:
-        return None
-    return path.group("tenant") if _REGION_LABEL.fullmatch(region) else None
+    shape = read_acs_url(url, recognition_patterns(host_patterns))
+    return shape.tenant_id if shape is not None else None
 
 
 class Ownership:
-    """Recognises the ACS URLs that belong to one Identity Center instance."""
+    """Recognises the ACS URLs that belong to one Identity Center instance.
+
+    Every URL is read by :func:`agent.acs_shape.read_acs_url` (the classifier the metadata
+    gate uses) on AWS's hosts and the configured ``allowed_hosts``, in any spelling.
+    """
 
     def __init__(self, desired: DesiredTrust) -> None:
         self._memo: dict[str, OwnedAcs | None] = {}
         self._known = {a.url: a for a in desired.acs}
         self._tenants = set(desired.tenant_ids) | {a.tenant_id for a in desired.acs}
-        self._suffixes = dict(_AWS_SUFFIXES)
-        for a in desired.acs:
-            host = urlsplit(a.url).hostname or ""
-            prefix = a.region + "."
-            if host.startswith(prefix):
-                self._suffixes[host[len(prefix) :]] = a.stack
+        self.patterns = recognition_patterns(desired.host_patterns)
 
     def is_desired(self, url: str) -> bool:
         return url in self._known
+
+    def read(self, url: str) -> AcsShape | None:
+        """The URL as an ACS URL of any instance (any spelling), or None."""
+        return read_acs_url(url, self.patterns)
+
+    def tenant_of(self, url: str) -> str | None:
+        """The tenant ID ``url`` points at, whichever instance it is, in any spelling: on a
+        known host pattern, or any URL with an Identity Center ACS path (the new-tenant rule
+        errs on the side of "this app already trusts a tenant")."""
+        known = self._known.get(url)
+        if known is not None:
+            return known.tenant_id
+        shape = self.read(url)
+        return shape.tenant_id if shape is not None else path_tenant(url)
 
     def classify(self, url: str) -> OwnedAcs | None:
         """The URL's Region/stack/tenant when it is this instance's, else None."""
@@ -123,21 +121,12 @@ class Ownership:
         known = self._known.get(url)
         if known is not None:
             return OwnedAcs(url, known.region, known.stack, known.tenant_id)
-        try:
-            parts = urlsplit(url)
-        except ValueError:
+        shape = self.read(url)
+        # Only a URL that posts to the endpoint itself (https, no port, query, fragment or
+        # user information) is this instance's; a trailing slash or upper-case host is.
+        if shape is None or not shape.reaches_endpoint or shape.tenant_id not in self._tenants:
             return None
-        host = parts.hostname or ""
-        if parts.scheme != "https" or parts.query or parts.fragment or parts.port:
-            return None
-        path = _ACS_PATH.fullmatch(parts.path)
-        if path is None or path.group("tenant") not in self._tenants:
-            return None
-        region, _, suffix = host.partition(".")
-        stack = self._suffixes.get(suffix)
-        if stack is None or not _REGION_LABEL.fullmatch(region):
-            return None
-        return OwnedAcs(url, region, stack, path.group("tenant"))
+        return OwnedAcs(url, shape.region, shape.stack, shape.tenant_id)
 
 
 _last: tuple[DesiredTrust, Ownership] | None = None
@@ -205,14 +194,7 @@ def diff_app(
         acs = _multi_acs(desired, before, observed.capabilities, removable)
     else:
         acs = _single_acs(desired, observed, removable, own, findings)
-    urls = {a.url for a in acs}
-    default: str | None
-    if desired.default_acs in urls:
-        default = desired.default_acs
-    elif before.default_acs in urls:
-        default = before.default_acs
-    else:
-        default = acs[0].url if acs else None
+    default = _choose_default(desired, before, [a.url for a in acs], own)
     entity_id = desired.entity_id or before.entity_id
     after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
     findings.extend(_certificate_findings(observed, now))
@@ -228,6 +210,25 @@ def diff_app(
         findings=tuple(observed.findings) + tuple(findings),
         kind=observed.kind,
     )
+
+
+def _choose_default(
+    desired: DesiredTrust, before: AppTrust, urls: list[str], own: Ownership
+) -> str | None:
+    """Keep a default that already points at the primary Region (any stack: the legacy URL
+    of an instance enabled before February 2026 is what AWS says to keep); set the desired
+    one when the default is empty or outside this instance. Any other move of a working
+    default is planned here and gated behind --force by the safety checks."""
+    current = before.default_acs
+    if current and current in urls:
+        hit = own.classify(current)
+        if hit is not None and hit.region == desired.primary_region:
+            return current
+    if desired.default_acs in urls:
+        return desired.default_acs
+    if current in urls:
+        return current
+    return urls[0] if urls else None
 
 
 def _free_index(used: set[int], wanted: int | None, max_index: int = 65535) -> int:

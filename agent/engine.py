@@ -6,7 +6,8 @@ wires connectors to them and enforces the rules no connector may get wrong:
 * Dry-run never reaches :meth:`Connector.apply`: the check is here, in the core.
 * An app is written only when its plan passed every safety check; the write is followed by
   a read-back that must equal the plan's ``after`` or the app is reported as failed.
-* One app's failure never stops the others.
+* One app's failure never stops the others; an app holding a URL Python cannot parse (a
+  port out of range) fails on its own, naming the URL, before it is planned.
 * ``stop`` (SIGTERM) is checked before each write: the writes in progress finish, no new
   one starts.
 * Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target;
@@ -26,11 +27,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from agent.acs_shape import unparsable_reason
 from agent.config import Config, PolicyConfig
 from agent.connector import Connector, ConnectorContext
 from agent.diff import diff_app, owned_regions
 from agent.errors import ConfigError, StalePlan, VerificationFailed
-from agent.model import AppRef, AppTrust, DesiredTrust, ObservedApp, RegionStatus
+from agent.model import (
+    AppRef,
+    AppTrust,
+    DesiredTrust,
+    Finding,
+    ObservedApp,
+    RegionStatus,
+    Severity,
+)
 from agent.plan import AppPlan, Plan
 from agent.registry import connector_class
 from agent.safety import check_app, check_run
@@ -146,6 +156,39 @@ async def _observe_target(
             return [], AppOutcome(ref=ref, status="failed", error=str(exc))
 
 
+def unreadable_url(app: ObservedApp) -> str | None:
+    """Why one of the app's URLs cannot be parsed at all, naming the URL, or None.
+
+    Such a URL cannot be classified (is it this instance's? another tenant's?), and unknown
+    is not absent: the app is failed rather than planned around a guess.
+    """
+    for url in (*app.trust.urls(), app.trust.default_acs or ""):
+        reason = unparsable_reason(url) if url else None
+        if reason is not None:
+            return (
+                f"the app holds an ACS URL that cannot be parsed: {url!r} ({reason}); "
+                "correct or remove it in the IdP, then run idpsync again"
+            )
+    return None
+
+
+def _split_unreadable(
+    observed: Sequence[ObservedApp],
+) -> tuple[list[ObservedApp], list[AppOutcome], list[Finding]]:
+    readable: list[ObservedApp] = []
+    failed: list[AppOutcome] = []
+    findings: list[Finding] = []
+    for app in observed:
+        problem = unreadable_url(app)
+        if problem is None:
+            readable.append(app)
+            continue
+        log.warning("%s: %s", app.ref.key, problem)
+        failed.append(AppOutcome(app.ref, "failed", error=problem, observed=app))
+        findings.append(Finding("app_unreadable", Severity.ERROR, problem, app=app.ref.key))
+    return readable, failed, findings
+
+
 def build_plan(
     desired: DesiredTrust,
     observed: Sequence[ObservedApp],
@@ -211,8 +254,10 @@ async def run_sync(
     try:
         gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
         results = await asyncio.gather(*(_observe_target(c, gate) for c in connectors.values()))
-        observed = [o for apps, _ in results for o in apps]
-        failures = [f for _, f in results if f is not None]
+        observed, unreadable, unreadable_findings = _split_unreadable(
+            [o for apps, _ in results for o in apps]
+        )
+        failures = [f for _, f in results if f is not None] + unreadable
         removable = removable_regions(
             desired,
             observed,
@@ -228,6 +273,8 @@ async def run_sync(
             removable=removable,
             now=now,
         )
+        if unreadable_findings:
+            plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
         if approved is not None:
             _refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
@@ -273,11 +320,11 @@ async def _settle(
     Writes of one target run at most ``Connector.write_concurrency`` at a time (``gates``);
     ``stop`` is checked once an app has its turn, so a queued write never starts after it.
     """
-    if not app.changes:
-        return AppOutcome(app.ref, "in_sync", observed=observed)
-    if app.blocked or plan.violations:
+    if app.blocked or plan.violations:  # a run-wide violation blocks even an app in sync
         reasons = "; ".join(app.blocked or plan.violations)
         return AppOutcome(app.ref, "blocked", error=reasons, observed=observed)
+    if not app.changes:
+        return AppOutcome(app.ref, "in_sync", observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
         return AppOutcome(app.ref, "pending", observed=observed)
     async with gates[app.ref.target]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from lxml import etree
 
+from agent.acs_shape import first_unsafe_character
 from agent.acs_url import classify_acs_url
 from agent.errors import SourceError, UntrustedMetadata
 from agent.model import AcsEndpoint, Certificate
@@ -124,12 +125,16 @@ def _entity_id(root: etree._Element, source: str) -> str:
     value = (root.get("entityID") or "").strip()
     if not value:
         raise _fail("EntityDescriptor has no entityID", source)
-    if (
-        not value.startswith("https://")
-        or len(value) > 1024
-        or any(c.isspace() or ord(c) < 0x20 for c in value)
-        or "@" in value.split("/", 3)[2]
-    ):
+    unsafe = first_unsafe_character(value)
+    if unsafe is not None:
+        raise UntrustedMetadata(
+            f"entityID {value!r} rejected: it contains {unsafe}; an entity ID must be plain "
+            "printable ASCII (no whitespace, control, bidi, zero-width or look-alike "
+            "characters)",
+            source=source,
+            url=value,
+        )
+    if not value.startswith("https://") or len(value) > 1024 or "@" in value.split("/", 3)[2]:
         raise UntrustedMetadata(
             f"entityID {value!r} rejected: expected a plain https:// URL without user "
             "information, whitespace or control characters",

@@ -200,6 +200,9 @@ class DesiredTrust:
     sources: tuple[SourceStatus, ...] = ()
     complete: bool = True
     tenant_ids: tuple[str, ...] = field(default=())
+    # identity_center.allowed_hosts (empty: AWS's own patterns). Not part of the digest: it
+    # says how URLs are recognised, not what the IdPs must trust.
+    host_patterns: tuple[str, ...] = field(default=())
 
     def region_status(self, region: str) -> RegionStatus | None:
         for r in self.regions:

@@ -11,10 +11,19 @@ Three kinds of rule:
   state built from a failed or empty source.
 * Capability limits (absolute too: the IdP would reject or truncate the write): ACS count,
   single-ACS apps, URL length, index range and uniqueness, the default among the entries.
+* Run-wide and absolute: sso-admin's primary Region differs from
+  ``identity_center.primary_region`` (every app is blocked, even one already in sync, until
+  the configuration agrees).
 * Policy (``--force`` overrides): replacing a non-empty entity ID with a different one,
   adding ACS URLs of a tenant ID the app does not trust yet when it already trusts another
-  one (a new trust, domain.md 6), more than ``policy.max_changes`` changes in one run.
-  Any removal outside ``mode: sync`` is refused outright (change the policy instead).
+  one (a new trust, domain.md 6; the app's URLs are read in any spelling, on every host
+  pattern), moving a working default ACS (one of this instance's URLs that stays trusted),
+  more than ``policy.max_changes`` changes in one run. Any removal outside ``mode: sync``
+  is refused outright (change the policy instead).
+
+A message that asks for ``--force`` shows the before and after values through
+:func:`visible`, so a look-alike (a Cyrillic letter, a zero-width space) cannot pass for the
+value it imitates.
 """
 
 from __future__ import annotations
@@ -22,11 +31,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from agent.diff import aws_tenant, ownership_of
+from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.plan import Action, AppPlan, Field, Plan
 
 FORCE_HINT = " (use --force to allow)"
+
+
+def visible(text: str | None) -> str:
+    """``text`` with everything but printable ASCII escaped (``\\u200b``, ``\\u0456``,
+    ``\\x1b``), so two values that look alike on a terminal read differently."""
+    if text is None:
+        return "(none)"
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
+def api_primary_region(desired: DesiredTrust) -> str | None:
+    """The primary Region sso-admin reports (None without a Region list)."""
+    return next((r.name for r in desired.regions if r.is_primary), None)
 
 
 class PolicyLike(Protocol):
@@ -58,9 +93,9 @@ def check_plan(
 
 def check_run(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike, force: bool) -> list[str]:
     """Violations that concern the whole run (they block every app)."""
+    out = _primary_mismatch(desired)
     if not plan.change_count:
-        return []
-    out: list[str] = []
+        return out
     if not desired.complete:
         failed = [s.name for s in desired.sources if not s.ok and not s.from_cache]
         out.append(
@@ -80,6 +115,20 @@ def check_run(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike, force: b
     return out
 
 
+def _primary_mismatch(desired: DesiredTrust) -> list[str]:
+    """Not forceable: every decision (the default ACS, what is the primary's and may never be
+    removed) rests on the primary Region, so a configuration that names the wrong one blocks
+    every app until it agrees with sso-admin."""
+    reported = api_primary_region(desired)
+    if reported is None or reported == desired.primary_region:
+        return []
+    return [
+        f"sso-admin reports the primary Region {reported} but identity_center.primary_region "
+        f"is {desired.primary_region}: every app is blocked until the configuration agrees "
+        f"(set primary_region: {reported})"
+    ]
+
+
 def check_app(
     app: AppPlan,
     desired: DesiredTrust,
@@ -91,7 +140,10 @@ def check_app(
     """Violations of one app's plan, each prefixed by the app's key."""
     if not app.changes:
         return []
-    out = _absolute(app, desired) + _policy(app, policy, force) + _new_tenant(app, force)
+    own = ownership_of(desired)
+    out = _absolute(app, desired) + _policy(app, policy, force)
+    if not force:
+        out += _new_tenant(app, own) + _default_move(app, own)
     if observed is not None:
         out += _capabilities(app, observed)
     return [f"{app.ref.key}: {v}" for v in out]
@@ -134,32 +186,53 @@ def _policy(app: AppPlan, policy: PolicyLike, force: bool) -> list[str]:
     for change in app.changes:
         if change.field is Field.ENTITY_ID and change.before and not force:
             out.append(
-                f"replacing entity ID {change.before} with {change.after} needs approval"
-                + FORCE_HINT
+                f"replacing entity ID {visible(change.before)} with {visible(change.after)} "
+                "needs approval" + FORCE_HINT
             )
     return out
 
 
-def _new_tenant(app: AppPlan, force: bool) -> list[str]:
+def _new_tenant(app: AppPlan, own: Ownership) -> list[str]:
     """Adding URLs of a tenant ID the app has never trusted, next to one it does, is a new
-    trust: the metadata may be for another instance, or poisoned. A fresh app (no AWS ACS
-    URL yet) has no trusted tenant to compare with; its first plan is reviewed as a whole."""
-    if force:
-        return []
-    trusted = {t for a in app.before.acs if (t := aws_tenant(a.url)) is not None}
+    trust: the metadata may be for another instance, or poisoned. A fresh app (no ACS URL of
+    any Identity Center yet) has no trusted tenant to compare with; its first plan is
+    reviewed as a whole. The app's URLs are read by the one classifier in every spelling
+    (trailing slash, upper case, ``:443``, ...) on AWS's hosts and ``allowed_hosts``."""
+    held = [*app.before.urls(), app.before.default_acs or ""]
+    trusted = {t for url in held if url and (t := own.tenant_of(url)) is not None}
     if not trusted:
         return []
     added = {
         t
         for c in app.changes
         if c.action is Action.ADD and c.field is Field.ACS_URL
-        if (t := aws_tenant(c.after or "")) is not None
+        if (t := own.tenant_of(c.after or "")) is not None
     }
+    listing = ", ".join(visible(t) for t in sorted(trusted))
     return [
-        f"the metadata's tenant ID {t} is not the one this app trusts "
-        f"({', '.join(sorted(trusted))}): a new trust needs approval" + FORCE_HINT
+        f"the metadata's tenant ID {visible(t)} is not the one this app trusts "
+        f"({listing}): a new trust needs approval" + FORCE_HINT
         for t in sorted(added - trusted)
     ]
+
+
+def _default_move(app: AppPlan, own: Ownership) -> list[str]:
+    """Moving a default that is one of this instance's URLs, and stays trusted, changes where
+    IdP-initiated sign-in lands today: a decision for a person (a Region being removed, or an
+    empty or foreign default, is not gated)."""
+    out: list[str] = []
+    for change in app.changes:
+        if change.field is not Field.DEFAULT_ACS or not change.before:
+            continue
+        hit = own.classify(change.before)
+        if hit is None or change.before not in app.after.urls():
+            continue
+        out.append(
+            f"moving the default ACS from {visible(change.before)} ({hit.region} "
+            f"{hit.stack.value}) to {visible(change.after)} changes a working sign-in path: "
+            "needs approval" + FORCE_HINT
+        )
+    return out
 
 
 def _capabilities(app: AppPlan, observed: ObservedApp) -> list[str]:

@@ -84,9 +84,13 @@ def test_different_entity_id_is_an_update() -> None:
     )
 
 
-def test_default_moves_to_primary_ipv4() -> None:
+def test_default_on_the_primary_is_kept_and_elsewhere_moves_to_primary_ipv4() -> None:
+    # Issue 13: a default already on the primary (any stack) is kept; one on another Region
+    # of this instance is moved (a change the safety checks gate behind --force).
     d = desired()
     o = observed([(a.url, a.index) for a in d.acs], default=url("us-east-1", Stack.DUALSTACK))
+    assert diff_app(d, o, mode="add-only", removable_regions=NONE).changes == ()
+    o = observed([(a.url, a.index) for a in d.acs], default=url("eu-west-1"))
     plan = diff_app(d, o, mode="add-only", removable_regions=NONE)
     assert kinds(plan.changes) == [("update", "default_acs", "us-east-1")]
 

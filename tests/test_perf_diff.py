@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agent import diff
+from agent import acs_shape, diff
 from agent.diff import Ownership, diff_app, ownership_of
 from agent.model import Stack
 from tests.test_diff_factories import OTHER_TENANT, desired, observed, url
@@ -23,14 +23,15 @@ REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "ca-central-1")
 @pytest.fixture
 def split_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     calls: Counter[str] = Counter()
-    real = diff.urlsplit
+    real = acs_shape.urlsplit
 
     def counting(text: str, *args: Any, **kwargs: Any) -> Any:
         calls[text] += 1
         return real(text, *args, **kwargs)
 
-    monkeypatch.setattr(diff, "urlsplit", counting)
-    diff.aws_tenant.cache_clear()
+    # The one ACS URL classifier (agent.acs_shape) does the parsing for the diff.
+    monkeypatch.setattr(acs_shape, "urlsplit", counting)
+    acs_shape.clear_memo()
     return calls
 
 

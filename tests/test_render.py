@@ -27,6 +27,9 @@ from tests.test_diff_factories import NOW, desired, observed, url
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
 
+FOREIGN = "https://sso.example.com/saml/acs"
+
+
 def sample_plan() -> Plan:
     """Three apps: one needing adds, one in sync, one blocked; plus a single-ACS app."""
     d = desired(["us-east-1", "eu-west-1", "ap-southeast-2"])
@@ -39,10 +42,10 @@ def sample_plan() -> Plan:
     in_sync = observed(
         [(a.url, a.index) for a in d.acs], default=d.default_acs, target="okta", app_id="0oa2"
     )
-    needs = observed(
-        [(url("us-east-1"), 0), (url("us-east-1", Stack.DUALSTACK), 1)],
+    needs = observed(  # its default is another SP's URL: set to the primary's (issue 13)
+        [(url("us-east-1"), 0), (url("us-east-1", Stack.DUALSTACK), 1), (FOREIGN, 7)],
         entity_id=None,
-        default=url("us-east-1", Stack.DUALSTACK),
+        default=FOREIGN,
         target="okta",
         app_id="0oa1",
     )

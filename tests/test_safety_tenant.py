@@ -27,7 +27,9 @@ def _violations(entries: list[tuple[str, int]], *, force: bool = False) -> list[
 def test_aws_tenant_reads_any_instance_on_aws_hosts_only() -> None:
     assert aws_tenant(url("eu-west-1", tenant=OTHER_TENANT)) == OTHER_TENANT
     assert aws_tenant("https://evil.example/platform/saml/acs/" + TENANT) is None
-    assert aws_tenant("http://us-east-1.signin.aws/platform/saml/acs/" + TENANT) is None
+    # Issue 13: an app holding the http:// spelling still trusts that tenant (the rule must
+    # not be bypassed by a spelling), so the tenant is read from it too.
+    assert aws_tenant("http://us-east-1.signin.aws/platform/saml/acs/" + TENANT) == TENANT
 
 
 def test_app_trusting_another_tenant_needs_force_for_the_new_one() -> None:

@@ -40,28 +40,44 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
     return write_config(tmp_path), tmp_path / "app.json"
 
 
+FOREIGN = "https://sso.example.com/saml/acs"  # another service provider's ACS on the app
+
+
+def _foreign_default_doc() -> str:
+    """The app's default is outside this Identity Center, so a sync sets the primary's IPv4
+    URL (issue 13: a default already on the primary, any stack, would be kept)."""
+    doc = json.loads(app_doc(REGIONS))
+    for entry in doc["acs"]:
+        entry["default"] = False
+    doc["acs"].append({"url": FOREIGN, "index": 9, "default": True})
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def _default(app: Path) -> str:
     return next(e["url"] for e in json.loads(app.read_text())["acs"] if e.get("default"))
 
 
 def test_rollback_restores_the_snapshot_byte_for_byte(setup: tuple[Path, Path]) -> None:
     config, app = setup
-    # The operator had made the dual-stack URL the default; idpsync's rule (the primary's
-    # IPv4 URL) changes it, and rollback puts the operator's choice back.
-    original = app_doc(REGIONS, default=acs("us-east-1", "dualstack"))
+    # The app's default pointed outside this Identity Center; idpsync's rule (the primary's
+    # IPv4 URL) sets it, and rollback puts the operator's choice back. Moving the default
+    # off a working URL of this instance needs --force, in a rollback as in a sync.
+    original = _foreign_default_doc()
     app.write_text(original)
     run_id = _sync_once(config)
     assert _default(app) == acs("us-east-1")
 
     runner = CliRunner()
-    dry = runner.invoke(
-        cli, ["rollback", "--config", str(config), "--run", str(run_id), "--dry-run"]
-    )
+    rollback = ["rollback", "--config", str(config), "--run", str(run_id)]
+    gated = runner.invoke(cli, [*rollback, "--dry-run"])
+    assert gated.exit_code == 3, gated.output
+    assert "moving the default ACS" in gated.output and "--force" in gated.output
+    dry = runner.invoke(cli, [*rollback, "--dry-run", "--force"])
     assert dry.exit_code == 2, dry.output
     assert "default_acs" in dry.output and "app/app.json: pending" in dry.output
     assert _default(app) == acs("us-east-1")  # dry-run wrote nothing
 
-    done = runner.invoke(cli, ["rollback", "--config", str(config), "--run", str(run_id)])
+    done = runner.invoke(cli, [*rollback, "--force"])
     assert done.exit_code == 0, done.output
     assert app.read_text() == original
     store = Store.open("sqlite:///state.db", base_dir=config.parent)
@@ -76,7 +92,7 @@ def test_rollback_restores_the_snapshot_byte_for_byte(setup: tuple[Path, Path]) 
         assert store.verify().ok
     finally:
         store.close()
-    again = runner.invoke(cli, ["rollback", "--config", str(config), "--run", str(run_id)])
+    again = runner.invoke(cli, [*rollback, "--force"])
     assert again.exit_code == 0 and "in_sync" in again.output
 
 
@@ -94,12 +110,14 @@ def test_rollback_of_a_still_desired_region_is_blocked(setup: tuple[Path, Path])
 
 def test_rollback_refuses_while_a_service_holds_the_lease(setup: tuple[Path, Path]) -> None:
     config, app = setup
-    app.write_text(app_doc(REGIONS, default=acs("us-east-1", "dualstack")))
+    app.write_text(_foreign_default_doc())
     run_id = _sync_once(config)
     store = Store.open("sqlite:///state.db", base_dir=config.parent)
     assert store.lease("replica-a", 60).try_acquire().held
     store.close()
-    result = CliRunner().invoke(cli, ["rollback", "--config", str(config), "--run", str(run_id)])
+    result = CliRunner().invoke(
+        cli, ["rollback", "--config", str(config), "--run", str(run_id), "--force"]
+    )
     assert result.exit_code == 1
     assert "replica-a holds the apply lease" in result.output
     assert _default(app) == acs("us-east-1")
@@ -107,7 +125,7 @@ def test_rollback_refuses_while_a_service_holds_the_lease(setup: tuple[Path, Pat
 
 def test_rollback_detects_a_damaged_backup(setup: tuple[Path, Path]) -> None:
     config, app = setup
-    app.write_text(app_doc(REGIONS, default=acs("us-east-1", "dualstack")))
+    app.write_text(_foreign_default_doc())
     run_id = _sync_once(config)
     store = Store.open("sqlite:///state.db", base_dir=config.parent)
     with store.engine.begin() as conn:

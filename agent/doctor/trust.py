@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from agent.config import Config
 from agent.connector import Connector, ConnectorContext, TargetConfig
+from agent.diff import ownership_of
 from agent.doctor.result import Check, CheckResult, Status
 from agent.errors import IdpSyncError
 from agent.model import DesiredTrust, ObservedApp, RegionStatus
@@ -175,6 +176,9 @@ def _check_default(desired: DesiredTrust, app: ObservedApp, name: str) -> list[C
     default = app.trust.default_acs
     if default == desired.default_acs:
         return []
+    owned = ownership_of(desired).classify(default) if default else None
+    if owned is not None and owned.region == desired.primary_region:
+        return []  # any of the primary's URLs (the legacy one included) is kept by sync
     if default is None:
         return [
             CheckResult(
@@ -194,7 +198,8 @@ def _check_default(desired: DesiredTrust, app: ObservedApp, name: str) -> list[C
             f"{name}'s default ACS URL is {default}, not the primary Region's "
             f"{desired.default_acs}",
             fix=f"Make {desired.default_acs} the default so IdP-initiated sign-in lands in the "
-            f"primary Region {desired.primary_region} (idpsync sync does this).",
+            f"primary Region {desired.primary_region} (idpsync sync does this; moving a "
+            "default that is one of this instance's URLs needs --force).",
             region=desired.primary_region,
             subject=app.ref.key,
         )
