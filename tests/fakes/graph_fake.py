@@ -25,10 +25,8 @@ The real msgraph-sdk talks to it (see ``graph_client`` in the tests). It impleme
 
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
-import hashlib
 import json
 import math
 import re
@@ -54,6 +52,9 @@ from tests.fakes.graph_fake_rules import (
     shown,
     stored_web,
 )
+from tests.fakes.graph_keys import make_signing_key
+
+__all__ = ["Fault", "GraphError", "GraphFake", "Request", "make_signing_key", "serve"]
 
 IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 URI_PROTECTION_MESSAGE = (
@@ -728,30 +729,6 @@ def _error_body(err: GraphError, request_id: str) -> dict[str, Any]:
             "innerError": {"date": now, "request-id": request_id, "client-request-id": request_id},
         }
     }
-
-
-def make_signing_key(*, days: int = 365, usage: str = "Verify") -> tuple[dict[str, Any], str]:
-    """A real self-signed certificate as a keyCredential, and its SHA-1 thumbprint (hex)."""
-    from cryptography.hazmat.primitives import serialization
-
-    from tests.certs import self_signed
-
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    end = start + dt.timedelta(days=days)
-    _, cert = self_signed("Microsoft Azure Federated SSO", start, end)
-    der = cert.public_bytes(serialization.Encoding.DER)
-    thumb = hashlib.sha1(der).hexdigest().upper()
-    credential = {
-        "keyId": str(uuid.uuid4()),
-        "customKeyIdentifier": base64.b64encode(bytes.fromhex(thumb)).decode(),
-        "displayName": "CN=Microsoft Azure Federated SSO Certificate",
-        "type": "AsymmetricX509Cert",
-        "usage": usage,
-        "startDateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "key": base64.b64encode(der).decode(),
-    }
-    return credential, thumb
 
 
 def serve() -> Iterator[GraphFake]:
