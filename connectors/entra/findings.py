@@ -42,8 +42,8 @@ def app_findings(ref: AppRef, app: dict[str, Any], trust: AppTrust) -> list[Find
                     "entra_gallery_placeholder",
                     Severity.WARNING,
                     f"reply URL {url} is the gallery template's placeholder, not an ACS URL of "
-                    "this Identity Center; idpsync keeps it (never as the default) and removes "
-                    "it only when run with --force, as its own change",
+                    "this Identity Center: kept (never as the default) unless idpsync runs "
+                    "with --force in policy.mode sync, which removes it as its own change",
                 )
             )
     if trust.acs and trust.default_acs is None:
