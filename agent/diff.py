@@ -44,6 +44,7 @@ from agent.model import (
     Stack,
     TrustedAcs,
 )
+from agent.placeholder import is_placeholder
 from agent.plan import Action, AppPlan, Change, Field, sort_changes
 
 MODES = ("add-only", "sync")
@@ -166,10 +167,13 @@ def diff_app(
     mode: str,
     removable_regions: frozenset[str],
     now: datetime | None = None,
+    remove_placeholders: bool = False,
 ) -> AppPlan:
     """The plan for one app: ``after`` honours ownership, policy and capabilities.
 
     ``now`` (optional, so the function stays clock-free) enables certificate expiry findings.
+    ``remove_placeholders`` (``--force``): a gallery placeholder reply URL is removed, as its
+    own change, in ``mode: sync`` with a complete desired state (agent.placeholder).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -179,6 +183,8 @@ def diff_app(
     may_remove = mode == "sync" and desired.complete and bool(desired.acs and desired.regions)
 
     def removable(url: str) -> bool:
+        if is_placeholder(url):
+            return remove_placeholders and mode == "sync" and desired.complete and bool(desired.acs)
         hit = own.classify(url)
         return (
             may_remove

@@ -200,7 +200,14 @@ def build_plan(
 ) -> Plan:
     """Diff every app and attach the safety violations (run-wide and per app)."""
     apps = [
-        diff_app(desired, o, mode=policy.mode, removable_regions=removable, now=now)
+        diff_app(
+            desired,
+            o,
+            mode=policy.mode,
+            removable_regions=removable,
+            now=now,
+            remove_placeholders=force,
+        )
         for o in sorted(observed, key=lambda o: o.ref.key)
     ]
     by_key = {o.ref.key: o for o in observed}

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
+from agent.placeholder import is_placeholder
 from agent.plan import Action, AppPlan, Field, Plan
 
 FORCE_HINT = " (use --force to allow)"
@@ -158,6 +159,8 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[str]:
         if change.action is not Action.REMOVE or change.field is not Field.ACS_URL:
             continue
         url = change.before or ""
+        if is_placeholder(url):
+            continue  # no instance's URL: removable with --force (_policy)
         hit = own.classify(url)
         if hit is None:
             out.append(f"refusing to remove {url}: it does not belong to this Identity Center")
@@ -184,6 +187,11 @@ def _policy(app: AppPlan, policy: PolicyLike, force: bool) -> list[str]:
     if removals and policy.mode != "sync":
         out.append(f"policy.mode is {policy.mode}: the plan must not remove anything")
     for change in app.changes:
+        placeholder = change.action is Action.REMOVE and is_placeholder(change.before or "")
+        if change.field is Field.ACS_URL and placeholder and not force:
+            out.append(
+                f"removing the gallery placeholder {change.before} needs approval" + FORCE_HINT
+            )
         if change.field is Field.ENTITY_ID and change.before and not force:
             out.append(
                 f"replacing entity ID {visible(change.before)} with {visible(change.after)} "

@@ -29,13 +29,15 @@ def acs(region: str, dualstack: bool = False) -> str:
 
 
 def full_trust(*regions: str) -> AppTrust:
-    """The trust of an app holding each Region's IPv4 and dual-stack URL, first one default."""
+    """The trust of an app holding each Region's IPv4 and dual-stack URL, first one default.
+
+    No indexes: Entra's index (``web.redirectUriSettings``) is beta-only and not mapped."""
     entries = []
     for r in regions:
         entries += [acs(r), acs(r, dualstack=True)]
     return AppTrust(
         entity_id=ISSUER,
-        acs=tuple(TrustedAcs(u, i) for i, u in enumerate(entries)),
+        acs=tuple(TrustedAcs(u) for u in entries),
         default_acs=acs(regions[0]),
     )
 

@@ -38,9 +38,10 @@ def _doc(**over: Any) -> dict[str, Any]:
     return doc
 
 
-def test_trust_from_raw_reads_the_four_graph_fields() -> None:
+def test_trust_from_raw_reads_the_graph_fields_but_not_the_beta_only_index() -> None:
+    # redirectUriSettings is documented on beta only: its indexes are never read (issue 15).
     trust, caps = mapping.trust_from_raw(_doc())
-    assert trust == AppTrust(ISSUER, (TrustedAcs(US, 0), TrustedAcs(US6, 1)), US)
+    assert trust == AppTrust(ISSUER, (TrustedAcs(US), TrustedAcs(US6)), US)
     assert (caps.max_acs, caps.max_url_length, caps.multi_acs) == (256, 256, True)
 
 
@@ -68,10 +69,14 @@ def test_trust_from_raw_tolerates_fresh_and_odd_apps(
 def test_apply_trust_keeps_unmanaged_fields_and_does_not_mutate_input() -> None:
     doc = _doc()
     before = copy.deepcopy(doc)
-    after = AppTrust(ISSUER, (TrustedAcs(US, 0), TrustedAcs(US6, 1), TrustedAcs(EU, 2)), US)
+    after = AppTrust(ISSUER, (TrustedAcs(US), TrustedAcs(US6), TrustedAcs(EU)), US)
     new = mapping.apply_trust(doc, after)
     assert doc == before
     assert mapping.trust_from_raw(new)[0] == after
+    # An export's (beta) indexes stay as they were for the URIs that stay.
+    assert new["web"]["redirectUriSettings"] == doc["web"]["redirectUriSettings"]
+    fewer = mapping.apply_trust(doc, AppTrust(ISSUER, (TrustedAcs(US6),), US6))
+    assert fewer["web"]["redirectUriSettings"] == [{"uri": US6, "index": 1}]
     assert new["web"]["homePageUrl"] == "https://portal.example/start"
     assert new["web"]["implicitGrantSettings"] == {"enableIdTokenIssuance": False}
     assert new["tags"] == ["keep-me"] and new["id"] == doc["id"]
@@ -83,33 +88,28 @@ def test_entity_id_replaces_only_the_first_identifier_uri() -> None:
     assert new["identifierUris"] == [ISSUER, "api://keep"]
 
 
-def test_patch_body_is_minimal_and_keeps_web_members_together() -> None:
+def test_patch_body_is_minimal_and_sends_only_v1_web_members() -> None:
     doc = _doc()
     same = mapping.trust_from_raw(doc)[0]
     assert mapping.patch_body(doc, same) == {}
-    grown = AppTrust(ISSUER, (*same.acs, TrustedAcs(EU, 2)), US)
+    grown = AppTrust(ISSUER, (*same.acs, TrustedAcs(EU)), US)
     body = mapping.patch_body(doc, grown)
-    assert body == {
-        "web": {
-            "redirectUris": [US, US6, EU],
-            "redirectUriSettings": [
-                {"uri": US, "index": 0},
-                {"uri": US6, "index": 1},
-                {"uri": EU, "index": 2},
-            ],
-        }
-    }
+    assert body == {"web": {"redirectUris": [US, US6, EU]}}  # no redirectUriSettings (beta)
     fresh = _doc(identifierUris=[], defaultRedirectUri=None, web={"redirectUris": []})
     body = mapping.patch_body(fresh, grown)
     assert set(body) == {"web", "defaultRedirectUri", "identifierUris"}
     assert mapping.added_identifier_uris(fresh, body) == [ISSUER]
 
 
-def test_patch_body_repairs_index_drift_without_url_changes() -> None:
+def test_index_drift_alone_is_no_write() -> None:
+    # v1.0 may not return redirectUriSettings at all: drift is never computed from it.
     doc = _doc()
     doc["web"]["redirectUriSettings"] = [{"uri": US, "index": 5}]
-    trust = AppTrust(ISSUER, (TrustedAcs(US, 0), TrustedAcs(US6, 1)), US)
-    assert set(mapping.patch_body(doc, trust)) == {"web"}
+    trust = AppTrust(ISSUER, (TrustedAcs(US), TrustedAcs(US6)), US)
+    assert mapping.patch_body(doc, trust) == {}
+    assert mapping.fingerprint_view(doc)["web"] == {
+        k: v for k, v in doc["web"].items() if k != "redirectUriSettings"
+    }
 
 
 def test_patch_body_sends_an_explicit_null_default() -> None:
@@ -165,7 +165,8 @@ def test_apply_then_read_round_trips(urls: list[str], indexed: bool, entity: str
     doc = _doc(identifierUris=[] if entity is None else ["https://prev.example/id"])
     new = mapping.apply_trust(doc, trust)
     read, _ = mapping.trust_from_raw(new)
-    assert read.acs == trust.acs and read.default_acs == trust.default_acs
+    assert read.urls() == trust.urls() and read.default_acs == trust.default_acs
+    assert all(a.index is None for a in read.acs)  # the index is not mapped on v1.0
     assert read.entity_id == (entity if entity is not None else None)
     # A body built from the old doc turns it into the new one under PATCH semantics.
     body = mapping.patch_body(doc, trust)

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from agent.cli import cli
 from tests.entra_support import TOKEN, graph, target_settings
 from tests.fakes.graph_fake import GraphFake
+from tests.fakes.graph_fake_rules import GALLERY_PLACEHOLDER as PLACEHOLDER
 
 __all__ = ["graph"]
 
@@ -58,10 +59,12 @@ def write_config(workdir: Path, target: dict[str, Any]) -> Path:
     return path
 
 
-def entra_config(workdir: Path, fake: GraphFake) -> Path:
+def entra_config(workdir: Path, fake: GraphFake, **extra: Any) -> Path:
     return write_config(
         workdir,
-        target_settings(fake, name="entra-prod", readback_interval=0.05, readback_attempts=20),
+        target_settings(
+            fake, name="entra-prod", readback_interval=0.05, readback_attempts=20, **extra
+        ),
     )
 
 
@@ -100,9 +103,10 @@ def test_app_missing_two_regions_converges_with_one_patch(graph: GraphFake, work
     assert "identifierUris" not in body
     stored = graph.app(app["appId"])
     assert stored["defaultRedirectUri"] == PRIMARY
-    # Existing indexes are kept exactly; Entra does not require one, so new entries get null.
+    # redirectUriSettings is beta-only: never sent, so the tenant's indexes stay as they were.
+    assert set(body["web"]) == {"redirectUris"}
     indexes = [s.get("index") for s in stored["web"]["redirectUriSettings"]]
-    assert indexes == [0, 1, 2, None, None, None, None]
+    assert indexes == [0, 1, 2]
 
     graph.clear_log()
     second = sync(config)
@@ -114,16 +118,19 @@ def test_app_missing_two_regions_converges_with_one_patch(graph: GraphFake, work
 def test_fresh_gallery_app_gets_saml_mode_entity_id_and_every_region(
     graph: GraphFake, workdir: Path
 ) -> None:
-    app = graph.add_app()  # as instantiated from the gallery: empty, SSO mode null
+    app = graph.add_app()  # as instantiated from the gallery: the placeholder, SSO mode null
     graph.read_lag = 0.2  # eventual consistency: the read-back polls until it shows the write
     result = sync(entra_config(workdir, graph))
     assert result.exit_code == 0, result.output
     writes = graph.writes()
-    assert [w.path.split("/")[2] for w in writes] == ["servicePrincipals", "applications"]
+    # The SP switch replicates with the lag: the first PATCH may be refused and retried.
+    assert [w.path.split("/")[2] for w in writes][:2] == ["servicePrincipals", "applications"]
+    assert writes[-1].status == 204
     stored = graph.app(app["appId"])
     assert stored["identifierUris"] == [ISSUER]
     assert stored["defaultRedirectUri"] == PRIMARY
-    assert sorted(stored["web"]["redirectUris"]) == sorted(PRIMARY_SET + NEW)
+    # The gallery placeholder is kept (removing it needs --force) and is not the default.
+    assert sorted(stored["web"]["redirectUris"]) == sorted([PLACEHOLDER, *PRIMARY_SET, *NEW])
     assert "replyUrls" not in json.dumps([w.body for w in writes])
 
 
@@ -132,7 +139,7 @@ def test_a_blocked_identifier_uri_is_reported_and_fails_the_run(
 ) -> None:
     graph.add_app()
     graph.saml_exempt = False
-    result = sync(entra_config(workdir, graph))
+    result = sync(entra_config(workdir, graph, identifier_uri_wait=0.2))
     assert result.exit_code == 1
     assert "identifier-URI protection policy" in result.stderr
     assert "request id" in result.stderr

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 PURE = (
     "agent/acs_shape.py",
     "agent/diff.py",
+    "agent/placeholder.py",
     "agent/plan.py",
     "agent/safety.py",
     "agent/render.py",
@@ -28,6 +29,7 @@ ALLOWED_AGENT = {
     "agent.plan",
     "agent.diff",
     "agent.acs_shape",
+    "agent.placeholder",
     "agent.trust_matrix",
 }
 

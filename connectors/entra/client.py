@@ -63,7 +63,6 @@ from msgraph.generated.applications.applications_request_builder import (
 )
 from msgraph.generated.models.application import Application
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.models.redirect_uri_settings import RedirectUriSettings
 from msgraph.generated.models.service_principal import ServicePrincipal
 from msgraph.generated.models.web_application import WebApplication
 from msgraph.generated.service_principals.service_principals_request_builder import (
@@ -75,6 +74,7 @@ from msgraph_core import GraphClientFactory
 
 from agent.errors import AuthError, ConnectorError, RateLimited
 from connectors.entra.batch import Batcher
+from connectors.entra.budget import SlidingWindow, selects_key_credentials
 from connectors.entra.config import EntraTarget
 from connectors.entra.transport import AiohttpTransport
 
@@ -90,7 +90,8 @@ _NAME_DECODER = ParametersNameDecodingHandler()
 
 
 class IdentifierUriBlocked(ConnectorError):
-    """The tenant's identifier-URI protection policy refused the entity ID (not retryable)."""
+    """The tenant's identifier-URI protection policy refused the entity ID (retried only
+    while a SAML switch idpsync just made may still be replicating: entra.propagation)."""
 
 
 class _CountingTransport(httpx.AsyncBaseTransport):
@@ -202,6 +203,8 @@ class GraphClient:
         self._adapter.base_url = base
         self.sdk = GraphServiceClient(request_adapter=self._adapter)
         self._host = urlsplit(base).netloc
+        # Graph's 150/min/tenant limit on $select=keyCredentials (connectors.entra.budget).
+        self.key_selects = SlidingWindow()
         self._shapes: dict[tuple[str, str | None, str, str], list[str]] = {}
         self._base = base
         self._batch = (
@@ -245,6 +248,8 @@ class GraphClient:
             )
         )
         what = f"service principal of {app_id}"
+        if selects_key_credentials(select):
+            await self.key_selects.acquire()
         return await self._single(self._expanded(builder.to_get_request_information(config)), what)
 
     async def list_applications(self, filter: str, select: list[str]) -> list[dict[str, Any]]:
@@ -263,15 +268,21 @@ class GraphClient:
         info = self.sdk.service_principals.to_get_request_information(
             RequestConfiguration(query_parameters=params)
         )
-        return await self._all_pages(info, "service principals")
+        paced = self.key_selects if selects_key_credentials(select) else None
+        return await self._all_pages(info, "service principals", paced)
 
-    async def _all_pages(self, first: RequestInformation, what: str) -> list[dict[str, Any]]:
+    async def _all_pages(
+        self, first: RequestInformation, what: str, paced: SlidingWindow | None = None
+    ) -> list[dict[str, Any]]:
+        """Every page; ``paced``: each page (its nextLink keeps the $select) waits for it."""
         items: list[dict[str, Any]] = []
         info: RequestInformation | None = first
         page = 0
         followed: set[str] = set()
         while info is not None:
             page += 1
+            if paced is not None:
+                await paced.acquire()
             doc = await self._json(info, f"{what} (page {page})")
             value = doc.get("value")
             if not isinstance(value, list):
@@ -426,7 +437,8 @@ class GraphClient:
         kw: dict[str, Any] = {"target": self.name, "status": status, "request_id": request_id}
         if _is_uri_protection(code, message):
             return IdentifierUriBlocked(
-                f"{what}: the tenant's identifier-URI protection policy refused the entity ID "
+                f"{what}: the tenant's identifier-URI protection policy (identifierUriRestriction) "
+                "refused the entity ID "
                 f"({message}). Set the service principal's preferredSingleSignOnMode to 'saml' "
                 "(idpsync does this first; check it stuck) or exempt the app in the policy.",
                 code=code,
@@ -452,21 +464,15 @@ class GraphClient:
 
 
 def patch_document(body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON of :func:`_application`'s model: ``@odata.type``, the given members, and a
-    ``redirectUriSettings`` entry without ``index`` when its index is None (as kiota writes it)."""
+    """The JSON of :func:`_application`'s model: ``@odata.type`` and the given members
+    (``web`` holds ``redirectUris`` only: v1.0 does not document ``redirectUriSettings``)."""
     doc: dict[str, Any] = {"@odata.type": "#microsoft.graph.application"}
     if "defaultRedirectUri" in body:
         doc["defaultRedirectUri"] = body["defaultRedirectUri"]
     if "identifierUris" in body:
         doc["identifierUris"] = list(body["identifierUris"])
     if "web" in body:
-        doc["web"] = {
-            "redirectUriSettings": [
-                {"uri": s["uri"]} if s["index"] is None else {"uri": s["uri"], "index": s["index"]}
-                for s in body["web"]["redirectUriSettings"]
-            ],
-            "redirectUris": list(body["web"]["redirectUris"]),
-        }
+        doc["web"] = {"redirectUris": list(body["web"]["redirectUris"])}
     return doc
 
 
@@ -476,13 +482,7 @@ def _application(body: dict[str, Any]) -> Application:
     if "identifierUris" in body:
         app.identifier_uris = list(body["identifierUris"])
     if "web" in body:
-        app.web = WebApplication(
-            redirect_uris=list(body["web"]["redirectUris"]),
-            redirect_uri_settings=[
-                RedirectUriSettings(uri=s["uri"], index=s["index"])
-                for s in body["web"]["redirectUriSettings"]
-            ],
-        )
+        app.web = WebApplication(redirect_uris=list(body["web"]["redirectUris"]))
     if "defaultRedirectUri" in body:
         if body["defaultRedirectUri"] is None:  # None attributes are not sent: be explicit
             app.additional_data = {"defaultRedirectUri": None}

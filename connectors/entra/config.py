@@ -109,6 +109,16 @@ class EntraTarget(TargetConfig):
     readback_interval: float = Field(
         default=2.0, ge=0, le=60, description="seconds between read-back attempts"
     )
+    identifier_uri_wait: float = Field(
+        default=60.0,
+        ge=0,
+        le=600,
+        description=(
+            "seconds to keep retrying an application PATCH that the identifier-URI protection "
+            "policy refuses right after idpsync switched the service principal to SAML "
+            "(Graph replicates the switch with a lag); 0 fails at once"
+        ),
+    )
 
     @field_validator("tenant_id")
     @classmethod

@@ -37,6 +37,7 @@ from connectors.entra.client import GraphClient
 from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraTarget
 from connectors.entra.credentials import Credentials, build_credentials
 from connectors.entra.findings import app_findings, finding, signing_state
+from connectors.entra.propagation import patch_through_policy_lag
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ SP_SELECT = [
     "keyCredentials",
     "preferredTokenSigningKeyThumbprint",
 ]
+# What apply reads of the SP: its mode only. keyCredentials is selected in observe alone
+# (Graph allows 150 such requests per minute per tenant: connectors.entra.budget).
+SP_MODE_SELECT = ["id", "appId", "preferredSingleSignOnMode"]
 _SELECTED = frozenset(APP_SELECT)
 IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
 
@@ -258,8 +262,10 @@ class EntraConnector(Connector):
         if sp is None or sp.get("preferredSingleSignOnMode") != "saml":
             # Not known to be in SAML mode: read it fresh before deciding to switch it. (An
             # SP seen in SAML mode this run is trusted; if someone switched it back since,
-            # the identifier-URI policy error says so.)
-            sp = await graph.get_service_principal(ref.app_id, SP_SELECT)
+            # the identifier-URI policy error says so.) Its certificates stay as observed.
+            fresh = await graph.get_service_principal(ref.app_id, SP_MODE_SELECT)
+            sp = {**(sp or {}), **fresh}
+        switched = False
         if body:
             mode = sp.get("preferredSingleSignOnMode")
             if mode not in (None, "", "saml"):
@@ -275,8 +281,10 @@ class EntraConnector(Connector):
                 await graph.set_saml_mode(str(sp["id"]))
                 sp = {**sp, "preferredSingleSignOnMode": "saml"}
                 self._sp_seen[ref.app_id] = sp
+                switched = True
             log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
-            await graph.patch_application(str(current["id"]), body)
+            wait = self.target.identifier_uri_wait if switched else 0.0
+            await patch_through_policy_lag(graph, str(current["id"]), body, key=ref.key, wait=wait)
         expected = mapping.applied_trust(current, plan.after)
         return await self._read_back(ref, expected, sp)
 
@@ -314,8 +322,9 @@ def _fingerprint(app: dict[str, Any], canonical: str | None = None) -> str:
     ``canonical`` is ``_canonical(app)`` if the caller has it: when ``app`` holds exactly the
     selected properties (what ``$select`` returns), it is the same text, not dumped again.
     """
-    if canonical is None or app.keys() != _SELECTED:
-        canonical = _canonical({k: app.get(k) for k in APP_SELECT})
+    view = mapping.fingerprint_view(app)  # never over a property v1.0 may not return
+    if canonical is None or view is not app or app.keys() != _SELECTED:
+        canonical = _canonical({k: view.get(k) for k in APP_SELECT})
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.model import AppRef, AppTrust, Certificate, Finding, Severity
+from agent.placeholder import is_placeholder
 
 CERT_WARNING_DAYS = 30
 
@@ -33,6 +34,18 @@ def app_findings(ref: AppRef, app: dict[str, Any], trust: AppTrust) -> list[Find
                 f"defaultRedirectUri {trust.default_acs} is not one of web.redirectUris",
             )
         )
+    for url in trust.urls():
+        if is_placeholder(url):
+            out.append(
+                finding(
+                    ref,
+                    "entra_gallery_placeholder",
+                    Severity.WARNING,
+                    f"reply URL {url} is the gallery template's placeholder, not an ACS URL of "
+                    "this Identity Center: kept (never as the default) unless idpsync runs "
+                    "with --force in policy.mode sync, which removes it as its own change",
+                )
+            )
     if trust.acs and trust.default_acs is None:
         out.append(
             finding(

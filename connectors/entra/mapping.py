@@ -6,12 +6,18 @@ serves the live connector and the offline ``format: entra`` file connector.
 Field mapping (domain.md 4.1 and 5):
 
 * entity ID        → ``identifierUris[0]`` (other identifier URIs are carried through)
-* ACS list         → ``web.redirectUris`` (in order)
-* ACS index        → ``web.redirectUriSettings[] = {uri, index}``
+* ACS list         → ``web.redirectUris`` (in order: the order is how the list is expressed)
+* ACS index        → not mapped (see below)
 * default ACS      → ``defaultRedirectUri`` (kept explicit; a null is reported as no default)
 
-Collections are replaced whole by a Graph PATCH, so every body this module builds carries
-``web.redirectUris`` and ``web.redirectUriSettings`` together and in agreement.
+``web.redirectUriSettings`` (a per-URI index) is documented on Graph beta only; the v1.0
+``webApplication`` resource lists ``homePageUrl``, ``implicitGrantSettings``, ``logoutUrl`` and
+``redirectUris`` (https://learn.microsoft.com/graph/api/resources/webapplication). A v1.0 that
+rejects it, drops it, or returns it on single GETs only would make a write fail, a second run
+rewrite it, or the listing and the guard GET disagree. So idpsync neither reads nor writes it:
+every index is ``None``, the ACS order is ``redirectUris`` order (existing entries keep their
+place, new ones are appended), and whatever indexes a tenant holds are left as they are. The
+fingerprint leaves it out for the same reason (:func:`fingerprint_view`).
 """
 
 from __future__ import annotations
@@ -26,11 +32,8 @@ MAX_URI_LENGTH = 256
 MAX_INDEX = 2**31 - 1  # redirectUriSettings.index is an Edm.Int32
 _FORBIDDEN_CHARS = set("!$'(),;")
 
-# ``indexed=False``: Entra *allows* an index per reply URL but does not require one (null is
-# what the portal writes unless an administrator types one, and whether the portal's Index is
-# this field is unconfirmed). The core reads ``indexed=True`` as "every entry must have an
-# index" and would block every portal-made app, so idpsync leaves indexes alone: existing
-# ones are kept exactly, new entries get null. Uniqueness is still enforced before writing.
+# ``indexed=False``: the index lives in ``web.redirectUriSettings``, which v1.0 does not
+# document (module docstring), so idpsync does not manage it: every entry's index is None.
 CAPABILITIES = Capabilities(
     multi_acs=True,
     max_acs=MAX_REDIRECT_URIS,
@@ -52,12 +55,7 @@ def _strings(value: object) -> list[str]:
 def trust_from_raw(doc: dict[str, Any]) -> tuple[AppTrust, Capabilities]:
     """The trust an application document expresses, and what an Entra app can hold."""
     web = _web(doc)
-    indexes: dict[str, int | None] = {}
-    for setting in web.get("redirectUriSettings") or []:
-        if isinstance(setting, dict) and isinstance(setting.get("uri"), str):
-            index = setting.get("index")
-            indexes[setting["uri"]] = index if isinstance(index, int) else None
-    acs = tuple(TrustedAcs(url=u, index=indexes.get(u)) for u in _strings(web.get("redirectUris")))
+    acs = tuple(TrustedAcs(url=u) for u in _strings(web.get("redirectUris")))
     identifiers = _strings(doc.get("identifierUris"))
     default = doc.get("defaultRedirectUri")
     trust = AppTrust(
@@ -77,18 +75,33 @@ def _identifier_uris(doc: dict[str, Any], entity_id: str | None) -> list[str]:
 
 
 def _web_members(trust: AppTrust) -> dict[str, Any]:
-    return {
-        "redirectUris": list(trust.urls()),
-        "redirectUriSettings": [{"uri": a.url, "index": a.index} for a in trust.acs],
-    }
+    return {"redirectUris": list(trust.urls())}
+
+
+def fingerprint_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without ``web.redirectUriSettings``: v1.0 may return it on a single GET and not
+    in a listing, so a fingerprint over it would differ between discovery and the guard GET."""
+    web = doc.get("web")
+    if isinstance(web, dict) and "redirectUriSettings" in web:
+        return {**doc, "web": {k: v for k, v in web.items() if k != "redirectUriSettings"}}
+    return doc
 
 
 def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
-    """A new application document holding ``trust``; fields idpsync does not own untouched."""
+    """A new application document holding ``trust``; fields idpsync does not own untouched.
+
+    An export's ``redirectUriSettings`` (beta JSON) keeps its entries for the URIs that stay.
+    """
     out = copy.deepcopy(doc)
     out["identifierUris"] = _identifier_uris(doc, trust.entity_id)
     web = dict(_web(doc))
     web.update(_web_members(trust))
+    settings = web.get("redirectUriSettings")
+    if isinstance(settings, list):
+        kept = set(trust.urls())
+        web["redirectUriSettings"] = [
+            s for s in settings if not isinstance(s, dict) or s.get("uri") in kept
+        ]
     out["web"] = web
     out["defaultRedirectUri"] = trust.default_acs
     return out
@@ -108,14 +121,14 @@ def applied_trust(doc: dict[str, Any], trust: AppTrust) -> AppTrust:
 def patch_body(before_doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     """The minimal PATCH body turning ``before_doc`` into ``trust`` ({} when nothing differs).
 
-    ``web`` always carries ``redirectUris`` and ``redirectUriSettings`` together (whether
-    Graph keeps an omitted ``web`` member is unconfirmed, so we never omit one we own).
-    ``defaultRedirectUri`` and ``identifierUris`` are sent only when they change, which
-    keeps the identifier-URI protection policy out of writes that do not touch it.
+    ``web`` carries ``redirectUris`` only (never ``redirectUriSettings``, see the module
+    docstring), and only when the list changes. ``defaultRedirectUri`` and ``identifierUris``
+    are sent only when they change, which keeps the identifier-URI protection policy out of
+    writes that do not touch it.
     """
     before, _ = trust_from_raw(before_doc)
     body: dict[str, Any] = {}
-    if before.acs != trust.acs or _settings_differ(before_doc, trust):
+    if before.urls() != trust.urls():
         body["web"] = _web_members(trust)
     if before.default_acs != trust.default_acs:
         body["defaultRedirectUri"] = trust.default_acs
@@ -123,13 +136,6 @@ def patch_body(before_doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
     if identifiers != _strings(before_doc.get("identifierUris")):
         body["identifierUris"] = identifiers
     return body
-
-
-def _settings_differ(doc: dict[str, Any], trust: AppTrust) -> bool:
-    """True when redirectUriSettings does not list exactly the trust's URIs and indexes."""
-    settings = _web(doc).get("redirectUriSettings") or []
-    have = [(s.get("uri"), s.get("index")) for s in settings if isinstance(s, dict)]
-    return have != [(a.url, a.index) for a in trust.acs]
 
 
 def added_identifier_uris(before_doc: dict[str, Any], body: dict[str, Any]) -> list[str]:

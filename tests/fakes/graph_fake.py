@@ -11,7 +11,10 @@ The real msgraph-sdk talks to it (see ``graph_client`` in the tests). It impleme
   204 No Content on success;
 * Graph's error body ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}``
   and a ``request-id`` header on every response;
-* the identifier-URI protection policy (domain.md 4.2);
+* the identifier-URI protection policy (domain.md 4.2), judged on the replicated service
+  principal; ``web.redirectUriSettings`` in one of v1.0's possible modes; the gallery
+  placeholder of a fresh IdC instance and ``POST /applicationTemplates/{id}/instantiate``; the
+  per-tenant limit on ``$select=keyCredentials`` (all in :mod:`tests.fakes.graph_fake_rules`);
 * optional read-after-write lag (eventual consistency), a token bucket answering 429 with
   ``Retry-After``, and fault injection: status codes, slow responses, connection resets,
   truncated bodies, failure after N writes; a fixed latency; a request log;
@@ -22,10 +25,8 @@ The real msgraph-sdk talks to it (see ``graph_client`` in the tests). It impleme
 
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
-import hashlib
 import json
 import math
 import re
@@ -39,6 +40,21 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from tests.fakes.graph_fake_rules import (
+    GALLERY_PLACEHOLDER,
+    KeySelectLimit,
+    UriSettingsMode,
+    check_patch_web,
+    gallery_instance,
+    policy_refusal,
+    selects_key_credentials,
+    shown,
+    stored_web,
+)
+from tests.fakes.graph_keys import make_signing_key
+
+__all__ = ["Fault", "GraphError", "GraphFake", "Request", "make_signing_key", "serve"]
 
 IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 URI_PROTECTION_MESSAGE = (
@@ -116,7 +132,9 @@ class GraphFake:
         self.expected_token: str | None = None  # when set, other bearer tokens get 401
         self.fail_after_writes: int | None = None  # writes allowed before every write fails
         self.uri_protection = True  # the default tenant policy of domain.md 4.2
-        self.saml_exempt = True  # False: the policy refuses even SAML apps (a stricter tenant)
+        self.saml_exempt = True  # identifierUriRestriction.excludeSaml (False: a stricter tenant)
+        self.uri_settings = UriSettingsMode.BETA  # what v1.0 does with web.redirectUriSettings
+        self.key_select = KeySelectLimit()  # $select=keyCredentials: 150 per minute per tenant
         self.page_size_cap: int | None = None  # serve fewer items than $top, as Graph may
         self.stuck_paging = False  # a buggy server: every nextLink points at the same page
         self.max_in_values = 15
@@ -183,7 +201,12 @@ class GraphFake:
         preferred_thumbprint: str | None = None,
         with_service_principal: bool = True,
     ) -> dict[str, Any]:
-        """Create an application and its service principal; returns the application."""
+        """Create an application and its service principal; returns the application.
+
+        An IdC gallery app given no reply URLs holds the gallery placeholder, as instantiated.
+        """
+        if redirect_uris is None and template_id == IDC_TEMPLATE_ID:
+            redirect_uris = [GALLERY_PLACEHOLDER]
         app_id = str(uuid.uuid4())
         app = {
             "id": str(uuid.uuid4()),
@@ -208,6 +231,7 @@ class GraphFake:
                 },
             },
         }
+        app = stored_web(self.uri_settings, app)
         sp = {
             "id": str(uuid.uuid4()),
             "appId": app_id,
@@ -227,6 +251,14 @@ class GraphFake:
                 self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
         return copy.deepcopy(app)
 
+    def instantiate(self, display_name: str, template_id: str = IDC_TEMPLATE_ID) -> dict[str, Any]:
+        """``POST /applicationTemplates/{id}/instantiate``: a fresh application and SP."""
+        app, sp = gallery_instance(display_name, template_id, self.uri_settings)
+        with self.lock:
+            self.objects["applications"][app["id"]] = _Versioned([(0.0, app)])
+            self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
+        return {"application": copy.deepcopy(app), "servicePrincipal": copy.deepcopy(sp)}
+
     def app(self, app_id: str) -> dict[str, Any]:
         """The latest (written) application document for ``app_id``."""
         return copy.deepcopy(self._find("applications", app_id, by_app_id=True).latest())
@@ -244,6 +276,12 @@ class GraphFake:
     def handle(self, method: str, raw_path: str, body: Any) -> tuple[int, dict[str, Any] | None]:
         parts = urlsplit(raw_path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        template = re.fullmatch(r"/v1\.0/applicationTemplates/([^/]+)/instantiate", parts.path)
+        if template and method == "POST":
+            name = body.get("displayName") if isinstance(body, dict) else None
+            if not isinstance(name, str) or not name:
+                raise GraphError(400, "Request_BadRequest", "displayName is required.")
+            return 201, self.instantiate(name, template.group(1))
         m = re.fullmatch(r"/v1\.0/(applications|servicePrincipals)(.*)", parts.path)
         if not m:
             raise GraphError(
@@ -259,7 +297,9 @@ class GraphFake:
         ident = key.group(1) or key.group(2)
         if method == "GET":
             doc = self._find(collection, ident, by_app_id=by_app_id).visible(time.monotonic())
-            selected = _select(doc, query.get("$select"), single=True)
+            selected = shown(
+                self.uri_settings, _select(doc, query.get("$select"), single=True), single=True
+            )
             context = {"@odata.context": f"{self.base_url}/v1.0/$metadata#{collection}/$entity"}
             return 200, {**context, **selected}
         if method == "PATCH":
@@ -292,7 +332,12 @@ class GraphFake:
         page = matching[skip : skip + top]
         out: dict[str, Any] = {
             "@odata.context": f"{self.base_url}/v1.0/$metadata#{collection}",
-            "value": [_select(d, query.get("$select"), single=False) for d in page],
+            "value": [
+                shown(
+                    self.uri_settings, _select(d, query.get("$select"), single=False), single=False
+                )
+                for d in page
+            ],
         }
         if skip + top < len(matching):
             rest = {k: v for k, v in query.items() if k != "$skiptoken"}
@@ -328,6 +373,10 @@ class GraphFake:
         if not isinstance(body, dict):
             raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
         changes = _strip_odata(body)
+        refused = check_patch_web(self.uri_settings, changes)
+        if refused is not None:
+            raise GraphError(400, "BadRequest", refused)
+        changes = stored_web(self.uri_settings, changes)
         for prop in changes:
             if prop in _READ_ONLY:
                 raise GraphError(
@@ -385,16 +434,13 @@ class GraphFake:
                     f"Invalid identifier URI {uri}: it must not end in '/'.",
                 )
         if "identifierUris" in changes and self.uri_protection:
-            sp = self._find("servicePrincipals", after["appId"], by_app_id=True).latest()
-            if sp.get("preferredSingleSignOnMode") != "saml" or not self.saml_exempt:
-                for uri in after["identifierUris"]:
-                    exempt = (
-                        uri.startswith("api://") or self.tenant_id in uri or after["appId"] in uri
-                    )
-                    if uri not in (before.get("identifierUris") or []) and not exempt:
-                        raise GraphError(
-                            400, "Request_BadRequest", URI_PROTECTION_MESSAGE.format(uri=uri)
-                        )
+            sp = self._find("servicePrincipals", after["appId"], by_app_id=True)
+            replicated = sp.visible(time.monotonic())  # the SP switch replicates with read_lag
+            uri = policy_refusal(
+                before, after, replicated, tenant_id=self.tenant_id, exclude_saml=self.saml_exempt
+            )
+            if uri is not None:
+                raise GraphError(400, "Request_BadRequest", URI_PROTECTION_MESSAGE.format(uri=uri))
 
     # ---- throttling and faults -------------------------------------------------------------
     def take_token(self) -> int | None:
@@ -649,6 +695,11 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                         raise GraphError(
                             401, "InvalidAuthenticationToken", "Access token is empty."
                         )
+                wait = fake.key_select.take() if selects_key_credentials(method, path) else None
+                if wait is not None:
+                    headers["Retry-After"] = str(wait)
+                    headers["x-ms-throttle-scope"] = "Tenant/Read/keyCredentials/fake"
+                    raise GraphError(429, "TooManyRequests", "Too many requests.")
                 wait = fake.take_token()
                 if wait is not None:
                     headers["Retry-After"] = str(wait)
@@ -678,30 +729,6 @@ def _error_body(err: GraphError, request_id: str) -> dict[str, Any]:
             "innerError": {"date": now, "request-id": request_id, "client-request-id": request_id},
         }
     }
-
-
-def make_signing_key(*, days: int = 365, usage: str = "Verify") -> tuple[dict[str, Any], str]:
-    """A real self-signed certificate as a keyCredential, and its SHA-1 thumbprint (hex)."""
-    from cryptography.hazmat.primitives import serialization
-
-    from tests.certs import self_signed
-
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    end = start + dt.timedelta(days=days)
-    _, cert = self_signed("Microsoft Azure Federated SSO", start, end)
-    der = cert.public_bytes(serialization.Encoding.DER)
-    thumb = hashlib.sha1(der).hexdigest().upper()
-    credential = {
-        "keyId": str(uuid.uuid4()),
-        "customKeyIdentifier": base64.b64encode(bytes.fromhex(thumb)).decode(),
-        "displayName": "CN=Microsoft Azure Federated SSO Certificate",
-        "type": "AsymmetricX509Cert",
-        "usage": usage,
-        "startDateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "key": base64.b64encode(der).decode(),
-    }
-    return credential, thumb
 
 
 def serve() -> Iterator[GraphFake]:
