@@ -41,6 +41,7 @@ from agent.store.schema import (
     schema_info,
     source_cache,
 )
+from agent.textsafe import redact_userinfo
 
 if TYPE_CHECKING:
     from agent.store.hooks import RunHooks
@@ -107,7 +108,7 @@ def utc_now(now: datetime | None) -> datetime:
 
 
 def _findings_json(findings: Sequence[Finding]) -> str:
-    return json.dumps(
+    return redact_json(
         [
             {
                 "code": f.code,
@@ -119,6 +120,12 @@ def _findings_json(findings: Sequence[Finding]) -> str:
             for f in findings
         ]
     )
+
+
+def redact_json(value: Any) -> str:
+    """JSON text of ``value`` with every URL's user information hidden (defence in depth:
+    a password in a URL must not reach the database, the audit trail or ``history``)."""
+    return redact_userinfo(json.dumps(value, default=str))
 
 
 class Store:
@@ -222,7 +229,7 @@ class Store:
             "desired_digest": plan.desired_digest if plan is not None else None,
             "change_count": plan.change_count if plan is not None else 0,
             "findings": _findings_json(findings),
-            "error": error,
+            "error": redact_userinfo(error) if error is not None else None,
         }
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
@@ -233,7 +240,7 @@ class Store:
                 "exit_code": exit_code,
                 "plan_checksum": checksum,
                 "change_count": values["change_count"],
-                "error": error,
+                "error": values["error"],
             },
             run_id=run_id,
         )
@@ -324,7 +331,10 @@ class Store:
         run_id: int | None = None,
         app_key: str | None = None,
     ) -> audit_log.AuditRecord:
-        return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
+        safe_payload = json.loads(redact_json(payload))
+        return audit_log.append(
+            self.engine, event_name, safe_payload, run_id=run_id, app_key=app_key
+        )
 
     @translate_db_errors
     def audit_records(self, *, run_id: int | None = None) -> list[audit_log.AuditRecord]:
