@@ -9,6 +9,7 @@ Per-app outcomes of a write go to stderr. Exit codes: 0 in sync / applied, 1 err
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -122,6 +123,11 @@ def _recorded_run(
         )
     except IdpSyncError as exc:
         store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
+        raise
+    except BaseException as exc:  # even a bug or Ctrl-C leaves no run "running" for ever
+        with contextlib.suppress(IdpSyncError):
+            error = f"unexpected {type(exc).__name__}: {exc}"
+            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=error)
         raise
     failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
     store.finish_run(

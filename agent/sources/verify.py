@@ -15,7 +15,7 @@ from lxml import etree
 
 from agent.config import MetadataSource, SignatureConfig
 from agent.errors import SourceError, UntrustedMetadata
-from agent.metadata import MD_NS, safe_parse
+from agent.metadata import MD_NS, as_source_error, safe_parse
 
 
 def check_pin(data: bytes, src: MetadataSource) -> None:
@@ -68,7 +68,8 @@ def verify_signature(data: bytes, sig: SignatureConfig, *, base_dir: Path, sourc
         ),
     )
     try:
-        result = XMLVerifier().verify(data, x509_cert=pem, expect_config=expect)
+        with as_source_error(source, "XML signature check failed"):
+            result = XMLVerifier().verify(data, x509_cert=pem, expect_config=expect)
     except (InvalidSignature, InvalidInput, ValueError) as exc:
         raise UntrustedMetadata(
             f"XML signature check against {cert_path.name} failed: {exc}", source=source
