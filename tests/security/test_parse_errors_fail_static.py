@@ -18,7 +18,7 @@ from agent.config import load_config
 from agent.errors import SourceError
 from agent.metadata import parse_metadata, read_entity_id
 from agent.metrics import ServiceMetrics
-from agent.runner import recorded_sync
+from agent.runner import RunSummary, recorded_sync
 from agent.sources.regions import known_regions
 from agent.store import Store
 from tests.certs import self_signed
@@ -58,7 +58,7 @@ HOSTILE = {
 @pytest.mark.suite("hostile-input", "metadata-parse-errors")
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_plain_python_error_is_a_source_error(name: str) -> None:
-    assert GOOD_METADATA != HOSTILE[name], "the corpus edit must change the file"
+    assert HOSTILE[name] != GOOD_METADATA, "the corpus edit must change the file"
     with pytest.raises(SourceError) as caught:
         parse_metadata(HOSTILE[name], source="md.xml", known_regions=known_regions(), now=T0)
     assert "md.xml" in str(caught.value)
@@ -114,7 +114,7 @@ def service_world(tmp_path: Path) -> tuple[Path, Store]:
     return path, Store.open("sqlite:///state.db", base_dir=tmp_path)
 
 
-def _run(path: Path, store: Store) -> object:
+def _run(path: Path, store: Store) -> RunSummary:
     return asyncio.run(
         recorded_sync(load_config(path), store, ServiceMetrics(), apply=True, holder="t", stop=None)
     )
@@ -136,7 +136,7 @@ def test_an_unexpected_error_still_finishes_the_run_record(
         (run,) = store.runs()
     finally:
         store.close()
-    assert getattr(summary, "outcome") == "error"
+    assert summary.outcome == "error"
     assert run.outcome == "error" and run.finished_at is not None and run.exit_code == 1
     assert type(error).__name__ in (run.error or "")
 
@@ -154,8 +154,8 @@ def test_a_hostile_metadata_value_under_run_uses_the_last_good_copy(
         runs = store.runs()
     finally:
         store.close()
-    assert getattr(first, "outcome") in ("applied", "in_sync")
-    assert getattr(second, "outcome") in ("applied", "in_sync")
+    assert first.outcome in ("applied", "in_sync")
+    assert second.outcome in ("applied", "in_sync")
     assert [r.outcome for r in runs if r.outcome == "running"] == []
     codes = {f["code"] for f in runs[0].findings}
     assert "source_from_cache" in codes, codes
