@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from agent.errors import StateStoreError
 from agent.model import Finding
 from agent.plan import Plan
-from agent.sources.base import CachedCopy
+from agent.sources.base import CachedCopy, private_mkdir
 from agent.store import audit as audit_log
 from agent.store.lease import LeaderLease
 from agent.store.records import BackupRecord, ChangeRecord, RunRecord, as_utc
@@ -72,6 +72,20 @@ def resolve_url(url: str, base_dir: Path | None) -> str:
     state_dir = os.environ.get(STATE_DIR_ENV)
     path = (Path(state_dir) if state_dir else base_dir or Path.cwd()) / parsed.database
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file 0600 (its directory 0700) before SQLite does, whatever the
+    umask: it holds the audit trail and full app snapshots. SQLite gives its -wal and -shm
+    files the database file's permissions. An existing file is left as it is."""
+    try:
+        private_mkdir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StateStoreError(f"cannot create the state database {path}: {exc.strerror}") from exc
+    os.close(fd)
 
 
 def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -146,7 +160,7 @@ class Store:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": 10}
         try:
             engine = create_engine(resolved, **kwargs)
