@@ -159,3 +159,29 @@ def test_a_hostile_metadata_value_under_run_uses_the_last_good_copy(
     assert [r.outcome for r in runs if r.outcome == "running"] == []
     codes = {f["code"] for f in runs[0].findings}
     assert "source_from_cache" in codes, codes
+
+
+@pytest.mark.suite("outages", "run-records")
+def test_a_writing_cli_run_that_crashes_is_still_recorded(
+    service_world: tuple[Path, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from agent.cli import cli
+
+    path, store = service_world
+    store.close()
+
+    async def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("agent.cli.sync.run_sync", explode)
+    result = CliRunner().invoke(cli, ["sync", "--config", str(path)])
+    assert isinstance(result.exception, RuntimeError)
+    reopened = Store.open("sqlite:///state.db", base_dir=path.parent)
+    try:
+        (run,) = reopened.runs()
+    finally:
+        reopened.close()
+    assert run.outcome == "error" and run.finished_at is not None
+    assert "RuntimeError" in (run.error or "")
