@@ -253,6 +253,13 @@ def load_plan(path: str) -> Plan:
         plan = plan_from_dict(doc)
     except ValueError as exc:
         raise ConfigError(str(exc), path=path) from None
+    if doc.get("checksum") != plan.checksum() and "://***@" in json.dumps(doc):
+        raise ConfigError(
+            "the plan holds a URL whose user information idpsync redacted (an IdP app lists "
+            "a URL with user:password@), so it cannot be applied exactly; remove that URL "
+            "from the app, then run `idpsync plan` again",
+            path=path,
+        )
     if doc.get("checksum") != plan.checksum():
         raise ConfigError(
             "the plan's checksum does not match its content (was the file edited?); "
