@@ -117,3 +117,26 @@ def test_a_source_label_never_carries_it() -> None:
     """Even a source built past the loader's check names itself without the password."""
     src = MetadataSource.model_construct(url=URLS[0], file=None, s3=None)
     assert PASSWORD not in src.label and src.label.startswith("https://***@")
+
+
+@pytest.mark.suite("hostile-input", "redaction")
+def test_a_plan_holding_a_redacted_url_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """An IdP app listing a URL with a password: plan.json hides it, so apply cannot match
+    the checksum; it says why instead of calling the file edited."""
+    import dataclasses
+
+    from agent.cli.sync import load_plan
+    from agent.errors import ConfigError
+    from agent.model import TrustedAcs
+
+    base = sample_plan()
+    app = base.apps[0]
+    kept = TrustedAcs(url=URLS[0], index=None)  # not idpsync's: kept before and after
+    before = dataclasses.replace(app.before, acs=(*app.before.acs, kept))
+    after = dataclasses.replace(app.after, acs=(*app.after.acs, kept))
+    plan = dataclasses.replace(base, apps=(dataclasses.replace(app, before=before, after=after),))
+    path = tmp_path / "plan.json"
+    path.write_text(render_json(plan))
+    assert PASSWORD not in path.read_text()
+    with pytest.raises(ConfigError, match="redacted"):
+        load_plan(str(path))
