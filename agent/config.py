@@ -33,6 +33,7 @@ from agent.textsafe import redact_userinfo
 
 _DURATION = re.compile(r"^\s*([0-9]+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_TOO_DEEP = "the file is nested too deeply to be an idpsync configuration"
 
 
 def parse_duration(value: object) -> timedelta:
@@ -321,13 +322,15 @@ def parse_config(data: object, *, path: str = "<config>", base_dir: Path | None 
         raise ConfigError(
             "the file must hold a YAML mapping (identity_center:, targets:, ...)", path=path
         )
-    check_references(data, path)
-    body = dict(data)
-    targets = _validate_targets(body.pop("targets", None), path)
     try:
+        check_references(data, path)
+        body = dict(data)
+        targets = _validate_targets(body.pop("targets", None), path)
         cfg = Config.model_validate({**body, "targets": []})
     except ValidationError as exc:
         raise _first_error(exc, path) from None
+    except RecursionError:
+        raise ConfigError(_TOO_DEEP, path=path) from None
     return cfg.model_copy(update={"targets": targets, "base_dir": base_dir or Path.cwd()})
 
 
@@ -348,6 +351,8 @@ def load_config(path: str | Path) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError(f"not valid YAML{where}", path=str(p)) from None
+    except RecursionError:  # PyYAML recurses once per nesting level
+        raise ConfigError(_TOO_DEEP, path=str(p)) from None
     # Relative paths inside the file resolve against the file's own directory, so a config
     # works the same whatever directory idpsync is started from.
     return parse_config(data, path=str(p), base_dir=p.resolve().parent)

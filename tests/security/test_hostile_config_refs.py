@@ -174,3 +174,17 @@ def test_validate_config_accepts_the_edges_of_each_range(tmp_path: Path) -> None
     path.write_text(json.dumps(doc))
     result = CliRunner().invoke(cli, ["validate-config", "--config", str(path)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.suite("hostile-input", "config-bounds")
+@pytest.mark.parametrize("depth", [800, 5_000])
+def test_a_deeply_nested_config_is_refused_clearly(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "idpsync.yaml"
+    path.write_text(
+        "identity_center:\n  primary_region: us-east-1\n  metadata: [{file: md.xml}]\n"
+        f"policy: {'[' * depth}{']' * depth}\n"
+    )
+    result = CliRunner().invoke(cli, ["validate-config", "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "nested too deeply" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
