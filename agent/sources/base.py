@@ -93,13 +93,18 @@ class DirectoryCache:
             raise SourceError(
                 f"last good copy in {self.directory} unreadable: {exc}", source=source
             ) from exc
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        try:
+            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+                raise ValueError("checksum mismatch")
+            etag = meta.get("etag")
+            fetched_at = datetime.fromisoformat(meta["fetched_at"])
+            if not isinstance(etag, str | None):
+                raise ValueError("etag is not a string")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # not what put() wrote
             raise SourceError(
-                f"last good copy in {self.directory} is corrupt (checksum mismatch)", source=source
-            )
-        return CachedCopy(
-            data=data, etag=meta.get("etag"), fetched_at=datetime.fromisoformat(meta["fetched_at"])
-        )
+                f"last good copy in {self.directory} is corrupt ({exc})", source=source
+            ) from exc
+        return CachedCopy(data=data, etag=etag, fetched_at=fetched_at)
 
     def put(self, source: str, copy: CachedCopy) -> None:
         stem = self._stem(source)

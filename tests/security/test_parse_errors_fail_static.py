@@ -185,3 +185,15 @@ def test_a_writing_cli_run_that_crashes_is_still_recorded(
         reopened.close()
     assert run.outcome == "error" and run.finished_at is not None
     assert "RuntimeError" in (run.error or "")
+
+
+@pytest.mark.suite("outages", "metadata-parse-errors")
+@pytest.mark.parametrize(
+    "meta", ["[]", "{}", '{"sha256": "x", "fetched_at": "yesterday"}', '"just a string"']
+)
+def test_a_damaged_last_good_copy_is_reported_not_a_traceback(files: FileWorld, meta: str) -> None:
+    (json_file,) = (files.workdir / "cache").glob("*.json")
+    json_file.write_text(meta)
+    desired, result = files.sync(info=instance(), grace="0s")
+    assert "cache_unreadable" in {f.code for f in desired.findings}
+    assert removals(result) == [] and files.app_urls() == set(DESIRED_URLS)
