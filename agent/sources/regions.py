@@ -149,6 +149,8 @@ def fetch_instance(
             kinds.add(failure_kind(exc))
         except SourceError as exc:
             failures.append(f"{region}: {exc}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a malformed answer
+            failures.append(f"{region}: unexpected answer ({type(exc).__name__}: {exc})")
     raise RegionListUnavailable(
         "ListRegions/DescribeInstance failed in every api_regions entry: " + "; ".join(failures),
         source="sso-admin",

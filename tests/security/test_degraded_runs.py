@@ -173,3 +173,20 @@ def test_doctor_without_credentials_end_to_end(tmp_path: Path, no_aws_credential
     result = _run("doctor", "--config", str(config))
     assert result.exit_code == 1, result.output
     assert "no AWS credentials" in result.output, result.output
+
+
+@pytest.mark.suite("outages", "degraded")
+def test_a_malformed_region_list_is_a_source_error_not_a_traceback() -> None:
+    class Malformed:
+        def describe_instance(self, **_: object) -> dict[str, Any]:
+            return {"Status": "ACTIVE", "PrimaryRegion": "us-east-1"}
+
+        def get_paginator(self, _: str) -> Any:
+            class Pages:
+                def paginate(self, **__: object) -> list[dict[str, Any]]:
+                    return [{"Regions": [{"Status": "ACTIVE"}]}]  # no RegionName
+
+            return Pages()
+
+    with pytest.raises(SourceError, match="unexpected answer"):
+        fetch_instance(_ic(), client_factory=lambda region: Malformed())
