@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from agent.textsafe import escape_controls, redact_userinfo
+from agent.textsafe import escape_controls, one_line, redact_userinfo
 
 REDACTED = "***"
 
@@ -95,6 +95,11 @@ class JsonFormatter(logging.Formatter):
 
 class RedactingFormatter(logging.Formatter):
     """The CLI's readable text format, redacted the same way."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # The message itself stays on one line (a value cannot forge a second log line);
+        # a traceback appended after it keeps its own lines.
+        return one_line(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return escape_controls(redact(super().format(record)))

@@ -189,6 +189,7 @@ def test_log_lines_carry_no_control_characters() -> None:
     record = _record("target %s: observe failed: %s", "okta", TERMINAL + "\nFAKE second line")
     text_line = RedactingFormatter("%(levelname)s %(name)s: %(message)s").format(record)
     assert not any(c in text_line for c in CONTROL_BYTES), repr(text_line)
+    assert "\n" not in text_line  # a value cannot forge a second log line
     json_line = JsonFormatter().format(record)
     assert "\n" not in json_line and not any(c in json_line for c in CONTROL_BYTES)
     assert json.loads(json_line)["msg"].endswith(TERMINAL + "\nFAKE second line")
