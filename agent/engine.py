@@ -181,7 +181,7 @@ def build_plan(
 
 
 def _refuse_if_stale(approved: Plan, plan: Plan) -> None:
-    problems: list[str] = []
+    problems = [f"target {u.target} cannot be observed now ({u.error})" for u in plan.unobserved]
     if approved.desired_digest != plan.desired_digest:
         problems.append("the desired state (metadata or Region list) changed")
     old = {a.ref.key: a.fingerprint for a in approved.apps}

@@ -128,3 +128,22 @@ def test_a_complete_plan_still_applies(world: OktaWorld) -> None:
     if planned.exit_code == 2:
         applied = world.run("apply", "--plan", str(out_dir / "plan.json"))
         assert applied.exit_code == 0, output_of(applied)
+
+
+@pytest.mark.suite("safety", "incomplete-plan")
+def test_apply_refuses_when_a_target_cannot_be_observed_at_apply_time(world: OktaWorld) -> None:
+    """Complete when planned, the IdP down when applied: refused as stale, naming why."""
+    _two_targets(world, lambda okta, _: None)
+    out_dir = world.workdir / "ticket"
+    planned = world.run("plan", "--out", str(out_dir))
+    assert planned.exit_code == 2, output_of(planned)
+    path = world.workdir / "idpsync.yaml"
+    doc = json.loads(path.read_text())
+    _idp_down(doc["targets"][0], world.workdir)
+    path.write_text(json.dumps(doc))
+    before = (world.workdir / "app.json").read_bytes()
+    result = world.run("apply", "--plan", str(out_dir / "plan.json"))
+    out = output_of(result)
+    assert result.exit_code == 1, out
+    assert "stale" in out and "okta-prod cannot be observed now" in out, out
+    assert (world.workdir / "app.json").read_bytes() == before
