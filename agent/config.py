@@ -14,28 +14,75 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from agent.config_checks import URL_CREDENTIALS_HELP, check_references, has_userinfo
 from agent.config_yaml import load_yaml
 from agent.connector import TargetConfig
 from agent.errors import ConfigError
 from agent.model import Stack
+from agent.textsafe import redact_userinfo
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_TOO_DEEP = "the file is nested too deeply to be an idpsync configuration"
 
 
 def parse_duration(value: object) -> timedelta:
     """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"`` or a number of seconds."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return timedelta(seconds=float(value))
+        if isinstance(value, str):
+            m = _DURATION.match(value)
+            if m:
+                return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    except (OverflowError, ValueError):  # 99999999999999d, .inf, .nan
+        raise ValueError(f"duration {value!r} is out of range") from None
     raise ValueError(f"expected a duration such as 30s, 15m, 24h or 7d, got {value!r}")
+
+
+def _spell(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def bounded_duration(value: object, low: timedelta, high: timedelta) -> timedelta:
+    """A duration within [low, high]; the error names the allowed range."""
+    allowed = f"allowed: {_spell(low)} to {_spell(high)}"
+    try:
+        parsed = parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} ({allowed})") from None
+    if not low <= parsed <= high:
+        raise ValueError(f"duration {value!r} is out of range ({allowed})")
+    return parsed
+
+
+def _durations_within(**ranges: tuple[timedelta, timedelta]) -> Any:
+    """A ``mode="before"`` validator for several duration fields, each with its range."""
+
+    def check(cls: type, value: object, info: ValidationInfo) -> timedelta:
+        low, high = ranges[str(info.field_name)]
+        return bounded_duration(value, low, high)
+
+    return field_validator(*ranges, mode="before")(classmethod(check))
+
+
+_SECOND, _DAY = timedelta(seconds=1), timedelta(days=1)
 
 
 class _Strict(BaseModel):
@@ -66,15 +113,22 @@ class MetadataSource(_Strict):
                 "each metadata source needs exactly one of file:, url: or s3: "
                 f"(got {', '.join(given) or 'none'})"
             )
+        for value in (self.url, self.s3):
+            if value is not None and has_userinfo(value):
+                raise ValueError(URL_CREDENTIALS_HELP)
         if self.url is not None and not self.url.startswith("https://"):
-            raise ValueError(f"url must use https:// (got {self.url!r})")
+            raise ValueError(f"url must use https:// (got {redact_userinfo(self.url)!r})")
         if self.s3 is not None and not self.s3.startswith("s3://"):
-            raise ValueError(f"s3 must look like s3://bucket/key (got {self.s3!r})")
+            raise ValueError(
+                f"s3 must look like s3://bucket/key (got {redact_userinfo(self.s3)!r})"
+            )
         return self
 
     @property
     def label(self) -> str:
-        return self.file or self.url or self.s3 or "?"
+        """How the source is named in findings, logs and the last-good cache (never with
+        user information, even though the loader refuses it)."""
+        return redact_userinfo(self.file or self.url or self.s3 or "?")
 
 
 class SignatureConfig(_Strict):
@@ -104,7 +158,10 @@ class IdentityCenterConfig(_Strict):
         default=None, description="where last-good metadata copies are kept (fail-static)"
     )
     certificate_warning_days: int = Field(
-        default=30, ge=0, description="warn when a metadata certificate expires within N days"
+        default=30,
+        ge=0,
+        le=3650,
+        description="warn when a metadata certificate expires within N days",
     )
 
     @field_validator("instance_arn")
@@ -152,12 +209,9 @@ class IdentityCenterConfig(_Strict):
 class PolicyConfig(_Strict):
     mode: Literal["add-only", "sync"] = "add-only"
     removal_grace: timedelta = timedelta(hours=24)
-    max_changes: int = Field(default=20, ge=1)
+    max_changes: int = Field(default=20, ge=1, le=100_000)
 
-    @field_validator("removal_grace", mode="before")
-    @classmethod
-    def _grace(cls, v: object) -> timedelta:
-        return parse_duration(v)
+    _grace = _durations_within(removal_grace=(timedelta(0), 365 * _DAY))
 
 
 class ServiceConfig(_Strict):
@@ -168,10 +222,12 @@ class ServiceConfig(_Strict):
     lease_ttl: timedelta = timedelta(seconds=60)
     listen: str = "127.0.0.1:9464"
 
-    @field_validator("interval", "watch_interval", "jitter", "lease_ttl", mode="before")
-    @classmethod
-    def _durations(cls, v: object) -> timedelta:
-        return parse_duration(v)
+    _durations = _durations_within(
+        interval=(_SECOND, 7 * _DAY),
+        watch_interval=(_SECOND, _DAY),
+        jitter=(timedelta(0), _DAY),
+        lease_ttl=(_SECOND, timedelta(hours=1)),
+    )
 
 
 class StateConfig(_Strict):
@@ -266,12 +322,15 @@ def parse_config(data: object, *, path: str = "<config>", base_dir: Path | None 
         raise ConfigError(
             "the file must hold a YAML mapping (identity_center:, targets:, ...)", path=path
         )
-    body = dict(data)
-    targets = _validate_targets(body.pop("targets", None), path)
     try:
+        check_references(data, path)
+        body = dict(data)
+        targets = _validate_targets(body.pop("targets", None), path)
         cfg = Config.model_validate({**body, "targets": []})
     except ValidationError as exc:
         raise _first_error(exc, path) from None
+    except RecursionError:
+        raise ConfigError(_TOO_DEEP, path=path) from None
     return cfg.model_copy(update={"targets": targets, "base_dir": base_dir or Path.cwd()})
 
 
@@ -286,7 +345,10 @@ def load_config(path: str | Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", path=str(p)) from None
-    data: Any = load_yaml(text, path=str(p))  # duplicate keys are an error, not last-wins
+    try:
+        data: Any = load_yaml(text, path=str(p))  # duplicate keys are an error, not last-wins
+    except RecursionError:  # PyYAML recurses once per nesting level
+        raise ConfigError(_TOO_DEEP, path=str(p)) from None
     # Relative paths inside the file resolve against the file's own directory, so a config
     # works the same whatever directory idpsync is started from.
     return parse_config(data, path=str(p), base_dir=p.resolve().parent)

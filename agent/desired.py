@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from agent.config import Config, IdentityCenterConfig, MetadataSource
 from agent.errors import SourceError, UntrustedMetadata
-from agent.metadata import ParsedMetadata, parse_metadata, read_entity_id
+from agent.metadata import ParsedMetadata, as_source_error, parse_metadata, read_entity_id
 from agent.model import (
     AcsEndpoint,
     Certificate,
@@ -90,8 +90,9 @@ def _collect(
         if prev_id:
             out.previous_entity_ids.add(prev_id)
         try:
-            reader = open_source(src, base_dir=config.base_dir)
-            result = reader.fetch(previous)
+            with as_source_error(name, "cannot read the source"):  # no traceback, fail static
+                reader = open_source(src, base_dir=config.base_dir)
+                result = reader.fetch(previous)
             parsed = _parse(result.data, src, config, regions, now)
         except SourceError as exc:
             out.findings.append(_source_failed(exc, name, previous))

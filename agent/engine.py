@@ -41,7 +41,7 @@ from agent.model import (
     RegionStatus,
     Severity,
 )
-from agent.plan import AppPlan, Plan
+from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.registry import connector_class
 from agent.safety import check_app, check_run
 
@@ -224,7 +224,7 @@ def build_plan(
 
 
 def _refuse_if_stale(approved: Plan, plan: Plan) -> None:
-    problems: list[str] = []
+    problems = [f"target {u.target} cannot be observed now ({u.error})" for u in plan.unobserved]
     if approved.desired_digest != plan.desired_digest:
         problems.append("the desired state (metadata or Region list) changed")
     old = {a.ref.key: a.fingerprint for a in approved.apps}
@@ -272,13 +272,20 @@ async def run_sync(
             memory=memory or InMemoryRegionMemory(),
             now=now,
         )
-        plan = build_plan(
-            desired,
-            observed,
-            policy=config.policy,
-            force=options.force,
-            removable=removable,
-            now=now,
+        plan = dataclasses.replace(
+            build_plan(
+                desired,
+                observed,
+                policy=config.policy,
+                force=options.force,
+                removable=removable,
+                now=now,
+            ),
+            targets=tuple(t.name for t in chosen),
+            unobserved=tuple(
+                UnobservedTarget(target=f.ref.target, error=f.error or "not observed")
+                for f in failures
+            ),
         )
         if unreadable_findings:
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
@@ -296,9 +303,8 @@ async def run_sync(
     finally:
         for c in connectors.values():
             await c.aclose()
-    return SyncResult(
-        plan=plan, outcomes=tuple(outcomes), exit_code=exit_code(outcomes), desired=desired
-    )
+    code = exit_code(outcomes, error_findings(plan))
+    return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=code, desired=desired)
 
 
 def _write_gates(connectors: dict[str, Connector]) -> dict[str, asyncio.Semaphore]:
@@ -371,13 +377,27 @@ def _after_write(
         log.error("%s: recording the write failed: %s", app.ref.key, exc)
 
 
-def exit_code(outcomes: Iterable[AppOutcome]) -> int:
-    """1 on any failure, else 3 if anything is blocked, else 2 if anything is pending."""
+def error_findings(plan: Plan) -> list[Finding]:
+    """The plan's error-severity findings (run-wide first, then each app's)."""
+    every = [*plan.findings, *(f for a in plan.apps for f in a.findings)]
+    return [f for f in every if f.severity is Severity.ERROR]
+
+
+def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) -> int:
+    """1 on any failure, else 3 if anything is blocked, else 1 if the run is degraded (an
+    error finding: Region list unavailable, a source failed without a copy), else 2 if
+    anything is pending.
+
+    A degraded run still did what was safe (wrote what passed the checks, removed nothing it
+    could not vouch for); the exit code says that something needs a person anyway.
+    """
     statuses = {o.status for o in outcomes}
     if "failed" in statuses:
         return EXIT_ERROR
     if "blocked" in statuses:
         return EXIT_BLOCKED
+    if errors:
+        return EXIT_ERROR
     if statuses & {"pending", "skipped"}:
         return EXIT_PENDING
     return EXIT_OK

@@ -7,7 +7,12 @@ the rendered line, so it covers messages, arguments, extras and tracebacks alike
 * every secret value the configuration references (the contents of ``*_env`` variables),
   registered with :func:`register_secret`;
 * well-known credential shapes: ``SSWS <token>``, ``Bearer <token>``, ``password=``,
-  ``client_secret=``, ``token=`` parameters, and passwords inside URLs (``://user:pw@``).
+  ``client_secret=``, ``token=`` parameters, and the user information of any URL
+  (``://user:pw@``, :func:`agent.textsafe.redact_userinfo`).
+
+Control characters (ANSI escapes, bidi overrides) in a line become a visible ``\\uXXXX``
+(:func:`agent.textsafe.escape_controls`), so a hostile label or metadata value quoted in a
+message can neither drive the terminal nor forge a second log line.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from agent.textsafe import escape_controls, one_line, redact_userinfo
+
 REDACTED = "***"
 
 _PATTERNS = (
@@ -29,7 +36,6 @@ _PATTERNS = (
         r"(?i)\b(password|passwd|pwd|client_secret|secret|token|api_key|apikey|access_key)"
         r"(\"?\s*[=:]\s*\"?)[^\s\"&,;]+"
     ),
-    re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@"),
 )
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -52,7 +58,7 @@ def redact(text: str) -> str:
         text = text.replace(secret, REDACTED)
     text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _PATTERNS[2].sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+    return redact_userinfo(text)
 
 
 # Libraries that print signed request headers at DEBUG (the AWS SigV4 credential with the
@@ -83,14 +89,20 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+        # json escapes C0 itself; C1 and bidi controls get the same (valid JSON) escape.
+        return escape_controls(redact(json.dumps(entry, default=str, ensure_ascii=False)))
 
 
 class RedactingFormatter(logging.Formatter):
     """The CLI's readable text format, redacted the same way."""
 
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # The message itself stays on one line (a value cannot forge a second log line);
+        # a traceback appended after it keeps its own lines.
+        return one_line(super().formatMessage(record))
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return escape_controls(redact(super().format(record)))
 
 
 def configure_json_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:

@@ -13,7 +13,8 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,12 +23,13 @@ from lxml import etree
 
 from agent.acs_shape import first_unsafe_character
 from agent.acs_url import classify_acs_url
-from agent.errors import SourceError, UntrustedMetadata
+from agent.errors import IdpSyncError, SourceError, UntrustedMetadata
 from agent.model import AcsEndpoint, Certificate
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "ParsedMetadata",
+    "as_source_error",
     "classify_acs_url",
     "parse_metadata",
     "read_entity_id",
@@ -39,7 +41,13 @@ DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 DEFAULT_MAX_BYTES = 1024 * 1024
 _MAX_ACS = 500  # far above any real file (2 per Region + 1); bounds the work on hostile input
-_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+# ASCII digits only: str.isdigit() and \d also accept other scripts' digits (U+0661) and
+# superscripts (U+00B2), which int() then reads or refuses depending on the character.
+_DURATION = re.compile(
+    r"P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?"
+)
+_INDEX = re.compile(r"[0-9]{1,5}")
+_MAX_CACHE_DURATION = timedelta(days=3650)
 
 
 def _md(tag: str) -> str:
@@ -63,6 +71,26 @@ class ParsedMetadata:
 
 def _fail(message: str, source: str) -> SourceError:
     return SourceError(f"invalid metadata: {message}", source=source)
+
+
+@contextmanager
+def as_source_error(source: str, what: str = "invalid metadata") -> Iterator[None]:
+    """Any failure inside is a :class:`SourceError` of ``source``, so it takes the
+    fail-static path (last good copy, finding) instead of ending the run with a traceback.
+
+    idpsync's own errors pass through unchanged; anything else (a ``ValueError`` from a
+    library, an ``OverflowError`` from a huge number) is reported by type and message.
+    """
+    try:
+        yield
+    except IdpSyncError:
+        raise
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise SourceError(
+            f"{what}: unexpected {type(exc).__name__}" + (f" ({detail})" if detail else ""),
+            source=source,
+        ) from exc
 
 
 def safe_parse(data: bytes, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -116,9 +144,10 @@ def _expect_entity_descriptor(root: etree._Element, source: str) -> None:
 
 def read_entity_id(data: bytes, *, source: str = "metadata") -> str:
     """Only the entityID, for comparing with an older copy (still parsed safely)."""
-    root = safe_parse(data, source=source)
-    _expect_entity_descriptor(root, source)
-    return _entity_id(root, source)
+    with as_source_error(source):
+        root = safe_parse(data, source=source)
+        _expect_entity_descriptor(root, source)
+        return _entity_id(root, source)
 
 
 def _entity_id(root: etree._Element, source: str) -> str:
@@ -175,7 +204,7 @@ def _parse_index(value: str | None, url: str, source: str) -> int | None:
     if value is None:
         return None
     v = value.strip()
-    if not v.isdigit() or int(v) > 65535:
+    if not _INDEX.fullmatch(v) or int(v) > 65535:
         raise _fail(f"index {value!r} of {url!r} is not an unsigned short (0..65535)", source)
     return int(v)
 
@@ -248,11 +277,13 @@ def _certificates(sp: etree._Element, source: str, now: datetime) -> list[Certif
             try:
                 der = base64.b64decode(text, validate=True)
                 cert = x509.load_der_x509_certificate(der)
+                # cryptography parses these lazily: a malformed subject or date fails here.
+                not_after = cert.not_valid_after_utc
+                subject = cert.subject.rfc4514_string()
             except (binascii.Error, ValueError) as exc:
                 raise _fail(
                     f"KeyDescriptor holds an unreadable certificate ({exc})", source
                 ) from None
-            not_after = cert.not_valid_after_utc
             fingerprint = hashlib.sha256(der).hexdigest()
             if not_after <= now:
                 raise _fail(
@@ -262,7 +293,7 @@ def _certificates(sp: etree._Element, source: str, now: datetime) -> list[Certif
                 Certificate(
                     sha256=fingerprint,
                     not_after=not_after,
-                    subject=cert.subject.rfc4514_string(),
+                    subject=subject,
                     use=use,
                     der_b64=base64.b64encode(der).decode(),
                 )
@@ -293,9 +324,15 @@ def _cache_duration(root: etree._Element, source: str) -> timedelta | None:
     if m is None or raw.strip() in ("P", "PT"):
         raise _fail(f"cacheDuration {raw!r} is not an xs:duration such as PT24H", source)
     d, h, mi, s = m.groups()
-    return timedelta(
-        days=int(d or 0), hours=int(h or 0), minutes=int(mi or 0), seconds=float(s or 0)
-    )
+    try:
+        value = timedelta(
+            days=int(d or 0), hours=int(h or 0), minutes=int(mi or 0), seconds=float(s or 0)
+        )
+    except OverflowError:
+        value = None
+    if value is None or value > _MAX_CACHE_DURATION:
+        raise _fail(f"cacheDuration {raw!r} is out of range (at most 10 years)", source)
+    return value
 
 
 def parse_metadata(
@@ -312,6 +349,18 @@ def parse_metadata(
     ``known_regions`` is every Region an ACS host may name (botocore's partition data, the
     sso-admin list, configured extra Regions): see :func:`agent.sources.regions.known_regions`.
     """
+    with as_source_error(source):
+        return _parse_metadata(data, source, known_regions, allowed_hosts, max_bytes, now)
+
+
+def _parse_metadata(
+    data: bytes,
+    source: str,
+    known_regions: Collection[str],
+    allowed_hosts: Iterable[str] | None,
+    max_bytes: int,
+    now: datetime | None,
+) -> ParsedMetadata:
     now = now or datetime.now(UTC)
     root = safe_parse(data, source=source, max_bytes=max_bytes)
     _expect_entity_descriptor(root, source)

@@ -102,13 +102,36 @@ class AppPlan:
 
 
 @dataclass(frozen=True)
+class UnobservedTarget:
+    """A configured target whose apps could not be read (IdP down, unusable credentials):
+    the plan says nothing about its apps, so the plan is incomplete."""
+
+    target: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "error": self.error}
+
+
+@dataclass(frozen=True)
 class Plan:
-    """Every app's plan plus run-wide findings, tied to one desired state."""
+    """Every app's plan plus run-wide findings, tied to one desired state.
+
+    ``targets`` names every target the run was asked to cover; ``unobserved`` those it could
+    not read. A plan with an unobserved target is incomplete (``complete`` is False): it is
+    shown as such and ``idpsync apply --plan`` refuses it.
+    """
 
     desired_digest: str
     apps: tuple[AppPlan, ...]
     findings: tuple[Finding, ...] = ()
     violations: tuple[str, ...] = ()  # run-wide safety violations (e.g. a failed source)
+    targets: tuple[str, ...] = ()
+    unobserved: tuple[UnobservedTarget, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unobserved
 
     @property
     def change_count(self) -> int:
@@ -125,11 +148,18 @@ class Plan:
             "apps": [a.to_dict() for a in self.apps],
             "findings": [_finding_dict(f) for f in self.findings],
             "violations": list(self.violations),
+            "targets": list(self.targets),
+            "complete": self.complete,
+            "unobserved": [u.to_dict() for u in self.unobserved],
         }
 
     def checksum(self) -> str:
-        """SHA-256 over fingerprints, desired digest and changes (findings excluded)."""
-        core = {
+        """SHA-256 over fingerprints, desired digest and changes (findings excluded).
+
+        An incomplete plan's checksum also covers its unobserved targets, so deleting them
+        from plan.json breaks the checksum (a complete plan's checksum is unchanged).
+        """
+        core: dict[str, Any] = {
             "desired_digest": self.desired_digest,
             "apps": [
                 {
@@ -141,6 +171,8 @@ class Plan:
                 for a in self.apps
             ],
         }
+        if self.unobserved:
+            core["unobserved"] = [u.to_dict() for u in self.unobserved]
         canonical = json.dumps(core, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -214,6 +246,11 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
             apps=apps,
             findings=tuple(finding(f) for f in doc.get("findings", ())),
             violations=tuple(doc.get("violations", ())),
+            targets=tuple(str(t) for t in doc.get("targets", ())),
+            unobserved=tuple(
+                UnobservedTarget(target=str(u["target"]), error=str(u["error"]))
+                for u in doc.get("unobserved", ())
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idpsync plan: {exc!r}") from exc

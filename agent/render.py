@@ -17,6 +17,14 @@ from typing import Any
 
 from agent.model import AppTrust, Finding
 from agent.plan import PLAN_FORMAT_VERSION, Action, AppPlan, Plan
+from agent.textsafe import (
+    escape_controls,
+    md_code,
+    md_text,
+    redact_userinfo,
+    safe_line,
+    safe_text,
+)
 
 _SYMBOL = {Action.ADD: "+", Action.UPDATE: "~", Action.REMOVE: "-"}
 
@@ -103,6 +111,18 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         },
         "findings": {"type": "array", "items": _FINDING},
         "violations": {"type": "array", "items": {"type": "string"}},
+        # Added in format_version 1 without a bump (older readers ignore them; this one
+        # refuses an incomplete plan, and the checksum covers ``unobserved``).
+        "targets": {"type": "array", "items": {"type": "string"}},
+        "complete": {"type": "boolean"},
+        "unobserved": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["target", "error"],
+                "properties": {"target": {"type": "string"}, "error": {"type": "string"}},
+            },
+        },
     },
 }
 
@@ -119,7 +139,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+    # Control characters become JSON \\u escapes (the same values, never raw on a terminal).
+    text = json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+    return escape_controls(redact_userinfo(text))
 
 
 def _summary(plan: Plan) -> dict[str, Any]:
@@ -134,64 +156,103 @@ def _summary(plan: Plan) -> dict[str, Any]:
 def _cell(value: str | None) -> str:
     if value is None or value == "":
         return "-"
-    return "`" + value.replace("|", "\\|").replace("`", "'") + "`"
+    return md_code(value)
 
 
 def _violations(plan: Plan) -> list[str]:
     return list(plan.violations) + [v for a in plan.apps for v in a.blocked]
 
 
+def _safety_word(plan: Plan, blocked: bool) -> str:
+    if blocked:
+        return "**BLOCKED**"
+    return "**INCOMPLETE**" if not plan.complete else "passed"
+
+
 def render_markdown(plan: Plan) -> str:
-    """The change-ticket view."""
+    """The change-ticket view. Every value from metadata or an IdP goes through
+    :mod:`agent.textsafe`, so none can add a section, a comment or HTML."""
     s = _summary(plan)
-    lines = [
-        "# idpsync plan",
-        "",
+    lines = ["# idpsync plan", ""]
+    if not plan.complete:
+        names = ", ".join(md_text(u.target) for u in plan.unobserved)
+        lines += [
+            f"**INCOMPLETE PLAN: {len(plan.unobserved)} target(s) could not be observed "
+            f"({names}).** Their apps are not in this plan; `idpsync apply --plan` refuses "
+            "it. Fix the target and plan again.",
+            "",
+        ]
+    lines += [
         f"- Apps: {s['apps']} ({s['apps_with_changes']} with changes)",
         f"- Changes: {s['changes']}",
-        f"- Safety: {'**BLOCKED**' if s['blocked'] else 'passed'}",
-        f"- Desired state digest: `{plan.desired_digest}`",
+        f"- Safety: {_safety_word(plan, s['blocked'])}",
+        f"- Desired state digest: {md_code(plan.desired_digest)}",
         "",
     ]
     for app in plan.apps:
         lines += _markdown_app(app)
+    lines += _markdown_targets(plan)
     findings = list(plan.findings) + [f for a in plan.apps for f in a.findings]
     lines += ["## Findings", ""]
     lines += [_finding_line(f) for f in findings] or ["None."]
     lines += ["", "## Safety", ""]
-    lines += [f"- {v}" for v in _violations(plan)] or ["All safety checks passed."]
+    lines += [f"- {md_text(v)}" for v in _violations(plan)]
+    lines += [
+        f"- target {md_text(u.target)} was not observed, so its apps were not checked: "
+        f"{md_text(u.error)}"
+        for u in plan.unobserved
+    ]
+    if not _violations(plan) and plan.complete:
+        lines.append("All safety checks passed.")
     lines += ["", "## Checksum", "", f"`{plan.checksum()}`", ""]
-    lines.append(
-        "Apply exactly this plan with `idpsync apply --plan plan.json`; it refuses if any app "
-        "or the desired state changed since."
-    )
+    if plan.complete:
+        lines.append(
+            "Apply exactly this plan with `idpsync apply --plan plan.json`; it refuses if any "
+            "app or the desired state changed since."
+        )
+    else:
+        lines.append("This plan is incomplete: `idpsync apply --plan` refuses it.")
     return "\n".join(lines) + "\n"
 
 
+def _markdown_targets(plan: Plan) -> list[str]:
+    """Targets with no app in the plan: not observed (the plan is incomplete), or empty."""
+    with_apps = {a.ref.target for a in plan.apps}
+    lines: list[str] = []
+    for u in plan.unobserved:
+        lines += [f"## {md_text(u.target)}: NOT OBSERVED", "", md_text(u.error), ""]
+    unobserved = {u.target for u in plan.unobserved}
+    for name in plan.targets:
+        if name not in with_apps and name not in unobserved:
+            lines += [f"## {md_text(name)}", "", "No apps found.", ""]
+    return lines
+
+
 def _markdown_app(app: AppPlan) -> list[str]:
-    title = f"## {app.ref.key}" + (f" ({app.ref.label})" if app.ref.label else "")
+    title = f"## {md_text(app.ref.key)}" + (f" ({md_text(app.ref.label)})" if app.ref.label else "")
     lines = [title, ""]
     if app.kind:
-        lines += [f"Kind: {app.kind}. Fingerprint: `{app.fingerprint[:16]}`", ""]
+        lines += [f"Kind: {md_code(app.kind)}. Fingerprint: {md_code(app.fingerprint[:16])}", ""]
     if not app.changes:
         return [*lines, "In sync: no changes.", ""]
     lines += ["| Action | Field | Region | Before | After |", "|---|---|---|---|---|"]
     for c in app.changes:
-        region = c.region or "-"
+        region = md_text(c.region) if c.region else "-"
         if c.stack:
-            region += f" ({c.stack})"
+            region += f" ({md_text(c.stack)})"
         lines.append(
             f"| {c.action.value} | {c.field.value} | {region} | {_cell(c.before)} "
             f"| {_cell(c.after)} |"
         )
     if app.blocked:
-        lines += ["", "**Blocked:** " + "; ".join(app.blocked)]
+        lines += ["", "**Blocked:** " + "; ".join(md_text(b) for b in app.blocked)]
     return [*lines, ""]
 
 
 def _finding_line(f: Finding) -> str:
     where = " ".join(x for x in (f.app, f"[{f.region}]" if f.region else None) if x)
-    return f"- **{f.severity.value}** `{f.code}`{' ' + where if where else ''}: {f.message}"
+    location = " " + md_text(where) if where else ""
+    return f"- **{f.severity.value}** {md_code(f.code)}{location}: {md_text(f.message)}"
 
 
 def managed_lines(trust: AppTrust) -> list[str]:
@@ -215,12 +276,17 @@ def render_diff(plan: Plan) -> str:
             fromfile=f"a/{app.ref.key}",
             tofile=f"b/{app.ref.key}",
         )
-    return "".join(out)
+    return safe_text("".join(out))
 
 
 def render_text(plan: Plan) -> str:
-    """A short terminal summary."""
+    """A short terminal summary (control characters shown as ``\\uXXXX``, never sent)."""
     lines: list[str] = []
+    if not plan.complete:
+        lines.append(
+            f"INCOMPLETE PLAN: {len(plan.unobserved)} target(s) could not be observed; "
+            "their apps are not in this plan"
+        )
     for app in plan.apps:
         state = f"{len(app.changes)} change(s)" if app.changes else "in sync"
         if app.blocked:
@@ -232,10 +298,14 @@ def render_text(plan: Plan) -> str:
             lines.append(f"  {_SYMBOL[c.action]} {c.field.value:<12} {region:<25} {value}")
         lines += [f"  ! {v}" for v in app.blocked]
         lines += [f"  note {f.code}: {f.message}" for f in app.findings]
+    lines += [f"{u.target}: NOT OBSERVED: {u.error}" for u in plan.unobserved]
+    with_apps = {a.ref.target for a in plan.apps} | {u.target for u in plan.unobserved}
+    lines += [f"{name}: no apps found" for name in plan.targets if name not in with_apps]
     lines += [f"note {f.code}: {f.message}" for f in plan.findings]
     lines += [f"BLOCKED: {v}" for v in plan.violations]
+    incomplete = "" if plan.complete else "; INCOMPLETE (not every target was observed)"
     lines.append(
         f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s); "
-        f"checksum {plan.checksum()[:16]}"
+        f"checksum {plan.checksum()[:16]}{incomplete}"
     )
-    return "\n".join(lines) + "\n"
+    return "".join(safe_line(line) + "\n" for line in lines)

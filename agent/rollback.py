@@ -13,6 +13,7 @@ it was observed), are read back, and are recorded with fresh backups in a new ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -160,14 +161,20 @@ async def _apply(
     lease = store.lease(holder, config.service.lease_ttl.total_seconds())
     with HeldLease(lease, purpose="rolling back"):
         new_run = store.begin_run(kind="rollback", mode="apply", holder=holder)
-        store.audit("rollback_of", {"run": run_id}, run_id=new_run)
-        hooks = store.hooks(new_run)
-        outcomes = [
-            await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
-            if a.changes
-            else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
-            for a in plan.apps
-        ]
+        try:
+            store.audit("rollback_of", {"run": run_id}, run_id=new_run)
+            hooks = store.hooks(new_run)
+            outcomes = [
+                await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+                if a.changes
+                else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+                for a in plan.apps
+            ]
+        except BaseException as exc:  # the run record always gets an outcome
+            with contextlib.suppress(IdpSyncError):
+                error = f"unexpected {type(exc).__name__}: {exc}"
+                store.finish_run(new_run, outcome="error", exit_code=1, error=error)
+            raise
         code = exit_code(outcomes)
         failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
         store.finish_run(

@@ -10,6 +10,7 @@ going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -81,6 +82,17 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     return applied
 
 
+async def _record_error(
+    store: Store, metrics: ServiceMetrics, run_id: int, started: float, error: str
+) -> RunSummary:
+    """Finish a run that could not complete with outcome ``error`` (never left ``running``)."""
+    metrics.sync_duration.observe(time.perf_counter() - started)
+    metrics.sync_runs.labels(outcome="error").inc()
+    log.error("sync run %s failed: %s", run_id, error, extra={"run_id": run_id})
+    await asyncio.to_thread(store.finish_run, run_id, outcome="error", exit_code=1, error=error)
+    return RunSummary(run_id, "error", 1, 0, error)
+
+
 async def recorded_sync(
     config: Config,
     store: Store,
@@ -109,13 +121,17 @@ async def recorded_sync(
             stop=stop,
         )
     except IdpSyncError as exc:
-        metrics.sync_duration.observe(time.perf_counter() - started)
-        metrics.sync_runs.labels(outcome="error").inc()
-        log.error("sync run %s failed: %s", run_id, exc, extra={"run_id": run_id})
-        await asyncio.to_thread(
-            store.finish_run, run_id, outcome="error", exit_code=1, error=str(exc)
+        return await _record_error(store, metrics, run_id, started, str(exc))
+    except asyncio.CancelledError:
+        # Shutting down mid-run: the record still gets an outcome, then the cancel goes on.
+        with contextlib.suppress(IdpSyncError):
+            await _record_error(store, metrics, run_id, started, "the run was cancelled")
+        raise
+    except Exception as exc:  # a bug or an unexpected library error: record it, keep serving
+        log.exception("sync run %s failed unexpectedly", run_id, extra={"run_id": run_id})
+        return await _record_error(
+            store, metrics, run_id, started, f"unexpected {type(exc).__name__}: {exc}"
         )
-        return RunSummary(run_id, "error", 1, 0, str(exc))
     outcome = _outcome(result)
     errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
     await asyncio.to_thread(

@@ -281,6 +281,10 @@ class Service:
                 log.error("sync could not run or be recorded: %s", exc)
                 self.metrics.sync_runs.labels(outcome="error").inc()
                 return None
+            except Exception:  # never let one run kill the job: log it, the next run tries
+                log.exception("sync could not run or be recorded")
+                self.metrics.sync_runs.labels(outcome="error").inc()
+                return None
             self.last_run = summary
             if summary.succeeded:
                 self.readiness.last_success = time.time()

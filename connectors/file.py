@@ -5,6 +5,11 @@ reads the file; ``apply`` re-reads it, refuses if it changed since the plan was 
 writes the new document atomically (temp file in the same directory, fsync, ``os.replace``)
 keeping every key it does not manage, at any level, in its original order.
 
+``path`` may be a symbolic link: idpsync reads and writes the file it resolves to (the new
+copy is written beside that file and renamed over it), so the link stays a link and the
+real file is updated. Anything that is not a regular file (a FIFO, a device, a directory)
+is refused before it is read; FIFOs are opened non-blocking, so they never hang a run.
+
 The document shape is chosen by ``format``. Each format is a pair of pure functions,
 ``trust_from_raw(doc) -> (AppTrust, Capabilities)`` and ``apply_trust(doc, trust) -> doc``,
 found through :data:`FORMATS`, so adding a format (``okta``, ``entra``) is one line there.
@@ -24,6 +29,7 @@ import hashlib
 import importlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -160,6 +166,36 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def read_regular_file(path: Path, error: Callable[[str], ConnectorError]) -> bytes:
+    """The bytes of ``path`` if it is a regular file; a FIFO, device or directory is refused
+    without blocking (opened with ``O_NONBLOCK``, checked with ``fstat`` on that same file
+    descriptor, so nothing can be swapped in between)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise error(f"cannot read the app file ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a directory"
+                if stat.S_ISDIR(mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device or socket"
+            )
+            raise error(f"is {kind}, not a regular file; point path: at the app's JSON file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"cannot read the app file ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
 class FileConnector(Connector):
     """One app per target, stored as a JSON file (``path`` resolves against the config)."""
 
@@ -189,11 +225,16 @@ class FileConnector(Connector):
     def _error(self, message: str) -> ConnectorError:
         return ConnectorError(f"{self.path}: {message}", target=self.name)
 
-    def _read(self) -> bytes:
+    def _real_path(self) -> Path:
+        """The file ``path`` names, with every symbolic link resolved (what is written)."""
         try:
-            return self.path.read_bytes()
-        except OSError as exc:
-            raise self._error(f"cannot read the app file ({exc.strerror})") from None
+            return self.path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # missing, dangling link, or a link loop
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise self._error(f"cannot read the app file ({reason})") from None
+
+    def _read(self) -> bytes:
+        return read_regular_file(self._real_path(), self._error)
 
     def _parse(self, data: bytes) -> dict[str, Any]:
         try:
@@ -232,7 +273,8 @@ class FileConnector(Connector):
         return trust_of(self._parse(raw.encode("utf-8")))[0]
 
     async def apply(self, plan: AppPlan) -> ObservedApp:
-        data = self._read()
+        real = self._real_path()  # resolved once: the file checked is the file written
+        data = read_regular_file(real, self._error)
         if _fingerprint(data) != plan.fingerprint:
             raise Conflict(
                 f"{self.path} changed since it was observed; plan again", target=self.name
@@ -251,7 +293,7 @@ class FileConnector(Connector):
         if text.endswith("\n"):
             body += "\n"
         try:
-            await asyncio.to_thread(write_atomically, self.path, body.encode("utf-8"))
+            await asyncio.to_thread(write_atomically, real, body.encode("utf-8"))
         except OSError as exc:
             raise self._error(f"cannot write the app file ({exc.strerror})") from None
         self.context.record(self.name, "put", 200)

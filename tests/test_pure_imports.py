@@ -21,6 +21,7 @@ PURE = (
     "agent/safety.py",
     "agent/render.py",
     "agent/render_html.py",
+    "agent/textsafe.py",
     "agent/trust_matrix.py",
 )
 # Modules that are themselves pure may be imported by the others.
@@ -30,6 +31,7 @@ ALLOWED_AGENT = {
     "agent.diff",
     "agent.acs_shape",
     "agent.placeholder",
+    "agent.textsafe",
     "agent.trust_matrix",
 }
 

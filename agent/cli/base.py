@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from agent.errors import ConfigError, IdpSyncError, SourceError, UnsafePlan
+from agent.textsafe import safe_text
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -67,16 +68,16 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UnsafePlan as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(safe_text(f"error: {exc}"), err=True)
             sys.exit(EXIT_BLOCKED)
         except ConfigError as exc:
-            click.echo(f"config error: {exc}", err=True)
+            click.echo(safe_text(f"config error: {exc}"), err=True)
             sys.exit(EXIT_ERROR)
         except SourceError as exc:
-            click.echo(f"source error: {exc}", err=True)
+            click.echo(safe_text(f"source error: {exc}"), err=True)
             sys.exit(EXIT_ERROR)
         except IdpSyncError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(safe_text(f"error: {exc}"), err=True)
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]

@@ -13,6 +13,7 @@ from agent.config import Config, load_config
 from agent.desired import build_desired
 from agent.model import DesiredTrust
 from agent.sources.base import DirectoryCache, LastGoodCache, MemoryCache
+from agent.textsafe import safe_text
 from agent.xmlsec_check import check_xmlsec
 
 
@@ -104,5 +105,6 @@ def show_desired(config_path: str, output_format: str) -> None:
     check_xmlsec()
     config = load_config(config_path)
     desired = build_desired(config, cache=cache_for(config))
-    click.echo(render_json(desired) if output_format == "json" else render_text(desired))
+    text = render_json(desired) if output_format == "json" else render_text(desired)
+    click.echo(safe_text(text))  # a certificate subject or finding may carry ANSI escapes
     sys.exit(EXIT_OK if desired.complete else EXIT_ERROR)

@@ -14,6 +14,7 @@ from agent.cli.base import cli, config_option, handle_errors
 from agent.config import Config, load_config
 from agent.doctor.report import RENDERERS
 from agent.doctor.runner import DoctorDeps, run_doctor
+from agent.textsafe import safe_text
 
 
 @cli.command("doctor")
@@ -50,7 +51,7 @@ def doctor(config_path: str, fmt: str, probe: bool, timeout: float) -> None:
     config = load_config(config_path)
     deps = build_deps(config, timeout)
     report = asyncio.run(run_doctor(config, deps, probe_signin=probe))
-    click.echo(RENDERERS[fmt](report), nl=False)
+    click.echo(safe_text(RENDERERS[fmt](report)), nl=False)  # app labels may hold escapes
     sys.exit(report.exit_code)
 
 

@@ -16,6 +16,7 @@ import click
 
 from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
 from agent.config import Config, load_config
+from agent.textsafe import safe_line
 
 if TYPE_CHECKING:
     from agent.store import RunRecord, Store
@@ -125,12 +126,14 @@ def history(
         if not found:
             click.echo("no runs recorded" + (f" that changed {app}" if app else ""))
         for run in found:
-            click.echo(_run_line(run))
+            click.echo(safe_line(_run_line(run)))
             for c in store.changes(run_id=run.id, app=app):
                 what = c.after if c.after is not None else c.before
                 click.echo(
-                    f"        {c.status:<7} {c.app_key} {c.action} {c.field}"
-                    f"{' ' + c.region if c.region else ''}: {what}"
+                    safe_line(
+                        f"        {c.status:<7} {c.app_key} {c.action} {c.field}"
+                        f"{' ' + c.region if c.region else ''}: {what}"
+                    )
                 )
     finally:
         store.close()
@@ -231,7 +234,7 @@ def rollback(
     click.echo(renderers[fmt](result.plan))
     if fmt != "json":
         for o in result.outcomes:
-            click.echo(f"{o.ref.key}: {o.status}" + (f" ({o.error})" if o.error else ""))
+            click.echo(safe_line(f"{o.ref.key}: {o.status}" + (f" ({o.error})" if o.error else "")))
         if result.run_id is not None:
             click.echo(f"recorded as run #{result.run_id}")
     sys.exit(result.exit_code)

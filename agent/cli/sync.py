@@ -9,6 +9,7 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -23,13 +24,14 @@ from agent.cli.service import STATE_URL_ENV, open_store
 from agent.config import Config, load_config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
-from agent.engine import SyncOptions, SyncResult, run_sync
+from agent.engine import SyncOptions, SyncResult, error_findings, run_sync
 from agent.errors import ConfigError, IdpSyncError
 from agent.model import DesiredTrust
 from agent.plan import Plan, plan_from_dict
 from agent.render import render_diff, render_json, render_markdown, render_text
 from agent.render_html import render_html
 from agent.store import HeldLease, Store
+from agent.textsafe import safe_line
 from agent.xmlsec_check import check_xmlsec
 
 _RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
@@ -124,6 +126,11 @@ def _recorded_run(
     except IdpSyncError as exc:
         store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
         raise
+    except BaseException as exc:  # even a bug or Ctrl-C leaves no run "running" for ever
+        with contextlib.suppress(IdpSyncError):
+            error = f"unexpected {type(exc).__name__}: {exc}"
+            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=error)
+        raise
     failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
     store.finish_run(
         run_id,
@@ -157,7 +164,25 @@ def _report(result: SyncResult, output_format: str, out_dir: str | None) -> None
     for o in result.outcomes:
         if o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
             detail = f": {o.error}" if o.error else ""
-            click.echo(f"{o.ref.key}: {o.status}{detail}", err=True)
+            click.echo(safe_line(f"{o.ref.key}: {o.status}{detail}"), err=True)
+    degraded = degraded_reason(result)
+    if degraded:
+        click.echo(safe_line(degraded), err=True)
+
+
+def degraded_reason(result: SyncResult) -> str | None:
+    """The last line of a run that exits 1 although nothing failed outright: why."""
+    if result.exit_code != EXIT_ERROR:
+        return None
+    reasons = [f"target {u.target} not observed" for u in result.plan.unobserved]
+    reasons += [f"{f.code}: {f.message}" for f in error_findings(result.plan)]
+    if not reasons:
+        return None
+    return (
+        "exit 1: degraded run, what was safe was done: "
+        + "; ".join(reasons)
+        + " (fix this, then run again)"
+    )
 
 
 @cli.command("sync")
@@ -218,12 +243,25 @@ def load_plan(path: str) -> Plan:
         raise ConfigError(f"cannot read the plan ({exc.strerror})", path=path) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON ({exc.msg})", path=path) from None
+    except RecursionError:  # json's C parser recurses once per nesting level
+        raise ConfigError(
+            "not an idpsync plan (JSON nested too deeply); use the plan.json that "
+            "`idpsync plan --out DIR` wrote",
+            path=path,
+        ) from None
     if not isinstance(doc, dict):
         raise ConfigError("not an idpsync plan (expected a JSON object)", path=path)
     try:
         plan = plan_from_dict(doc)
     except ValueError as exc:
         raise ConfigError(str(exc), path=path) from None
+    if doc.get("checksum") != plan.checksum() and "://***@" in json.dumps(doc):
+        raise ConfigError(
+            "the plan holds a URL whose user information idpsync redacted (an IdP app lists "
+            "a URL with user:password@), so it cannot be applied exactly; remove that URL "
+            "from the app, then run `idpsync plan` again",
+            path=path,
+        )
     if doc.get("checksum") != plan.checksum():
         raise ConfigError(
             "the plan's checksum does not match its content (was the file edited?); "
@@ -252,6 +290,14 @@ def apply_command(config_path: str, plan_path: str, force: bool, output_format: 
     since the plan was written.
     """
     approved = load_plan(plan_path)
+    if not approved.complete:
+        missing = ", ".join(f"{u.target} ({u.error})" for u in approved.unobserved)
+        raise ConfigError(
+            f"the plan is incomplete: target(s) {missing} could not be observed when it was "
+            "made, so it was never checked against them; fix the target and run "
+            "`idpsync plan` again",
+            path=plan_path,
+        )
     targets = tuple(sorted({a.ref.target for a in approved.apps}))
     if not targets:
         click.echo("the plan holds no apps; nothing to apply", err=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from agent import aws_errors
 from agent.config import IdentityCenterConfig
 from agent.doctor.result import Check, CheckResult, Status
 from agent.model import Region, RegionStatus
@@ -51,18 +52,36 @@ def check_not_configured() -> list[CheckResult]:
 
 
 def check_fetch_error(error: Exception, ic: IdentityCenterConfig) -> list[CheckResult]:
-    """sso-admin could not be read in any configured Region."""
+    """sso-admin could not be read in any configured Region: say why, with that fix."""
     tried = ", ".join(ic.effective_api_regions)
-    return [
-        CheckResult(
-            Check.INSTANCE,
-            Status.FAIL,
-            f"cannot read the instance from sso-admin ({error})",
-            fix=f"Give idpsync's AWS identity sso:DescribeInstance and sso:ListRegions and make "
-            f"sure identity_center.api_regions ({tried}) names a Region where the instance "
-            "is enabled.",
+    kinds: frozenset[str] = getattr(error, "kinds", frozenset())
+    if kinds == {aws_errors.NO_CREDENTIALS}:
+        message = f"no AWS credentials: idpsync found none to call sso-admin with ({error})"
+        fix = (
+            "Give this host AWS credentials: an instance profile, ECS task role or EKS "
+            "service-account role, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. "
+            "`aws sts get-caller-identity` shows whether it has any."
         )
-    ]
+    elif kinds == {aws_errors.CREDENTIALS_REJECTED}:
+        message = f"AWS rejected idpsync's credentials (expired or invalid) ({error})"
+        fix = (
+            "Refresh the session (aws sso login, a new role session) or rotate the access "
+            "key; `aws sts get-caller-identity` must succeed with the same credentials."
+        )
+    elif aws_errors.ACCESS_DENIED in kinds and aws_errors.NO_CREDENTIALS not in kinds:
+        message = f"permission denied: idpsync's AWS identity may not read the instance ({error})"
+        fix = (
+            "Grant idpsync's AWS identity sso:DescribeInstance and sso:ListRegions on "
+            f"{ic.instance_arn} (SECURITY.md has the policy)."
+        )
+    else:
+        message = f"cannot read the instance from sso-admin ({error})"
+        fix = (
+            f"Give idpsync's AWS identity sso:DescribeInstance and sso:ListRegions and make "
+            f"sure identity_center.api_regions ({tried}) names a Region where the instance "
+            "is enabled."
+        )
+    return [CheckResult(Check.INSTANCE, Status.FAIL, message, fix=fix)]
 
 
 def check_instance(instance: InstanceView, ic: IdentityCenterConfig) -> list[CheckResult]:

@@ -8,6 +8,7 @@ too, so a service keeps its copies in the database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -71,7 +72,8 @@ class DirectoryCache:
     """A :class:`LastGoodCache` in a directory: ``<sha256(source)>.xml`` plus ``.json``.
 
     Files are replaced atomically (write to a temporary file, then ``os.replace``), so a
-    crash mid-write leaves the previous good copy in place.
+    crash mid-write leaves the previous good copy in place. A directory idpsync creates is
+    0700 and every file 0600, whatever the umask.
     """
 
     def __init__(self, directory: str | Path) -> None:
@@ -91,13 +93,18 @@ class DirectoryCache:
             raise SourceError(
                 f"last good copy in {self.directory} unreadable: {exc}", source=source
             ) from exc
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        try:
+            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+                raise ValueError("checksum mismatch")
+            etag = meta.get("etag")
+            fetched_at = datetime.fromisoformat(meta["fetched_at"])
+            if not isinstance(etag, str | None):
+                raise ValueError("etag is not a string")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # not what put() wrote
             raise SourceError(
-                f"last good copy in {self.directory} is corrupt (checksum mismatch)", source=source
-            )
-        return CachedCopy(
-            data=data, etag=meta.get("etag"), fetched_at=datetime.fromisoformat(meta["fetched_at"])
-        )
+                f"last good copy in {self.directory} is corrupt ({exc})", source=source
+            ) from exc
+        return CachedCopy(data=data, etag=etag, fetched_at=fetched_at)
 
     def put(self, source: str, copy: CachedCopy) -> None:
         stem = self._stem(source)
@@ -108,13 +115,27 @@ class DirectoryCache:
             "sha256": hashlib.sha256(copy.data).hexdigest(),
         }
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            # 0700 directories, 0600 files (mkstemp): only idpsync's user reads the copies.
+            private_mkdir(self.directory)
             _atomic_write(stem.with_suffix(".xml"), copy.data)
             _atomic_write(stem.with_suffix(".json"), json.dumps(meta, indent=2).encode())
         except OSError as exc:
             raise SourceError(
                 f"cannot store last good copy in {self.directory}: {exc}", source=source
             ) from exc
+
+
+def private_mkdir(directory: Path) -> None:
+    """Create ``directory`` and every missing parent 0700 (``Path.mkdir`` gives parents the
+    umask's default); directories that exist already are left as they are."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

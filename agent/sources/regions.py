@@ -19,9 +19,19 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader
 
+from agent.aws_errors import failure_kind
 from agent.config import IdentityCenterConfig
 from agent.errors import SourceError
 from agent.model import Region, RegionStatus
+
+
+class RegionListUnavailable(SourceError):
+    """sso-admin failed in every ``api_regions`` entry; ``kinds`` says how (see
+    :func:`agent.aws_errors.failure_kind`), so doctor can tell no credentials from denied."""
+
+    def __init__(self, message: str, *, source: str, kinds: frozenset[str]) -> None:
+        self.kinds = kinds
+        super().__init__(message, source=source)
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,7 @@ def fetch_instance(
         raise SourceError("identity_center.instance_arn is not set", source="sso-admin")
     session = session or boto3.session.Session()
     failures: list[str] = []
+    kinds: set[str] = set()
     for region in ic.effective_api_regions:
         try:
             client = (
@@ -132,11 +143,16 @@ def fetch_instance(
         except ClientError as exc:
             err = exc.response.get("Error", {})
             failures.append(f"{region}: {err.get('Code', '?')} {err.get('Message', '')}".strip())
+            kinds.add(failure_kind(exc))
         except BotoCoreError as exc:
             failures.append(f"{region}: {exc}")
+            kinds.add(failure_kind(exc))
         except SourceError as exc:
             failures.append(f"{region}: {exc}")
-    raise SourceError(
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a malformed answer
+            failures.append(f"{region}: unexpected answer ({type(exc).__name__}: {exc})")
+    raise RegionListUnavailable(
         "ListRegions/DescribeInstance failed in every api_regions entry: " + "; ".join(failures),
         source="sso-admin",
+        kinds=frozenset(kinds),
     )

@@ -15,7 +15,7 @@ from lxml import etree
 
 from agent.config import MetadataSource, SignatureConfig
 from agent.errors import SourceError, UntrustedMetadata
-from agent.metadata import MD_NS, safe_parse
+from agent.metadata import MD_NS, as_source_error, safe_parse
 
 
 def check_pin(data: bytes, src: MetadataSource) -> None:
@@ -67,12 +67,13 @@ def verify_signature(data: bytes, sig: SignatureConfig, *, base_dir: Path, sourc
             {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA512, SignatureMethod.ECDSA_SHA256}
         ),
     )
-    try:
-        result = XMLVerifier().verify(data, x509_cert=pem, expect_config=expect)
-    except (InvalidSignature, InvalidInput, ValueError) as exc:
-        raise UntrustedMetadata(
-            f"XML signature check against {cert_path.name} failed: {exc}", source=source
-        ) from None
+    with as_source_error(source, "XML signature check failed"):  # what signxml did not foresee
+        try:
+            result = XMLVerifier().verify(data, x509_cert=pem, expect_config=expect)
+        except (InvalidSignature, InvalidInput, ValueError) as exc:
+            raise UntrustedMetadata(
+                f"XML signature check against {cert_path.name} failed: {exc}", source=source
+            ) from None
     signed = result.signed_xml  # type: ignore[union-attr]
     if signed is None or signed.tag != f"{{{MD_NS}}}EntityDescriptor":
         raise UntrustedMetadata("the signature does not cover the EntityDescriptor", source=source)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from agent.errors import StateStoreError
 from agent.model import Finding
 from agent.plan import Plan
-from agent.sources.base import CachedCopy
+from agent.sources.base import CachedCopy, private_mkdir
 from agent.store import audit as audit_log
 from agent.store.lease import LeaderLease
 from agent.store.records import BackupRecord, ChangeRecord, RunRecord, as_utc
@@ -41,6 +41,7 @@ from agent.store.schema import (
     schema_info,
     source_cache,
 )
+from agent.textsafe import redact_userinfo
 
 if TYPE_CHECKING:
     from agent.store.hooks import RunHooks
@@ -71,6 +72,20 @@ def resolve_url(url: str, base_dir: Path | None) -> str:
     state_dir = os.environ.get(STATE_DIR_ENV)
     path = (Path(state_dir) if state_dir else base_dir or Path.cwd()) / parsed.database
     return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file 0600 (its directory 0700) before SQLite does, whatever the
+    umask: it holds the audit trail and full app snapshots. SQLite gives its -wal and -shm
+    files the database file's permissions. An existing file is left as it is."""
+    try:
+        private_mkdir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StateStoreError(f"cannot create the state database {path}: {exc.strerror}") from exc
+    os.close(fd)
 
 
 def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -107,7 +122,7 @@ def utc_now(now: datetime | None) -> datetime:
 
 
 def _findings_json(findings: Sequence[Finding]) -> str:
-    return json.dumps(
+    return redact_json(
         [
             {
                 "code": f.code,
@@ -119,6 +134,12 @@ def _findings_json(findings: Sequence[Finding]) -> str:
             for f in findings
         ]
     )
+
+
+def redact_json(value: Any) -> str:
+    """JSON text of ``value`` with every URL's user information hidden (defence in depth:
+    a password in a URL must not reach the database, the audit trail or ``history``)."""
+    return redact_userinfo(json.dumps(value, default=str))
 
 
 class Store:
@@ -139,7 +160,7 @@ class Store:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": 10}
         try:
             engine = create_engine(resolved, **kwargs)
@@ -222,7 +243,7 @@ class Store:
             "desired_digest": plan.desired_digest if plan is not None else None,
             "change_count": plan.change_count if plan is not None else 0,
             "findings": _findings_json(findings),
-            "error": error,
+            "error": redact_userinfo(error) if error is not None else None,
         }
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
@@ -233,7 +254,7 @@ class Store:
                 "exit_code": exit_code,
                 "plan_checksum": checksum,
                 "change_count": values["change_count"],
-                "error": error,
+                "error": values["error"],
             },
             run_id=run_id,
         )
@@ -324,7 +345,10 @@ class Store:
         run_id: int | None = None,
         app_key: str | None = None,
     ) -> audit_log.AuditRecord:
-        return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
+        safe_payload = json.loads(redact_json(payload))
+        return audit_log.append(
+            self.engine, event_name, safe_payload, run_id=run_id, app_key=app_key
+        )
 
     @translate_db_errors
     def audit_records(self, *, run_id: int | None = None) -> list[audit_log.AuditRecord]:
