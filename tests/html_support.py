@@ -26,6 +26,7 @@ from agent.plan import Plan
 from tests.test_diff_factories import NOW, desired, observed, url
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+FOREIGN = "https://sso.example.com/saml/acs"  # not an Identity Center URL
 STALE = "ca-central-1"  # ACTIVE in Identity Center, absent from the metadata
 LABELS = (
     "AWS (in sync)",
@@ -75,9 +76,9 @@ def sample_case(labels: Sequence[str] = LABELS) -> tuple[Plan, DesiredTrust]:
         [(a.url, a.index) for a in d.acs], default=d.default_acs, target="okta", app_id="0oa2"
     )
     needs = observed(
-        [(url("us-east-1"), 0), (url("us-east-1", Stack.DUALSTACK), 1)],
+        [(url("us-east-1"), 0), (url("us-east-1", Stack.DUALSTACK), 1), (FOREIGN, 7)],
         entity_id=None,
-        default=url("us-east-1", Stack.DUALSTACK),
+        default=FOREIGN,  # outside this instance: moved (a default on the primary is kept)
         target="okta",
         app_id="0oa1",
     )
