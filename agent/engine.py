@@ -30,6 +30,7 @@ from agent.config import Config, PolicyConfig
 from agent.connector import Connector, ConnectorContext
 from agent.diff import diff_app, owned_regions
 from agent.errors import ConfigError, StalePlan, VerificationFailed
+from agent.exitcodes import ExitCode
 from agent.model import AppRef, AppTrust, DesiredTrust, ObservedApp, RegionStatus
 from agent.plan import AppPlan, Plan
 from agent.registry import connector_class
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_TARGETS = 8
 
-EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -318,9 +318,9 @@ def exit_code(outcomes: Iterable[AppOutcome]) -> int:
     """1 on any failure, else 3 if anything is blocked, else 2 if anything is pending."""
     statuses = {o.status for o in outcomes}
     if "failed" in statuses:
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if "blocked" in statuses:
-        return EXIT_BLOCKED
+        return ExitCode.BLOCKED
     if statuses & {"pending", "skipped"}:
-        return EXIT_PENDING
-    return EXIT_OK
+        return ExitCode.CHANGES_PENDING
+    return ExitCode.OK

@@ -21,6 +21,7 @@ from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError
+from agent.exitcodes import ExitCode
 from agent.metrics import ServiceMetrics
 from agent.store import Store
 
@@ -104,7 +105,7 @@ async def recorded_sync(
         metrics.sync_runs.labels(outcome="error").inc()
         log.error("sync run %s failed: %s", run_id, exc, extra={"run_id": run_id})
         await asyncio.to_thread(
-            store.finish_run, run_id, outcome="error", exit_code=1, error=str(exc)
+            store.finish_run, run_id, outcome="error", exit_code=ExitCode.ERROR, error=str(exc)
         )
         return RunSummary(run_id, "error", 1, 0, str(exc))
     outcome = _outcome(result)

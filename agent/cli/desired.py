@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
+from agent.cli.base import cli, config_option, handle_errors
 from agent.config import Config, load_config
 from agent.desired import build_desired
+from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.sources.base import DirectoryCache, LastGoodCache, MemoryCache
 from agent.xmlsec_check import check_xmlsec
@@ -105,4 +106,4 @@ def show_desired(config_path: str, output_format: str) -> None:
     config = load_config(config_path)
     desired = build_desired(config, cache=cache_for(config))
     click.echo(render_json(desired) if output_format == "json" else render_text(desired))
-    sys.exit(EXIT_OK if desired.complete else EXIT_ERROR)
+    sys.exit(ExitCode.OK if desired.complete else ExitCode.ERROR)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
+from agent.cli.base import cli, config_option, handle_errors
 from agent.config import Config, load_config
+from agent.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from agent.store import RunRecord, Store
@@ -117,7 +118,7 @@ def history(
                 click.echo(f"audit trail BROKEN ({len(report.problems)} problem(s)):", err=True)
                 for problem in report.problems:
                     click.echo(f"  - {problem}", err=True)
-            sys.exit(EXIT_OK if report.ok else EXIT_ERROR)
+            sys.exit(ExitCode.OK if report.ok else ExitCode.ERROR)
         found = store.runs(app=app, limit=limit)
         if fmt == "json":
             click.echo(json.dumps([_run_dict(r, store, app) for r in found], indent=2))
