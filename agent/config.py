@@ -101,7 +101,9 @@ class IdentityCenterConfig(_Strict):
     keep_legacy: bool = Field(default=True, description="keep the legacy primary ACS URL")
     signature: SignatureConfig | None = None
     cache_dir: str | None = Field(
-        default=None, description="where last-good metadata copies are kept (fail-static)"
+        default=None,
+        description="where last-good metadata copies are kept (fail-static); default "
+        ".idpsync-cache beside the config file, or in IDPSYNC_STATE_DIR when set",
     )
     certificate_warning_days: int = Field(
         default=30, ge=0, description="warn when a metadata certificate expires within N days"

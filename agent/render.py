@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.model import AppTrust, Finding
 from agent.plan import PLAN_FORMAT_VERSION, Action, AppPlan, Plan
+from agent.plan_header import PlanHeader, apply_lines, backout_lines, header_lines
 
 _SYMBOL = {Action.ADD: "+", Action.UPDATE: "~", Action.REMOVE: "-"}
 
@@ -141,12 +142,13 @@ def _violations(plan: Plan) -> list[str]:
     return list(plan.violations) + [v for a in plan.apps for v in a.blocked]
 
 
-def render_markdown(plan: Plan) -> str:
-    """The change-ticket view."""
+def render_markdown(plan: Plan, header: PlanHeader | None = None) -> str:
+    """The change-ticket view; ``header`` adds provenance first and a back-out section last."""
     s = _summary(plan)
     lines = [
         "# idpsync plan",
         "",
+        *(header_lines(header) if header is not None else []),
         f"- Apps: {s['apps']} ({s['apps_with_changes']} with changes)",
         f"- Changes: {s['changes']}",
         f"- Safety: {'**BLOCKED**' if s['blocked'] else 'passed'}",
@@ -161,10 +163,8 @@ def render_markdown(plan: Plan) -> str:
     lines += ["", "## Safety", ""]
     lines += [f"- {v}" for v in _violations(plan)] or ["All safety checks passed."]
     lines += ["", "## Checksum", "", f"`{plan.checksum()}`", ""]
-    lines.append(
-        "Apply exactly this plan with `idpsync apply --plan plan.json`; it refuses if any app "
-        "or the desired state changed since."
-    )
+    lines += apply_lines(header)
+    lines += ["", *backout_lines(header, plan.checksum())]
     return "\n".join(lines) + "\n"
 
 

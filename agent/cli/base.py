@@ -49,14 +49,14 @@ class RootGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
-            exc.exit_code = ExitCode.USAGE
+            exc.exit_code = ExitCode.USAGE  # type: ignore[misc]  # per instance, on purpose
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = ExitCode.USAGE
+            exc.exit_code = ExitCode.USAGE  # type: ignore[misc]  # per instance, on purpose
             raise
 
 

@@ -3,27 +3,57 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from agent.cli.base import cli, config_option, handle_errors
+from agent.cli.state import STATE_DIR_ENV
 from agent.config import Config, load_config
 from agent.desired import build_desired
+from agent.errors import SourceError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
-from agent.sources.base import DirectoryCache, LastGoodCache, MemoryCache
+from agent.sources.base import CachedCopy, DirectoryCache, LastGoodCache
 from agent.xmlsec_check import check_xmlsec
+
+DEFAULT_CACHE_DIR = ".idpsync-cache"
+log = logging.getLogger(__name__)
+
+
+class _DefaultDirectoryCache(DirectoryCache):
+    """The default cache: a run must not fail because the directory nobody chose is not
+    writable (a read-only config directory), so a failed store is a warning, not an error."""
+
+    def put(self, source: str, copy: CachedCopy) -> None:
+        try:
+            super().put(source, copy)
+        except SourceError as exc:
+            log.warning(
+                "%s; the next run cannot fall back to this copy (set "
+                "identity_center.cache_dir or %s to a writable directory)",
+                exc,
+                STATE_DIR_ENV,
+            )
 
 
 def cache_for(config: Config) -> LastGoodCache:
-    """The configured last-good cache (``identity_center.cache_dir``), else an in-memory one."""
+    """The last-good cache of one-shot runs (fail-static and ``If-None-Match`` across runs).
+
+    ``identity_center.cache_dir`` when set (relative to the config file); else
+    ``.idpsync-cache`` in ``$IDPSYNC_STATE_DIR`` when set (beside the state database, for
+    read-only config directories), else beside the config file.
+    """
     directory = config.identity_center.cache_dir
-    if directory is None:
-        return MemoryCache()
-    path = Path(directory)
-    return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+    if directory is not None:
+        path = Path(directory).expanduser()
+        return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+    state_dir = os.environ.get(STATE_DIR_ENV)
+    base = Path(state_dir).expanduser() if state_dir else config.base_dir
+    return _DefaultDirectoryCache(base / DEFAULT_CACHE_DIR)
 
 
 @cli.command("validate-config")

@@ -13,6 +13,7 @@ directly, and hands out a :class:`agent.store.hooks.RunHooks` per run that imple
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -58,6 +59,14 @@ def safe_url(url: str) -> str:
 
 
 STATE_DIR_ENV = "IDPSYNC_STATE_DIR"
+
+
+def os_user() -> str:
+    """The login name of this process's user (``uid:N`` when it has no passwd entry)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid:{os.getuid()}"
 
 
 def resolve_url(url: str, base_dir: Path | None) -> str:
@@ -324,6 +333,8 @@ class Store:
         run_id: int | None = None,
         app_key: str | None = None,
     ) -> audit_log.AuditRecord:
+        # Who did it: host and PID (in the holder) say which process, the OS user says who.
+        payload = {**payload, "os_user": payload.get("os_user") or os_user()}
         return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
 
     @translate_db_errors
