@@ -33,13 +33,11 @@ class PlanHeader:
     sources: tuple[SourceLine, ...] = ()
     plan_path: str | None = None  # where plan.json is written, when it is
     run_id: int | None = None  # the run that applied this plan, once known
-    state_url_hint: bool = False  # the run used --state-url: the commands need it too
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def _config_arg(self) -> str:
-        args = f"-c {shlex.quote(self.config_path)}"
-        return args + (' --state-url "$IDPSYNC_STATE_URL"' if self.state_url_hint else "")
+        return f"-c {shlex.quote(self.config_path)}"
 
 
 def header_lines(h: PlanHeader) -> list[str]:

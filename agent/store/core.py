@@ -207,7 +207,9 @@ class Store:
                 .returning(runs.c.id)
             )
             run_id = int(result.scalar_one())
-        self.audit("run_started", {"kind": kind, "mode": mode, "holder": holder}, run_id=run_id)
+        # Who did it: the holder names the process (host and PID), the OS user the person.
+        started = {"kind": kind, "mode": mode, "holder": holder, "os_user": os_user()}
+        self.audit("run_started", started, run_id=run_id)
         return run_id
 
     @translate_db_errors
@@ -333,8 +335,6 @@ class Store:
         run_id: int | None = None,
         app_key: str | None = None,
     ) -> audit_log.AuditRecord:
-        # Who did it: host and PID (in the holder) say which process, the OS user says who.
-        payload = {**payload, "os_user": payload.get("os_user") or os_user()}
         return audit_log.append(self.engine, event_name, payload, run_id=run_id, app_key=app_key)
 
     @translate_db_errors
