@@ -105,7 +105,7 @@ def test_plan_then_apply_and_stale_plan_is_refused(example: Path, tmp_path: Path
     # Re-applying the plan that was just applied says so (issue 16: it used to say "stale").
     again = run("apply", "--config", str(example), "--plan", str(out / "plan.json"))
     assert again.exit_code == 0, again.output
-    assert "already applied" in again.stderr and "stale" not in again.stderr
+    assert "already applied" in again.stderr and "plan is stale" not in again.stderr
 
 
 def test_edited_plan_file_is_refused(example: Path, tmp_path: Path) -> None:
