@@ -58,16 +58,55 @@ def cache_for(config: Config) -> LastGoodCache:
 
 @cli.command("validate-config")
 @config_option
+@click.option(
+    "--offline", is_flag=True, help="Skip the checks that need the network (DNS of each URL)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @handle_errors
-def validate_config(config_path: str) -> None:
-    """Load and validate the configuration file; print what it configures."""
+def validate_config(config_path: str, offline: bool, output_format: str) -> None:
+    """Check the configuration and what a run will need: files readable, *_env variables set,
+    URLs plausible (and, unless --offline, resolving). Never prints a secret.
+
+    Exit codes: 0 valid (warnings allowed), 1 anything a run would fail on.
+    """
+    from agent.validate import FAIL, check_config, summary
+
     check_xmlsec()
     config = load_config(config_path)
+    checks = check_config(config, env=os.environ, offline=offline)
+    ok = not any(c.status == FAIL for c in checks)
     ic = config.identity_center
-    click.echo(
-        f"{config_path}: OK: primary Region {ic.primary_region}, "
-        f"{len(ic.metadata)} metadata source(s), {len(config.targets)} target(s)"
-    )
+    if output_format == "json":
+        doc = {
+            "config": config_path,
+            "ok": ok,
+            "offline": offline,
+            "primary_region": ic.primary_region,
+            "metadata_sources": len(ic.metadata),
+            "targets": [t.name for t in config.targets],
+            "summary": summary(checks),
+            "checks": [c.to_dict() for c in checks],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for c in checks:
+            if c.status != "ok":
+                click.echo(f"{c.status.upper():<4}  {c.key}: {c.message}", err=True)
+        counts = summary(checks)
+        verdict = "OK" if ok else "FAILED"
+        click.echo(
+            f"{config_path}: {verdict}: primary Region {ic.primary_region}, "
+            f"{len(ic.metadata)} metadata source(s), {len(config.targets)} target(s); "
+            f"{counts['ok']} check(s) passed, {counts['warn']} warning(s), "
+            f"{counts['fail']} failed" + (" (offline: DNS not checked)" if offline else "")
+        )
+    sys.exit(ExitCode.OK if ok else ExitCode.ERROR)
 
 
 def render_text(desired: DesiredTrust) -> str:
