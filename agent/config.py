@@ -23,10 +23,16 @@ from agent.model import Stack
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# ISO 8601 durations, as config/schema.json shows the defaults (PT15M, PT24H, P7D).
+_ISO_DURATION = re.compile(
+    r"^\s*P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def parse_duration(value: object) -> timedelta:
-    """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"`` or a number of seconds."""
+    """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"``, ISO 8601 (``"PT15M"``) or seconds."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -35,7 +41,12 @@ def parse_duration(value: object) -> timedelta:
         m = _DURATION.match(value)
         if m:
             return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-    raise ValueError(f"expected a duration such as 30s, 15m, 24h or 7d, got {value!r}")
+        iso = _ISO_DURATION.match(value)
+        if iso and any(iso.groupdict().values()) and not value.strip().upper().endswith("T"):
+            return timedelta(**{k: float(v) for k, v in iso.groupdict().items() if v})
+    raise ValueError(
+        f"expected a duration such as 30s, 15m, 24h, 7d or ISO 8601 PT15M, got {value!r}"
+    )
 
 
 class _Strict(BaseModel):
@@ -291,9 +302,9 @@ def load_config(path: str | Path) -> Config:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"not valid YAML{where}", path=str(p)) from None
+        from agent.yamlerrors import describe
+
+        raise ConfigError(describe(exc), path=str(p)) from None
     # Relative paths inside the file resolve against the file's own directory, so a config
     # works the same whatever directory idpsync is started from.
     return parse_config(data, path=str(p), base_dir=p.resolve().parent)
