@@ -67,7 +67,10 @@ def configure_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=level, handlers=[handler])  # once per process, as always
+    root = logging.getLogger()
+    if level < root.getEffectiveLevel():  # -v after the subcommand, once logging is set up
+        root.setLevel(level)
     protect_credentials(os.environ)  # -vv must not print signed AWS request headers
 
 
