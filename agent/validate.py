@@ -15,6 +15,7 @@ import re
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -143,6 +144,41 @@ def _implicit_env(config: Config) -> Iterator[tuple[str, str]]:
             yield f"targets[{i}].auth.token_env", effective
 
 
+def _state_check(config: Config, env: Mapping[str, str]) -> Check | None:
+    """Where a SQLite state store would be created: its directory must be creatable.
+
+    Only the path is shown, never the URL (it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from agent.store.core import resolve_url
+
+    url = env.get("IDPSYNC_STATE_URL") or config.state.url
+    try:
+        parsed = make_url(resolve_url(url, config.base_dir))
+    except ArgumentError:
+        return Check(FAIL, "state.url", "not a database URL (see README: State)")
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(parsed.database))
+    parent = next((p for p in (path, *path.parents) if p.exists()), None)
+    if parent is not None and (not parent.is_dir() if parent != path else not path.is_file()):
+        return Check(
+            FAIL,
+            "state.url",
+            f"the state store {path} cannot be created: {parent} is not a directory "
+            "(set IDPSYNC_STATE_DIR or --state-url)",
+        )
+    if parent is not None and not os.access(parent if parent != path else path, os.W_OK):
+        return Check(
+            FAIL,
+            "state.url",
+            f"the state store {path} is not writable by this user (set IDPSYNC_STATE_DIR or "
+            "--state-url)",
+        )
+    return Check(OK, "state.url", f"state store {path}")
+
+
 def check_config(config: Config, *, env: Mapping[str, str], offline: bool = False) -> list[Check]:
     """Every check, in config order. Never reads a secret's value into a message."""
     context = ConnectorContext(env=env, base_dir=config.base_dir)
@@ -155,6 +191,9 @@ def check_config(config: Config, *, env: Mapping[str, str], offline: bool = Fals
         if isinstance(value, str) and name in (*_URL_KEYS, "org_url") and "://" in value:
             urls.append((key, value))
     out += [_env_check(env, key, var) for key, var in _implicit_env(config)]
+    state = _state_check(config, env)
+    if state is not None:
+        out.append(state)
     if not offline:
         out += [c for key, url in urls if (c := _dns_check(key, url)) is not None]
     return out

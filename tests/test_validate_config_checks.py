@@ -148,3 +148,23 @@ def test_json_shape_on_the_example() -> None:
         "identity_center.metadata[0].file",
         "targets[0].path",
     }
+
+
+def test_state_store_location_is_checked_without_showing_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _write(tmp_path, [])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("IDPSYNC_STATE_DIR", str(blocker / "state"))
+    code, doc = _json(config, "--offline")
+    assert code == 1
+    [state] = [c for c in doc["checks"] if c["key"] == "state.url"]
+    assert state["status"] == FAIL and "IDPSYNC_STATE_DIR" in state["message"]
+    assert str(blocker) in state["message"]
+    monkeypatch.setenv("IDPSYNC_STATE_DIR", str(tmp_path / "fresh"))
+    code, doc = _json(config, "--offline")
+    assert code == 0 and not (tmp_path / "fresh").exists()  # checked, nothing created
+    monkeypatch.setenv("IDPSYNC_STATE_URL", "postgresql+psycopg://u:hunter2@db/x")
+    code, doc = _json(config, "--offline")
+    assert "hunter2" not in json.dumps(doc)
