@@ -7,6 +7,7 @@ good copy (fail-static) instead of failing.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import threading
 from collections.abc import Iterator
@@ -112,12 +113,18 @@ def test_the_default_cache_follows_idpsync_state_dir(
 
 
 def test_an_unwritable_default_cache_warns_and_the_run_goes_on(
-    tmp_path: Path, source: Source, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    source: Source,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("IDPSYNC_STATE_DIR", str(blocker))
     config = _config_with_url(tmp_path, source)
+    caplog.set_level(logging.WARNING, logger="agent.cli.desired")
     result = invoke("sync", "--dry-run", "-c", str(config))
     assert result.exit_code == 2, result.output
-    assert "cannot store last good copy" in result.output and "cache_dir" in result.output
+    assert "4 change(s) in 1 app(s)" in result.stdout
+    warnings = [r.getMessage() for r in caplog.records if r.name == "agent.cli.desired"]
+    assert any("cannot store last good copy" in w and "cache_dir" in w for w in warnings)
