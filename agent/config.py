@@ -34,10 +34,16 @@ from agent.textsafe import redact_userinfo
 _DURATION = re.compile(r"^\s*([0-9]+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _TOO_DEEP = "the file is nested too deeply to be an idpsync configuration"
+# ISO 8601 durations, as config/schema.json shows the defaults (PT15M, PT24H, P7D).
+_ISO_DURATION = re.compile(
+    r"^\s*P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def parse_duration(value: object) -> timedelta:
-    """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"`` or a number of seconds."""
+    """``"24h"``, ``"15m"``, ``"60s"``, ``"7d"``, ISO 8601 (``"PT15M"``) or seconds."""
     if isinstance(value, timedelta):
         return value
     try:
@@ -47,9 +53,14 @@ def parse_duration(value: object) -> timedelta:
             m = _DURATION.match(value)
             if m:
                 return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+            iso = _ISO_DURATION.match(value)
+            if iso and any(iso.groupdict().values()) and not value.strip().upper().endswith("T"):
+                return timedelta(**{k: float(v) for k, v in iso.groupdict().items() if v})
     except (OverflowError, ValueError):  # 99999999999999d, .inf, .nan
         raise ValueError(f"duration {value!r} is out of range") from None
-    raise ValueError(f"expected a duration such as 30s, 15m, 24h or 7d, got {value!r}")
+    raise ValueError(
+        f"expected a duration such as 30s, 15m, 24h, 7d or ISO 8601 PT15M, got {value!r}"
+    )
 
 
 def _spell(value: timedelta) -> str:
@@ -155,7 +166,9 @@ class IdentityCenterConfig(_Strict):
     keep_legacy: bool = Field(default=True, description="keep the legacy primary ACS URL")
     signature: SignatureConfig | None = None
     cache_dir: str | None = Field(
-        default=None, description="where last-good metadata copies are kept (fail-static)"
+        default=None,
+        description="where last-good metadata copies are kept (fail-static); default "
+        ".idpsync-cache beside the config file, or in IDPSYNC_STATE_DIR when set",
     )
     certificate_warning_days: int = Field(
         default=30,

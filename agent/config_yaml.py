@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from agent.errors import ConfigError
+from agent.yamlerrors import describe
 
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -28,9 +29,7 @@ def load_yaml(text: str, *, path: str) -> Any:
         _check_duplicates(node, path, "", set())
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"not valid YAML{where}", path=path) from None
+        raise ConfigError(describe(exc), path=path) from None
     finally:
         loader.dispose()
 

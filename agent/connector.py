@@ -67,7 +67,8 @@ class ConnectorContext:
         return value
 
     def resolve_path(self, path: str | Path) -> Path:
-        p = Path(path)
+        """``~`` expanded, then relative to the config file's directory."""
+        p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
     def record(self, target: str, kind: str, status: int) -> None:

@@ -32,6 +32,7 @@ from agent.config import Config, PolicyConfig
 from agent.connector import Connector, ConnectorContext
 from agent.diff import diff_app, owned_regions
 from agent.errors import ConfigError, StalePlan, VerificationFailed
+from agent.exitcodes import ExitCode
 from agent.model import (
     AppRef,
     AppTrust,
@@ -42,14 +43,13 @@ from agent.model import (
     Severity,
 )
 from agent.plan import AppPlan, Plan, UnobservedTarget
+from agent.progress import NoProgress, ProgressSink
 from agent.registry import connector_class
 from agent.safety import check_app, check_run
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_TARGETS = 8
-
-EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -143,13 +143,47 @@ def same_trust(a: AppTrust, b: AppTrust) -> bool:
     return key(a) == key(b)
 
 
+class _ProgressHooks:
+    """Reports apply (write started) and verify (read back and compared) per target around
+    every write, then hands over to the run's own hooks (backups and audit), if any."""
+
+    def __init__(self, plan: Plan, progress: ProgressSink, inner: EngineHooks | None) -> None:
+        self.progress = progress
+        self.inner = inner
+        self.total: dict[str, int] = {}
+        self.started: dict[str, int] = {}
+        self.finished: dict[str, int] = {}
+        for app in plan.apps:
+            if app.changes and not app.blocked and not plan.violations:
+                self.total[app.ref.target] = self.total.get(app.ref.target, 0) + 1
+
+    def before_write(self, app: AppPlan, observed: ObservedApp) -> None:
+        if self.inner is not None:
+            self.inner.before_write(app, observed)
+        target = app.ref.target
+        self.started[target] = self.started.get(target, 0) + 1
+        self.progress.phase("apply", target, self.started[target], self.total.get(target, 0))
+
+    def after_write(
+        self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
+    ) -> None:
+        target = app.ref.target
+        self.finished[target] = self.finished.get(target, 0) + 1
+        self.progress.phase("verify", target, self.finished[target], self.total.get(target, 0))
+        if self.inner is not None:
+            self.inner.after_write(app, result, error)
+
+
 async def _observe_target(
-    connector: Connector, gate: asyncio.Semaphore
+    connector: Connector, gate: asyncio.Semaphore, progress: ProgressSink
 ) -> tuple[list[ObservedApp], AppOutcome | None]:
     async with gate:
         try:
             refs = await connector.discover()
-            return list(await connector.observe_many(refs)), None
+            progress.phase("observe", connector.name, 0, len(refs))
+            apps = list(await connector.observe_many(refs))
+            progress.phase("observe", connector.name, len(apps), len(refs))
+            return apps, None
         except Exception as exc:  # one target's failure must not stop the others
             log.warning("target %s: observe failed: %s", connector.name, exc)
             ref = AppRef(target=connector.name, app_id="*")
@@ -251,16 +285,20 @@ async def run_sync(
     stop: asyncio.Event | None = None,
     now: datetime | None = None,
     approved: Plan | None = None,
+    progress: ProgressSink | None = None,
 ) -> SyncResult:
     """One reconcile run over the selected targets. See the module docstring."""
     now = now or datetime.now(UTC)
+    progress = progress or NoProgress()
     chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
     if not chosen:
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
     connectors = {t.name: connector_class(t.type)(t, context) for t in chosen}
     try:
         gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
-        results = await asyncio.gather(*(_observe_target(c, gate) for c in connectors.values()))
+        results = await asyncio.gather(
+            *(_observe_target(c, gate, progress) for c in connectors.values())
+        )
         observed, unreadable, unreadable_findings = _split_unreadable(
             [o for apps, _ in results for o in apps]
         )
@@ -289,10 +327,13 @@ async def run_sync(
         )
         if unreadable_findings:
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
+        progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
             _refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
         gates = _write_gates(connectors)
+        if not options.dry_run:
+            hooks = _ProgressHooks(plan, progress, hooks)
         settled = await asyncio.gather(
             *(
                 _settle(app, plan, by_key[app.ref.key], connectors, options, hooks, stop, gates)
@@ -393,11 +434,11 @@ def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) ->
     """
     statuses = {o.status for o in outcomes}
     if "failed" in statuses:
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if "blocked" in statuses:
-        return EXIT_BLOCKED
+        return ExitCode.BLOCKED
     if errors:
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if statuses & {"pending", "skipped"}:
-        return EXIT_PENDING
-    return EXIT_OK
+        return ExitCode.CHANGES_PENDING
+    return ExitCode.OK

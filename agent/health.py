@@ -75,7 +75,15 @@ class HealthServer:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # in use, not an address of this host, unknown host name
+            await self.stop()
+            raise IdpSyncError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}; stop what "
+                "holds it or choose another address with --listen (IDPSYNC_LISTEN, "
+                "service.listen)"
+            ) from None
         if self.port == 0:  # an ephemeral port (tests): report the one the OS chose
             sockets = getattr(site._server, "sockets", None) or []
             if sockets:

@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.model import AppTrust, Finding
 from agent.plan import PLAN_FORMAT_VERSION, Action, AppPlan, Plan
+from agent.plan_header import PlanHeader, apply_lines, backout_lines, header_lines
 from agent.textsafe import (
     escape_controls,
     md_code,
@@ -169,11 +170,12 @@ def _safety_word(plan: Plan, blocked: bool) -> str:
     return "**INCOMPLETE**" if not plan.complete else "passed"
 
 
-def render_markdown(plan: Plan) -> str:
-    """The change-ticket view. Every value from metadata or an IdP goes through
-    :mod:`agent.textsafe`, so none can add a section, a comment or HTML."""
+def render_markdown(plan: Plan, header: PlanHeader | None = None) -> str:
+    """The change-ticket view; ``header`` adds provenance first and a back-out section last.
+    Every value from metadata or an IdP goes through :mod:`agent.textsafe`, so none can add a
+    section, a comment or HTML."""
     s = _summary(plan)
-    lines = ["# idpsync plan", ""]
+    lines = ["# idpsync plan", "", *(header_lines(header) if header is not None else [])]
     if not plan.complete:
         names = ", ".join(md_text(u.target) for u in plan.unobserved)
         lines += [
@@ -206,12 +208,10 @@ def render_markdown(plan: Plan) -> str:
         lines.append("All safety checks passed.")
     lines += ["", "## Checksum", "", f"`{plan.checksum()}`", ""]
     if plan.complete:
-        lines.append(
-            "Apply exactly this plan with `idpsync apply --plan plan.json`; it refuses if any "
-            "app or the desired state changed since."
-        )
+        lines += apply_lines(header)
     else:
         lines.append("This plan is incomplete: `idpsync apply --plan` refuses it.")
+    lines += ["", *backout_lines(header, plan.checksum())]
     return "\n".join(lines) + "\n"
 
 

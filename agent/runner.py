@@ -22,6 +22,7 @@ from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError
+from agent.exitcodes import ExitCode
 from agent.metrics import ServiceMetrics
 from agent.store import Store
 
@@ -89,8 +90,10 @@ async def _record_error(
     metrics.sync_duration.observe(time.perf_counter() - started)
     metrics.sync_runs.labels(outcome="error").inc()
     log.error("sync run %s failed: %s", run_id, error, extra={"run_id": run_id})
-    await asyncio.to_thread(store.finish_run, run_id, outcome="error", exit_code=1, error=error)
-    return RunSummary(run_id, "error", 1, 0, error)
+    await asyncio.to_thread(
+        store.finish_run, run_id, outcome="error", exit_code=ExitCode.ERROR, error=error
+    )
+    return RunSummary(run_id, "error", ExitCode.ERROR, 0, error)
 
 
 async def recorded_sync(

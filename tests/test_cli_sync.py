@@ -47,7 +47,12 @@ def test_dry_run_plans_the_missing_regions_and_writes_nothing(example: Path) -> 
         assert f"{region}/ipv4" in result.stdout and f"{region}/dualstack" in result.stdout
     assert "4 change(s) in 1 app(s)" in result.stdout
     assert app_file(example).read_bytes() == before
-    assert sorted(p.name for p in example.parent.iterdir()) == ["example.yaml", "examples"]
+    # No state store; only the last good copy of the metadata (the default cache_dir, issue 16).
+    assert sorted(p.name for p in example.parent.iterdir()) == [
+        ".idpsync-cache",
+        "example.yaml",
+        "examples",
+    ]
 
 
 def test_out_dir_gets_markdown_json_and_diff(example: Path, tmp_path: Path) -> None:
@@ -98,8 +103,10 @@ def test_plan_then_apply_and_stale_plan_is_refused(example: Path, tmp_path: Path
     applied = run("apply", "--config", str(example), "--plan", str(out / "plan.json"))
     assert applied.exit_code == 0, applied.output
     assert run("sync", "--dry-run", "--config", str(example)).exit_code == 0
-    # Re-applying the now-stale plan is refused too.
-    assert run("apply", "--config", str(example), "--plan", str(out / "plan.json")).exit_code == 1
+    # Re-applying the plan that was just applied says so (issue 16: it used to say "stale").
+    again = run("apply", "--config", str(example), "--plan", str(out / "plan.json"))
+    assert again.exit_code == 0, again.output
+    assert "already applied" in again.stderr and "plan is stale" not in again.stderr
 
 
 def test_edited_plan_file_is_refused(example: Path, tmp_path: Path) -> None:

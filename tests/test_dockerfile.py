@@ -82,12 +82,19 @@ def test_runs_as_non_root_on_a_slim_base(docker: list[tuple[str, str]]) -> None:
     assert any(op == "USER" for op, _ in docker[last_from:])
 
 
-def test_healthcheck_probes_healthz_on_the_listen_port(docker: list[tuple[str, str]]) -> None:
+def test_healthcheck_probes_readyz_on_the_listen_port(docker: list[tuple[str, str]]) -> None:
+    # Issue 16: /readyz (not /healthz) on the port IDPSYNC_LISTEN names, through
+    # agent.healthcheck (tests/test_help_and_packaging.py runs it against a server).
+    from agent.healthcheck import readyz_url
+
     [health] = [args for op, args in docker if op == "HEALTHCHECK"]
     env = " ".join(args for op, args in docker if op == "ENV")
+    port = re.search(r"IDPSYNC_LISTEN=([\d.]+:(\d+))", env)
+    assert port is not None
+    assert "agent.healthcheck" in health
+    assert readyz_url(port.group(1)) == f"http://127.0.0.1:{port.group(2)}/readyz"
     port = re.search(r"IDPSYNC_LISTEN=[\d.]+:(\d+)", env)
     assert port is not None
-    assert f"127.0.0.1:{port.group(1)}/healthz" in health
     assert "IDPSYNC_CONFIG=/etc/idpsync/idpsync.yaml" in env
     assert "IDPSYNC_STATE_DIR=/var/lib/idpsync" in env
     assert any(op == "EXPOSE" and args == port.group(1) for op, args in docker)

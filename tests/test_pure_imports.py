@@ -16,8 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 PURE = (
     "agent/acs_shape.py",
     "agent/diff.py",
+    "agent/exitcodes.py",
     "agent/placeholder.py",
     "agent/plan.py",
+    "agent/plan_header.py",
     "agent/safety.py",
     "agent/render.py",
     "agent/render_html.py",
@@ -31,6 +33,7 @@ ALLOWED_AGENT = {
     "agent.diff",
     "agent.acs_shape",
     "agent.placeholder",
+    "agent.plan_header",
     "agent.textsafe",
     "agent.trust_matrix",
 }

@@ -1,15 +1,8 @@
 """The ``idpsync`` command line. The only package that prints.
 
 Each command group lives in its own module and registers itself on :data:`cli` when
-imported below. Exit codes (documented in README.md):
-
-====  ==========================================================
-0     in sync, or every change applied and verified
-1     error (configuration, source, connector, verification)
-2     changes pending (dry-run / plan)
-3     blocked by the safety checks
-4     doctor: warnings only
-====  ==========================================================
+imported below. Exit codes are defined once, in :mod:`agent.exitcodes` (README "Exit
+codes", ``idpsync help exit-codes``); a usage error exits 64, never 2 ("changes pending").
 """
 
 from __future__ import annotations

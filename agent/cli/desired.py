@@ -3,41 +3,111 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
+from agent.cli.base import cli, config_option, handle_errors
+from agent.cli.state import STATE_DIR_ENV
 from agent.config import Config, load_config
 from agent.desired import build_desired
+from agent.errors import SourceError
+from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
-from agent.sources.base import DirectoryCache, LastGoodCache, MemoryCache
+from agent.sources.base import CachedCopy, DirectoryCache, LastGoodCache
 from agent.textsafe import safe_text
 from agent.xmlsec_check import check_xmlsec
 
+DEFAULT_CACHE_DIR = ".idpsync-cache"
+log = logging.getLogger(__name__)
+
+
+class _DefaultDirectoryCache(DirectoryCache):
+    """The default cache: a run must not fail because the directory nobody chose is not
+    writable (a read-only config directory), so a failed store is a warning, not an error."""
+
+    def put(self, source: str, copy: CachedCopy) -> None:
+        try:
+            super().put(source, copy)
+        except SourceError as exc:
+            log.warning(
+                "%s; the next run cannot fall back to this copy (set "
+                "identity_center.cache_dir or %s to a writable directory)",
+                exc,
+                STATE_DIR_ENV,
+            )
+
 
 def cache_for(config: Config) -> LastGoodCache:
-    """The configured last-good cache (``identity_center.cache_dir``), else an in-memory one."""
+    """The last-good cache of one-shot runs (fail-static and ``If-None-Match`` across runs).
+
+    ``identity_center.cache_dir`` when set (relative to the config file); else
+    ``.idpsync-cache`` in ``$IDPSYNC_STATE_DIR`` when set (beside the state database, for
+    read-only config directories), else beside the config file.
+    """
     directory = config.identity_center.cache_dir
-    if directory is None:
-        return MemoryCache()
-    path = Path(directory)
-    return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+    if directory is not None:
+        path = Path(directory).expanduser()
+        return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+    state_dir = os.environ.get(STATE_DIR_ENV)
+    base = Path(state_dir).expanduser() if state_dir else config.base_dir
+    return _DefaultDirectoryCache(base / DEFAULT_CACHE_DIR)
 
 
 @cli.command("validate-config")
 @config_option
+@click.option(
+    "--offline", is_flag=True, help="Skip the checks that need the network (DNS of each URL)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @handle_errors
-def validate_config(config_path: str) -> None:
-    """Load and validate the configuration file; print what it configures."""
+def validate_config(config_path: str, offline: bool, output_format: str) -> None:
+    """Check the configuration and what a run will need: files readable, *_env variables set,
+    URLs plausible (and, unless --offline, resolving). Never prints a secret.
+
+    Exit codes: 0 valid (warnings allowed), 1 anything a run would fail on.
+    """
+    from agent.validate import FAIL, check_config, summary
+
     check_xmlsec()
     config = load_config(config_path)
+    checks = check_config(config, env=os.environ, offline=offline)
+    ok = not any(c.status == FAIL for c in checks)
     ic = config.identity_center
-    click.echo(
-        f"{config_path}: OK: primary Region {ic.primary_region}, "
-        f"{len(ic.metadata)} metadata source(s), {len(config.targets)} target(s)"
-    )
+    if output_format == "json":
+        doc = {
+            "config": config_path,
+            "ok": ok,
+            "offline": offline,
+            "primary_region": ic.primary_region,
+            "metadata_sources": len(ic.metadata),
+            "targets": [t.name for t in config.targets],
+            "summary": summary(checks),
+            "checks": [c.to_dict() for c in checks],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for c in checks:
+            if c.status != "ok":
+                click.echo(f"{c.status.upper():<4}  {c.key}: {c.message}", err=True)
+        counts = summary(checks)
+        verdict = "OK" if ok else "FAILED"
+        click.echo(
+            f"{config_path}: {verdict}: primary Region {ic.primary_region}, "
+            f"{len(ic.metadata)} metadata source(s), {len(config.targets)} target(s); "
+            f"{counts['ok']} check(s) passed, {counts['warn']} warning(s), "
+            f"{counts['fail']} failed" + (" (offline: DNS not checked)" if offline else "")
+        )
+    sys.exit(ExitCode.OK if ok else ExitCode.ERROR)
 
 
 def render_text(desired: DesiredTrust) -> str:
@@ -107,4 +177,4 @@ def show_desired(config_path: str, output_format: str) -> None:
     desired = build_desired(config, cache=cache_for(config))
     text = render_json(desired) if output_format == "json" else render_text(desired)
     click.echo(safe_text(text))  # a certificate subject or finding may carry ANSI escapes
-    sys.exit(EXIT_OK if desired.complete else EXIT_ERROR)
+    sys.exit(ExitCode.OK if desired.complete else ExitCode.ERROR)

@@ -10,45 +10,42 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.cli.base import EXIT_ERROR, EXIT_OK, cli, config_option, handle_errors
-from agent.config import Config, load_config
+from agent.cli.base import cli, config_option, handle_errors
+from agent.cli.state import STATE_URL_ENV, open_store, state_url_option
+from agent.config import load_config
+from agent.exitcodes import ExitCode
 from agent.textsafe import safe_line
 
 if TYPE_CHECKING:
     from agent.store import RunRecord, Store
 
-STATE_URL_ENV = "IDPSYNC_STATE_URL"
-
-state_url_option = click.option(
-    "--state-url",
-    envvar=STATE_URL_ENV,
-    default=None,
-    help=f"Database URL overriding state.url (or set {STATE_URL_ENV}; keeps passwords out "
-    "of the config file).",
-)
+__all__ = ["STATE_URL_ENV", "open_store", "state_url_option"]  # also used by sync.py
 
 
-def open_store(config: Config, state_url: str | None) -> Store:
-    from agent.store import Store
+def _utc(at: datetime) -> str:
+    """ISO 8601 in UTC with a Z, whatever the database hands back."""
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    return Store.open(state_url or config.state.url, base_dir=config.base_dir)
 
-
-def _run_line(run: RunRecord) -> str:
-    finished = run.finished_at.strftime("%H:%M:%S") if run.finished_at else "--:--:--"
+def _run_line(run: RunRecord, apps: list[str]) -> str:
+    finished = _utc(run.finished_at) if run.finished_at else "(running)"
     checksum = (run.plan_checksum or "-")[:12]
     exit_code = "-" if run.exit_code is None else str(run.exit_code)
     line = (
-        f"#{run.id:<5} {run.started_at:%Y-%m-%d %H:%M:%S}-{finished}  {run.kind:<8} "
+        f"#{run.id:<5} {_utc(run.started_at)} .. {finished}  {run.kind:<8} "
         f"{run.mode:<7} {run.outcome:<10} exit={exit_code}"
         f"  changes={run.change_count}  plan={checksum}"
     )
     if run.holder:
         line += f"  by={run.holder}"
+    if apps:
+        line += f"\n        apps changed: {', '.join(apps)}"
     if run.error:
         line += f"\n        error: {run.error}"
     return line
@@ -96,7 +93,7 @@ def history(
 ) -> None:
     """List recent runs and the changes they applied; --verify checks the audit trail."""
     config = load_config(config_path)
-    store = open_store(config, state_url)
+    store = open_store(config, state_url, must_exist=True)
     try:
         if verify:
             report = store.verify()
@@ -118,7 +115,7 @@ def history(
                 click.echo(f"audit trail BROKEN ({len(report.problems)} problem(s)):", err=True)
                 for problem in report.problems:
                     click.echo(f"  - {problem}", err=True)
-            sys.exit(EXIT_OK if report.ok else EXIT_ERROR)
+            sys.exit(ExitCode.OK if report.ok else ExitCode.ERROR)
         found = store.runs(app=app, limit=limit)
         if fmt == "json":
             click.echo(json.dumps([_run_dict(r, store, app) for r in found], indent=2))
@@ -126,8 +123,9 @@ def history(
         if not found:
             click.echo("no runs recorded" + (f" that changed {app}" if app else ""))
         for run in found:
-            click.echo(safe_line(_run_line(run)))
-            for c in store.changes(run_id=run.id, app=app):
+            run_changes = store.changes(run_id=run.id, app=app)
+            click.echo(safe_line(_run_line(run, sorted({c.app_key for c in run_changes}))))
+            for c in run_changes:
                 what = c.after if c.after is not None else c.before
                 click.echo(
                     safe_line(
@@ -214,7 +212,7 @@ def rollback(
     from agent.service import default_holder
 
     config = load_config(config_path)
-    store = open_store(config, state_url)
+    store = open_store(config, state_url, must_exist=True)
     try:
         context = ConnectorContext(base_dir=config.base_dir)
         result = asyncio.run(

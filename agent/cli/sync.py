@@ -18,18 +18,20 @@ from pathlib import Path
 
 import click
 
-from agent.cli.base import EXIT_ERROR, cli, config_option, handle_errors
+from agent.cli.base import EXIT_ERROR, _version, cli, config_option, handle_errors, quiet, verbosity
 from agent.cli.desired import cache_for
-from agent.cli.service import STATE_URL_ENV, open_store
+from agent.cli.state import open_store, sqlite_file, state_url_option
+from agent.cli.ticket import RunInfo, build_header, prepare_out_dir, write_outputs
 from agent.config import Config, load_config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, error_findings, run_sync
 from agent.errors import ConfigError, IdpSyncError
+from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.plan import Plan, plan_from_dict
-from agent.render import render_diff, render_json, render_markdown, render_text
-from agent.render_html import render_html
+from agent.progress import ProgressSink, for_stderr, wants_colour
+from agent.render import render_json, render_markdown, render_text
 from agent.store import HeldLease, Store
 from agent.textsafe import safe_line
 from agent.xmlsec_check import check_xmlsec
@@ -58,45 +60,54 @@ target_option = click.option(
 )
 
 
-def write_outputs(plan: Plan, out_dir: str, desired: DesiredTrust | None = None) -> None:
-    """plan.md, plan.json, plan.diff and plan.html, written next to each other."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "plan.md").write_text(render_markdown(plan), encoding="utf-8")
-    (out / "plan.json").write_text(render_json(plan), encoding="utf-8")
-    (out / "plan.diff").write_text(render_diff(plan), encoding="utf-8")
-    (out / "plan.html").write_text(render_html(plan, desired), encoding="utf-8")
-
-
 def _run(
     config_path: str,
     options: SyncOptions,
     *,
     approved: Plan | None = None,
+    state_url: str | None = None,
+    info: RunInfo | None = None,
 ) -> SyncResult:
     """Build the desired state and run the engine.
 
     A dry run touches nothing, not even the state store. A writing run records itself in the
-    state store (``state.url``): a full backup of every app before its write (what
-    ``idpsync rollback`` restores), the changes and the audit trail, and the Region memory
-    that makes ``policy.removal_grace`` span runs.
+    state store (``state.url``, the service's store: same variables, same defaults): a full
+    backup of every app before its write (what ``idpsync rollback`` restores), the changes
+    and the audit trail, and the Region memory that makes ``policy.removal_grace`` span
+    runs. It holds the service's apply lease while it runs.
     """
+    info = info if info is not None else RunInfo()
     check_xmlsec()  # refuse to start on the lxml/xmlsec libxml2 mismatch (domain.md 6)
-    config = load_config(config_path)
-    desired = build_desired(config, cache=cache_for(config))
+    config = info.config = load_config(config_path)
+    info.cache = cache_for(config)
+    desired = info.desired = build_desired(config, cache=info.cache)
     context = ConnectorContext(env=dict(os.environ), base_dir=config.base_dir)
-    if options.dry_run:
-        return asyncio.run(
-            run_sync(config, options, desired=desired, context=context, approved=approved)
-        )
-    store = open_store(config, os.environ.get(STATE_URL_ENV))
-    holder = f"cli:{socket.gethostname()}:{os.getpid()}"
-    lease = store.lease(holder, config.service.lease_ttl.total_seconds())
+    progress = for_stderr(quiet=quiet())
     try:
-        with HeldLease(lease, purpose="a writing sync"):
-            return _recorded_run(store, holder, config, options, desired, context, approved)
+        if options.dry_run:
+            return asyncio.run(
+                run_sync(
+                    config,
+                    options,
+                    desired=desired,
+                    context=context,
+                    approved=approved,
+                    progress=progress,
+                )
+            )
+        store = open_store(config, state_url)
+        holder = f"cli:{socket.gethostname()}:{os.getpid()}"
+        lease = store.lease(holder, config.service.lease_ttl.total_seconds())
+        try:
+            with HeldLease(lease, purpose="a writing sync"):
+                return _recorded_run(
+                    store, holder, config, options, desired, context, approved, info, progress
+                )
+        finally:
+            store.close()
     finally:
-        store.close()
+        if progress is not None:
+            progress.close()
 
 
 def _recorded_run(
@@ -107,10 +118,12 @@ def _recorded_run(
     desired: DesiredTrust,
     context: ConnectorContext,
     approved: Plan | None,
+    info: RunInfo,
+    progress: ProgressSink | None,
 ) -> SyncResult:
     """A writing run, recorded in the state store while this process holds the apply lease."""
     mode = "apply-plan" if approved is not None else "apply"
-    run_id = store.begin_run(kind="sync", mode=mode, holder=holder)
+    run_id = info.run_id = store.begin_run(kind="sync", mode=mode, holder=holder)
     try:
         result = asyncio.run(
             run_sync(
@@ -121,6 +134,7 @@ def _recorded_run(
                 memory=store,
                 hooks=store.hooks(run_id),
                 approved=approved,
+                progress=progress,
             )
         )
     except IdpSyncError as exc:
@@ -156,14 +170,56 @@ def run_outcome(result: SyncResult) -> str:
     return "applied" if "applied" in statuses else "in_sync"
 
 
-def _report(result: SyncResult, output_format: str, out_dir: str | None) -> None:
-    click.echo(_RENDERERS[output_format](result.plan), nl=False)
+def _colour(text: str) -> str:
+    """Adds green, removals red, blocks yellow: only on a terminal and never with NO_COLOR."""
+    styles = {"  + ": "green", "  - ": "red", "  ~ ": "cyan", "  ! ": "yellow", "BLOCKED": "red"}
+    out = []
+    for line in text.splitlines(keepends=True):
+        colour = next((c for prefix, c in styles.items() if line.startswith(prefix)), None)
+        out.append(click.style(line, fg=colour) if colour else line)
+    return "".join(out)
+
+
+def _report(
+    result: SyncResult,
+    output_format: str,
+    out_dir: str | None,
+    *,
+    config_path: str = "",
+    info: RunInfo | None = None,
+    state_url: str | None = None,
+) -> None:
+    """Write --out first, then print: a failed write is an error, never a plan that looked
+    fine followed by a traceback."""
+    header = build_header(
+        config_path, info or RunInfo(), version=_version(), out_dir=out_dir, state_url=state_url
+    )
     if out_dir:
-        write_outputs(result.plan, out_dir, result.desired)
+        try:
+            write_outputs(result.plan, out_dir, header, result.desired)
+        except IdpSyncError:
+            _outcomes(result)
+            raise
+    if output_format == "markdown":
+        text = render_markdown(result.plan, header)
+    else:
+        text = _RENDERERS[output_format](result.plan)
+    colour = output_format == "text" and wants_colour(sys.stdout)
+    click.echo(_colour(text) if colour else text, nl=False, color=colour or None)
+    if out_dir:
         click.echo(f"wrote plan.md, plan.json, plan.diff, plan.html to {out_dir}", err=True)
+    _outcomes(result)
+
+
+def _outcomes(result: SyncResult) -> None:
+    """Per-app outcomes on stderr: what was written or failed; with -v every decision."""
+    verbose = verbosity() >= 1
     for o in result.outcomes:
-        if o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
+        if verbose or o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
             detail = f": {o.error}" if o.error else ""
+            if verbose and not detail:
+                app = next((a for a in result.plan.apps if a.ref == o.ref), None)
+                detail = f" ({len(app.changes)} change(s))" if app is not None else ""
             click.echo(safe_line(f"{o.ref.key}: {o.status}{detail}"), err=True)
     degraded = degraded_reason(result)
     if degraded:
@@ -172,7 +228,7 @@ def _report(result: SyncResult, output_format: str, out_dir: str | None) -> None
 
 def degraded_reason(result: SyncResult) -> str | None:
     """The last line of a run that exits 1 although nothing failed outright: why."""
-    if result.exit_code != EXIT_ERROR:
+    if result.exit_code != ExitCode.ERROR:
         return None
     reasons = [f"target {u.target} not observed" for u in result.plan.unobserved]
     reasons += [f"{f.code}: {f.message}" for f in error_findings(result.plan)]
@@ -192,6 +248,7 @@ def degraded_reason(result: SyncResult) -> str | None:
 @format_option
 @out_option
 @target_option
+@state_url_option
 @handle_errors
 def sync_command(
     config_path: str,
@@ -200,13 +257,18 @@ def sync_command(
     output_format: str,
     out_dir: str | None,
     targets: tuple[str, ...],
+    state_url: str | None,
 ) -> None:
     """Plan, check and (without --dry-run) apply, re-read and verify every app.
 
     Exit codes: 0 in sync or applied, 1 error, 2 changes pending, 3 blocked by safety.
     """
-    result = _run(config_path, SyncOptions(dry_run=dry_run, force=force, targets=targets))
-    _report(result, output_format, out_dir)
+    if out_dir:
+        prepare_out_dir(out_dir)  # before anything runs, let alone writes
+    info = RunInfo()
+    options = SyncOptions(dry_run=dry_run, force=force, targets=targets)
+    result = _run(config_path, options, state_url=state_url, info=info)
+    _report(result, output_format, out_dir, config_path=config_path, info=info, state_url=state_url)
     sys.exit(result.exit_code)
 
 
@@ -230,8 +292,10 @@ def plan_command(
 
     Never writes to any IdP. Exit codes: 0 in sync, 2 changes pending, 3 blocked, 1 error.
     """
-    result = _run(config_path, SyncOptions(dry_run=True, force=force, targets=targets))
-    _report(result, output_format, out_dir)
+    prepare_out_dir(out_dir)
+    info = RunInfo()
+    result = _run(config_path, SyncOptions(dry_run=True, force=force, targets=targets), info=info)
+    _report(result, output_format, out_dir, config_path=config_path, info=info)
     sys.exit(result.exit_code)
 
 
@@ -282,12 +346,15 @@ def load_plan(path: str) -> Plan:
 )
 @click.option("--force", is_flag=True, help="Allow what policy gates (never the invariants).")
 @format_option
+@state_url_option
 @handle_errors
-def apply_command(config_path: str, plan_path: str, force: bool, output_format: str) -> None:
+def apply_command(
+    config_path: str, plan_path: str, force: bool, output_format: str, state_url: str | None
+) -> None:
     """Apply exactly an approved plan.
 
     Re-observes every app first and refuses (exit 1) if any app or the desired state changed
-    since the plan was written.
+    since the plan was written. A plan that was applied already exits 0 and says so.
     """
     approved = load_plan(plan_path)
     if not approved.complete:
@@ -302,7 +369,38 @@ def apply_command(config_path: str, plan_path: str, force: bool, output_format: 
     if not targets:
         click.echo("the plan holds no apps; nothing to apply", err=True)
         sys.exit(EXIT_ERROR)
+    if _already_applied(config_path, state_url, approved):
+        sys.exit(ExitCode.OK)
     options = SyncOptions(dry_run=False, force=force, targets=targets)
-    result = _run(config_path, options, approved=approved)
-    _report(result, output_format, None)
+    info = RunInfo()
+    result = _run(config_path, options, approved=approved, state_url=state_url, info=info)
+    _report(result, output_format, None, config_path=config_path, info=info)
     sys.exit(result.exit_code)
+
+
+def _already_applied(config_path: str, state_url: str | None, approved: Plan) -> bool:
+    """Whether a recorded run applied exactly this plan (then "stale" would mislead)."""
+    config = load_config(config_path)
+    path = sqlite_file(config, state_url)
+    if path is not None and not path.exists():
+        return False
+    checksum = approved.checksum()
+    store = open_store(config, state_url)
+    try:
+        done = [
+            r
+            for r in store.runs(limit=1000)
+            if r.plan_checksum == checksum and r.outcome == "applied"
+        ]
+    finally:
+        store.close()
+    if not done:
+        return False
+    run = done[-1]
+    click.echo(
+        f"already applied: this plan ({checksum[:12]}) was applied by run #{run.id} at "
+        f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC; nothing to do "
+        f"(`idpsync history -c {config_path}` lists it)",
+        err=True,
+    )
+    return True

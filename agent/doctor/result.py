@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from agent.exitcodes import ExitCode
+
 
 class Status(StrEnum):
     OK = "ok"
@@ -74,20 +76,14 @@ def worst(statuses: Iterable[Status]) -> Status:
     return result
 
 
-# Exit codes documented in README.md ("idpsync doctor") and agent/cli/base.py.
-EXIT_ALL_OK = 0
-EXIT_ANY_FAIL = 1
-EXIT_WARNINGS_ONLY = 4
-
-
 def exit_code(results: Iterable[CheckResult]) -> int:
     """0 when everything is OK, 1 when anything failed, 4 when there are only warnings."""
     status = worst(r.status for r in results)
     if status is Status.FAIL:
-        return EXIT_ANY_FAIL
+        return ExitCode.ERROR
     if status is Status.WARN:
-        return EXIT_WARNINGS_ONLY
-    return EXIT_ALL_OK
+        return ExitCode.WARNINGS
+    return ExitCode.OK
 
 
 @dataclass(frozen=True)

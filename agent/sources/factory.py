@@ -13,7 +13,7 @@ def open_source(src: MetadataSource, *, base_dir: Path) -> MetadataSourceReader:
     if src.file is not None:
         from agent.sources.file import FileSource
 
-        path = Path(src.file)
+        path = Path(src.file).expanduser()
         return FileSource(
             path if path.is_absolute() else base_dir / path, max_bytes=src.max_bytes, name=src.file
         )
@@ -22,7 +22,7 @@ def open_source(src: MetadataSource, *, base_dir: Path) -> MetadataSourceReader:
 
         verify: bool | str = True
         if src.ca_bundle:
-            ca = Path(src.ca_bundle)
+            ca = Path(src.ca_bundle).expanduser()
             verify = str(ca if ca.is_absolute() else base_dir / ca)
         return HttpsSource(src.url, max_bytes=src.max_bytes, timeout=src.timeout, verify=verify)
     assert src.s3 is not None  # the config model guarantees exactly one of the three

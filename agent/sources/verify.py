@@ -52,7 +52,7 @@ def verify_signature(data: bytes, sig: SignatureConfig, *, base_dir: Path, sourc
                 source=source,
             )
         return data
-    cert_path = Path(sig.cert_file)
+    cert_path = Path(sig.cert_file).expanduser()
     cert_path = cert_path if cert_path.is_absolute() else base_dir / cert_path
     try:
         pem = cert_path.read_text(encoding="ascii")

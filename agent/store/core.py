@@ -13,6 +13,7 @@ directly, and hands out a :class:`agent.store.hooks.RunHooks` per run that imple
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -59,6 +60,14 @@ def safe_url(url: str) -> str:
 
 
 STATE_DIR_ENV = "IDPSYNC_STATE_DIR"
+
+
+def os_user() -> str:
+    """The login name of this process's user (``uid:N`` when it has no passwd entry)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid:{os.getuid()}"
 
 
 def resolve_url(url: str, base_dir: Path | None) -> str:
@@ -219,7 +228,9 @@ class Store:
                 .returning(runs.c.id)
             )
             run_id = int(result.scalar_one())
-        self.audit("run_started", {"kind": kind, "mode": mode, "holder": holder}, run_id=run_id)
+        # Who did it: the holder names the process (host and PID), the OS user the person.
+        started = {"kind": kind, "mode": mode, "holder": holder, "os_user": os_user()}
+        self.audit("run_started", started, run_id=run_id)
         return run_id
 
     @translate_db_errors
