@@ -47,7 +47,7 @@ def header_lines(h: PlanHeader) -> list[str]:
     instance = md_code(h.instance_arn) if h.instance_arn else "not configured (no Region list)"
     lines = [
         f"- Generated: {when}",
-        f"- idpsync version: {md_text(h.version)}",
+        f"- idpsync version: {h.version}"  # our own version string,
         f"- Config: {md_code(h.config_path)} (SHA-256 `{h.config_sha256}`)",
         f"- Identity Center instance: {instance}; primary Region: {md_text(h.primary_region)}",
         f"- Policy mode: {md_text(h.policy_mode)}",
