@@ -150,7 +150,7 @@ class OktaFake:
     def replay(self, method: str, path: str, recorded: dict[str, Any], *, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with a recorded response as-is.
 
-        ``recorded`` has the shape of shared/fixtures/okta/*.json: ``status``, ``headers``
+        ``recorded`` has the shape of tests/data/okta/recorded/*.json: ``status``, ``headers``
         (name -> list of values, order kept, so two Link headers stay self then next) and
         ``body``.
         """
