@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from importlib import import_module
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 
@@ -36,9 +36,10 @@ from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConfigError, ConnectorError, RateLimited
 from connectors.okta.config import OktaTarget
 from connectors.okta.wire import (
+    MalformedLink,
     json_or_none,
     network_message,
-    next_cursor,
+    next_link,
     okta_message,
     path_only,
     sdk_message,
@@ -142,6 +143,11 @@ class _Retry(Exception):
     def __init__(self, error: ConnectorError, wait: float) -> None:
         self.error = error
         self.wait = wait
+
+
+def _quote_url(url: str) -> str:
+    """A server-sent URL quoted for an error message: printable and bounded."""
+    return repr(url if len(url) <= 160 else url[:160] + "...")
 
 
 def bucket_of(method: str, path: str) -> str:
@@ -268,23 +274,67 @@ class OktaClient:
         return await self.call("PUT", path, body)
 
     async def list_all(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Every app matching ``params``; any failed page raises (never a partial list)."""
+        """Every app matching ``params``; any failed page raises (never a partial list).
+
+        Later pages come from the ``rel="next"`` Link, followed exactly as sent (Okta: "treat
+        the link as an opaque value", https://developer.okta.com/docs/api/#pagination). A
+        link that cannot be followed (unparsable, another host, a loop) fails the listing
+        loudly: stopping early would make the apps on later pages look absent.
+        """
         items: list[dict[str, Any]] = []
-        query = dict(params)
-        seen: set[str] = set()
+        path = "/api/v1/apps?" + urlencode(params, quote_via=quote)
+        seen = {path}
         while True:
-            response = await self.get("/api/v1/apps?" + urlencode(query, quote_via=quote))
+            response = await self.get(path)
             if not isinstance(response.data, list):
                 raise self._error("listing apps returned something other than a list", response)
             items.extend(response.data)
-            after = next_cursor(response.links)
-            if after is None:
+            try:
+                link = next_link(response.links)
+            except MalformedLink as exc:
+                raise self._error(f"listing apps: {exc}; not followed", response) from None
+            if link is None:
                 return items
-            if after in seen:
-                raise self._error(f"listing apps looped on cursor {after!r}", response)
-            seen.add(after)
-            # Only the cursor is taken from the Link URL; the URL is rebuilt against org_url.
-            query["after"] = after
+            path = self._same_org_path(link, response)
+            if path in seen:
+                raise self._error(
+                    f"listing apps looped: the next link {_quote_url(link)} was already read",
+                    response,
+                )
+            seen.add(path)
+
+    def _same_org_path(self, link: str, response: OktaResponse) -> str:
+        """The path and query of ``link``, unchanged, if it points at the configured org.
+
+        The request goes to ``org_url`` with exactly the link's path and query (the SDK
+        prefixes the org URL), so the bearer token never leaves for another host.
+        """
+        try:
+            parts = urlsplit(link)
+            port, org = parts.port, urlsplit(self.target.base_url)
+            org_port = org.port
+        except ValueError:
+            raise self._error(
+                f"listing apps: malformed next link {_quote_url(link)}", response
+            ) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or not parts.path:
+            raise self._error(
+                f"listing apps: malformed next link {_quote_url(link)} (not an absolute URL)",
+                response,
+            )
+        default = {"http": 80, "https": 443}
+        if (
+            parts.scheme != org.scheme
+            or parts.hostname != (org.hostname or "").lower()
+            or (port or default[parts.scheme]) != (org_port or default.get(org.scheme))
+            or parts.username is not None
+        ):
+            raise self._error(
+                f"listing apps: the next link {_quote_url(link)} points outside org_url "
+                f"{self.target.base_url}; not followed (check org_url names the org itself)",
+                response,
+            )
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
     async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None

@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -100,6 +102,7 @@ class OktaFake:
 
     api_tokens: set[str] = field(default_factory=lambda: {"fake-api-token"})
     link_base: str | None = None  # host used in Link headers (None: the fake's own)
+    plain_after_links: bool = False  # next links as ?after=<id>&... (older recorded style)
     latency: float = 0.0  # seconds added to every response
     concurrency_cap: int = 75  # org-wide concurrent requests before 429
     bucket_limits: dict[str, int] = field(
@@ -123,6 +126,7 @@ class OktaFake:
         self._in_flight = 0
         self._buckets: dict[str, Bucket] = {}
         self._clock = 0
+        self._cursor_key = secrets.token_bytes(16)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -147,13 +151,30 @@ class OktaFake:
             mutate(self.apps[app_id])
             self.apps[app_id]["lastUpdated"] = self._next_timestamp()
 
-    def replay(self, method: str, path: str, recorded: dict[str, Any], *, times: int = 1) -> None:
+    def replay(
+        self,
+        method: str,
+        path: str,
+        recorded: dict[str, Any],
+        *,
+        times: int = 1,
+        rehost: bool = False,
+    ) -> None:
         """Answer the next ``times`` matching requests with a recorded response as-is.
 
         ``recorded`` has the shape of tests/data/okta/recorded/*.json: ``status``, ``headers``
         (name -> list of values, order kept, so two Link headers stay self then next) and
-        ``body``.
+        ``body``. ``rehost``: ``Link`` URLs name this fake instead of the recorded org (the
+        recordings scrubbed request hosts to ``test.okta.com`` but left the real org's host
+        in their Link headers; tests/data/okta/recorded/README.md, "Caveats").
         """
+        if rehost:
+            recorded = copy.deepcopy(recorded)
+            for name, values in recorded["headers"].items():
+                if name.lower() == "link":
+                    recorded["headers"][name] = [
+                        re.sub(r"<https?://[^/>]+", "<" + self.base_url, v) for v in values
+                    ]
         self.canned.append((method, path, recorded, [times]))
 
     def inject(self, kind: str, **kwargs: Any) -> None:
@@ -439,6 +460,14 @@ class OktaFake:
         return web.Response(text=json.dumps(self.keys.get(app_id, [])), content_type=JSON)
 
     async def _list_apps(self, request: web.Request) -> web.Response:
+        """One page and its Link headers (self first, next second).
+
+        Okta's next link is opaque ("treat the link as an opaque value",
+        https://developer.okta.com/docs/api/#pagination): this fake's carries its cursor in
+        ``page`` (not ``after``) plus a ``sig`` that must come back unchanged, so a client
+        that rebuilds the URL from ``after`` or drops parameters fails. ``after`` (the
+        documented query parameter) is still accepted on a first request.
+        """
         q = request.query
         try:
             limit = min(int(q.get("limit", "20")), 200)
@@ -446,7 +475,9 @@ class OktaFake:
             return self._error(400, "E0000001", "Api validation failed: limit")
         with self._lock:
             apps = [a for a in self.apps.values() if matches(a, q.get("filter"), q.get("q"))]
-        after = q.get("after")
+        after = q.get("after") or self._cursor_id(q.get("page"), q.get("sig"))
+        if "page" in q and after is None:
+            return self._error(400, "E0000029", "Invalid paging request.")
         start = 0
         if after:
             ids = [a["id"] for a in apps]
@@ -455,13 +486,34 @@ class OktaFake:
             start = ids.index(after) + 1
         page = apps[start : start + limit]
         base = (self.link_base or self.base_url) + "/api/v1/apps"
-        params = {k: v for k, v in q.items() if k != "after"}
+        params = {k: v for k, v in q.items() if k not in ("after", "page", "sig")}
         response = web.Response(text=json.dumps(page), content_type=JSON)
-        response.headers.add("Link", f'<{base}?{qs(params)}>; rel="self"')
+        response.headers.add("Link", f'<{base}?{qs(dict(q))}>; rel="self"')
         if start + limit < len(apps):
-            nxt = {"after": page[-1]["id"], **params}
-            response.headers.add("Link", f'<{base}?{qs(nxt)}>; rel="next"')
+            response.headers.add(
+                "Link", f'<{base}?{qs(self._next_params(params, page))}>; rel="next"'
+            )
         return response
+
+    def _next_params(self, params: dict[str, str], page: list[dict[str, Any]]) -> dict[str, str]:
+        if self.plain_after_links:
+            return {"after": page[-1]["id"], **params}
+        cursor = base64.urlsafe_b64encode(f"{page[-1]['id']}:{secrets.token_hex(4)}".encode())
+        token = cursor.decode().rstrip("=")
+        return {**params, "page": token, "sig": self._sign(token)}
+
+    def _sign(self, token: str) -> str:
+        return hmac.new(self._cursor_key, token.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def _cursor_id(self, token: str | None, sig: str | None) -> str | None:
+        """The app id a signed ``page`` cursor continues after, or None if it is not valid."""
+        if not token or not sig or not hmac.compare_digest(sig, self._sign(token)):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except ValueError:
+            return None
+        return raw.rsplit(":", 1)[0] or None
 
     async def _put_app(self, request: web.Request) -> web.Response:
         app_id = request.match_info["id"]
