@@ -256,7 +256,7 @@ async def test_429_beyond_the_retry_budget_is_rate_limited(fake: OktaFake) -> No
 
 async def test_spent_bucket_is_waited_out_before_the_next_call(fake: OktaFake) -> None:
     app_id = fake.add_app(custom_app())
-    fake.bucket_limits["get"] = 2
+    fake.bucket_limits["app"] = 2
     fake.bucket_window = 1.0
     conn = OktaConnector(target(fake), context())
     try:

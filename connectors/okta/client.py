@@ -10,7 +10,8 @@ each response body is parsed once, and:
 * SDK retries are off (``maxRetries: 0``); this module retries 429 (honouring
   ``X-Rate-Limit-Reset`` against the server's ``Date``, or bounded exponential backoff when
   the headers are missing) and, for GETs only, 5xx, resets and truncated bodies;
-* a bucket whose ``X-Rate-Limit-Remaining`` reached 0 is waited out before the next call;
+* a bucket whose ``X-Rate-Limit-Remaining`` reached 0 is waited out before the next call
+  (buckets, repeated headers and the wait rule: :mod:`connectors.okta.ratelimit`);
 * at most ``concurrency`` requests are in flight (a share of Okta's 75 per org);
 * every SDK exception (its ``AttributeError``/``ValidationError`` quirks included) becomes
   an :mod:`agent.errors` exception here, with Okta's ``errorCode``, ``errorSummary``,
@@ -25,7 +26,6 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from importlib import import_module
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -34,7 +34,9 @@ import aiohttp
 
 from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConfigError, ConnectorError, RateLimited
+from connectors.okta import ratelimit
 from connectors.okta.config import OktaTarget
+from connectors.okta.ratelimit import RESET_MARGIN
 from connectors.okta.wire import (
     MalformedLink,
     json_or_none,
@@ -127,12 +129,6 @@ class OktaResponse:
     links: tuple[str, ...] = ()
 
 
-@dataclass
-class _Bucket:
-    remaining: int | None = None
-    ready_at: float = 0.0  # local monotonic time when the bucket has reset
-
-
 # _decode's answer for a 2xx body that is not JSON (None is a valid answer: no body).
 _INVALID: Any = object()
 
@@ -150,16 +146,6 @@ def _quote_url(url: str) -> str:
     return repr(url if len(url) <= 160 else url[:160] + "...")
 
 
-def bucket_of(method: str, path: str) -> str:
-    """Okta's rate-limit bucket (and our metric label) for a request."""
-    bare = path.split("?", 1)[0]
-    if bare == "/api/v1/apps":
-        return "list"
-    if bare.endswith("/credentials/keys"):
-        return "keys"
-    return "put" if method == "PUT" else "get"
-
-
 class OktaClient:
     """One Okta org: an SDK client with a shared aiohttp session, opened lazily."""
 
@@ -169,7 +155,7 @@ class OktaClient:
         self._sdk: Any = None
         self._session: aiohttp.ClientSession | None = None
         self._semaphore: asyncio.Semaphore | None = None
-        self._buckets: dict[str, _Bucket] = {}
+        self._budgets = ratelimit.Budgets(target.name, target.max_rate_limit_wait)
 
     def __repr__(self) -> str:  # never the token
         return f"OktaClient(target={self.target.name!r}, org_url={self.target.base_url!r})"
@@ -339,7 +325,7 @@ class OktaClient:
     async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> OktaResponse:
-        bucket = bucket_of(method, path)
+        bucket = ratelimit.bucket_of(method, path)
         attempts = self.target.max_retries + 1
         last: ConnectorError | None = None
         for attempt in range(attempts):
@@ -352,7 +338,7 @@ class OktaClient:
                 log.info(
                     "okta %s %s: %s; retrying in %.1fs", method, path_only(path), last, retry.wait
                 )
-                await asyncio.sleep(retry.wait)
+                await ratelimit.sleep(retry.wait)
         assert last is not None
         raise last
 
@@ -360,7 +346,7 @@ class OktaClient:
         self, method: str, path: str, body: dict[str, Any] | None, bucket: str, attempt: int
     ) -> OktaResponse:
         executor = await self._executor()
-        await self._wait_for_bucket(bucket)
+        await self._budgets.wait_for(bucket)
         assert self._semaphore is not None
         async with self._semaphore:
             data: Any = None
@@ -390,7 +376,7 @@ class OktaClient:
             except Exception as exc:  # SDK quirks: AttributeError, JSONDecodeError, ...
                 response, text, err = None, None, exc
         if response is None:
-            self.context.record(self.target.name, bucket, 0)
+            self.context.record(self.target.name, ratelimit.request_kind(method, path), 0)
             error = ConnectorError(
                 f"{method} {path_only(path)} failed: {network_message(err)}",
                 target=self.target.name,
@@ -398,8 +384,8 @@ class OktaClient:
             if method == "GET":
                 raise _Retry(error, self._backoff(attempt))
             raise error
-        self.context.record(self.target.name, bucket, response.status)
-        self._note_rate_headers(bucket, response)
+        self.context.record(self.target.name, ratelimit.request_kind(method, path), response.status)
+        self._budgets.note(bucket, response.headers)
         request_id = response.headers.get("X-Okta-Request-Id")
         if 200 <= response.status < 300:
             if data is _INVALID:
@@ -451,11 +437,11 @@ class OktaClient:
             "code": code,
         }
         if status == 429:
-            wait = self._rate_limit_wait(response)
-            if wait is None:  # no reset/Date headers: back off on our own
-                wait = self._backoff(attempt)
+            announced = ratelimit.announced_wait(response.headers)
+            # Without reset/Date headers: back off on our own.
+            wait = self._backoff(attempt) if announced is None else announced + RESET_MARGIN
             limited = RateLimited(message, retry_after=wait, **kwargs)
-            if wait > self.target.max_rate_limit_wait:
+            if (wait if announced is None else announced) > self.target.max_rate_limit_wait:
                 return limited
             return _Retry(limited, wait)
         if status in (401, 403):
@@ -471,56 +457,6 @@ class OktaClient:
         base = float(self.target.backoff_base) * (2**attempt)
         jitter: float = 0.5 + random.random() / 2
         return float(min(base, 30.0) * jitter)
-
-    @staticmethod
-    def _server_wait(response: Any) -> float | None:
-        """reset - Date + 1 s (domain.md 3.5), from the server's own clock."""
-        reset = response.headers.get("X-Rate-Limit-Reset")
-        date = response.headers.get("Date")
-        if not reset or not date:
-            return None
-        try:
-            server_now = parsedate_to_datetime(date).timestamp()
-            return max(float(reset) - server_now, 0.0) + 1.0
-        except (TypeError, ValueError):
-            return None
-
-    def _rate_limit_wait(self, response: Any) -> float | None:
-        return self._server_wait(response)
-
-    def _note_rate_headers(self, bucket: str, response: Any) -> None:
-        remaining = response.headers.get("X-Rate-Limit-Remaining")
-        state = self._buckets.get(bucket)
-        if state is None:
-            state = self._buckets[bucket] = _Bucket()
-        try:
-            state.remaining = int(remaining) if remaining is not None else None
-        except ValueError:
-            state.remaining = None
-        # ready_at is read only while the budget is spent (_wait_for_bucket), so the Date
-        # header is parsed only then, not on every response.
-        if state.remaining is not None and state.remaining <= 0:
-            wait = self._server_wait(response)
-            state.ready_at = time.monotonic() + wait if wait is not None else 0.0
-
-    async def _wait_for_bucket(self, bucket: str) -> None:
-        state = self._buckets.get(bucket)
-        if state is None or state.remaining is None or state.remaining > 0:
-            return
-        wait = state.ready_at - time.monotonic()
-        if wait <= 0:
-            return
-        if wait > self.target.max_rate_limit_wait:
-            raise RateLimited(
-                f"Okta's {bucket} budget is spent for {wait:.0f}s "
-                f"(more than max_rate_limit_wait {self.target.max_rate_limit_wait:.0f}s)",
-                target=self.target.name,
-                retry_after=wait,
-                status=None,
-            )
-        log.info("okta %s budget spent; waiting %.1fs for the reset", bucket, wait)
-        await asyncio.sleep(wait)
-        state.remaining = None
 
     def _error(self, message: str, response: OktaResponse) -> ConnectorError:
         return ConnectorError(

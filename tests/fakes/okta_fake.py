@@ -105,10 +105,16 @@ class OktaFake:
     plain_after_links: bool = False  # next links as ?after=<id>&... (older recorded style)
     latency: float = 0.0  # seconds added to every response
     concurrency_cap: int = 75  # org-wide concurrent requests before 429
+    # Okta's buckets (https://developer.okta.com/docs/reference/rl-global-mgmt/): get,
+    # update and delete of /api/v1/apps/{id} spend one "app" bucket; listing has its own.
     bucket_limits: dict[str, int] = field(
-        default_factory=lambda: {"list": 1000, "get": 6000, "put": 6000, "keys": 6000}
+        default_factory=lambda: {"list": 1000, "app": 6000, "keys": 6000}
     )
     bucket_window: float = 60.0  # seconds per rate-limit window
+    # Each API token / OAuth app may use this share of a bucket (Okta's default is 0.5,
+    # https://developer.okta.com/docs/reference/rl2-token-oauth/). When set, responses
+    # carry two sets of X-Rate-Limit-* headers: the org's bucket first, then the share.
+    principal_share: float | None = None
     fail_after_writes: int | None = None  # PUTs beyond this many answer 500
     client_id: str = "0oafakeclient"
     client_public_key: Any = None  # when set, token requests must be signed by its key
@@ -245,15 +251,23 @@ class OktaFake:
             return "keys"
         if path.startswith("/oauth2/"):
             return "token"
-        return "put" if method == "PUT" else "get"
+        return "app"  # GET, PUT and DELETE of /api/v1/apps/{id}: one bucket
 
-    def _rate_headers(self, bucket: Bucket | None, now: float) -> dict[str, str]:
-        headers = {"Date": formatdate(now, usegmt=True)}
-        if bucket is not None:
-            headers["x-rate-limit-limit"] = str(bucket.limit)
-            headers["x-rate-limit-remaining"] = str(max(bucket.limit - bucket.used, 0))
-            headers["x-rate-limit-reset"] = str(int(bucket.reset_at))
+    def _rate_headers(self, buckets: list[Bucket], now: float) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict(Date=formatdate(now, usegmt=True))
+        for bucket in buckets:  # Okta sends the names in lowercase
+            headers.add("x-rate-limit-limit", str(bucket.limit))
+            headers.add("x-rate-limit-remaining", str(max(bucket.limit - bucket.used, 0)))
+            headers.add("x-rate-limit-reset", str(int(bucket.reset_at)))
         return headers
+
+    def _spend(self, key: str, limit: int, now: float) -> Bucket:
+        bucket = self._buckets.setdefault(key, Bucket(limit))
+        bucket.limit, bucket.window = limit, self.bucket_window
+        if now >= bucket.reset_at:
+            bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
+        bucket.used += 1
+        return bucket
 
     def _error(
         self,
@@ -261,7 +275,7 @@ class OktaFake:
         code: str,
         summary: str,
         causes: list[str] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: CIMultiDict[str] | dict[str, str] | None = None,
     ) -> web.Response:
         body = {
             "errorCode": code,
@@ -339,16 +353,16 @@ class OktaFake:
         if self.latency:
             await asyncio.sleep(self.latency)
         name = self._bucket_name(request.method, request.path)
+        buckets: list[Bucket] = []
         with self._lock:
-            bucket = None
             if name in self.bucket_limits:
-                bucket = self._buckets.setdefault(name, Bucket(self.bucket_limits[name]))
-                bucket.limit = self.bucket_limits[name]
-                bucket.window = self.bucket_window
-                if now >= bucket.reset_at:
-                    bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
-                bucket.used += 1
-        headers = self._rate_headers(bucket, now)
+                limit = self.bucket_limits[name]
+                buckets.append(self._spend(name, limit, now))
+                if self.principal_share is not None:
+                    who = request.headers.get("Authorization", "")
+                    share = max(int(limit * self.principal_share), 1)
+                    buckets.append(self._spend(f"{name}|{who}", share, now))
+        headers = self._rate_headers(buckets, now)
         fault = self._take_fault(request.method, request.path)
         if fault is not None:
             injected = await self._fault_response(request, fault, headers, handler)
@@ -357,17 +371,19 @@ class OktaFake:
         if in_flight > self.concurrency_cap:
             headers.update({"x-rate-limit-limit": "0", "x-rate-limit-remaining": "0"})
             return self._rate_limited(headers)
-        if bucket is not None and bucket.used > bucket.limit:
+        if any(b.used > b.limit for b in buckets):
             return self._rate_limited(headers)
         if name != "token" and not self._authorized(request):
             return self._error(401, "E0000011", "Invalid token provided", headers=headers)
         response: web.StreamResponse = await handler(request)
-        for key, value in headers.items():
-            response.headers.setdefault(key, value)
+        for key in {k.lower(): k for k in headers}.values():
+            if key not in response.headers:
+                for value in headers.getall(key):
+                    response.headers.add(key, value)
         response.headers["X-Okta-Request-Id"] = secrets.token_hex(16)
         return response
 
-    def _rate_limited(self, headers: dict[str, str]) -> web.Response:
+    def _rate_limited(self, headers: CIMultiDict[str] | dict[str, str]) -> web.Response:
         return self._error(
             429,
             "E0000047",
@@ -379,7 +395,7 @@ class OktaFake:
         self,
         request: web.Request,
         fault: Fault,
-        headers: dict[str, str],
+        headers: CIMultiDict[str],
         handler: Callable[[web.Request], Any],
     ) -> web.StreamResponse | None:
         if fault.kind == "slow":
