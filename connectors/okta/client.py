@@ -201,6 +201,11 @@ class OktaClient:
             )
             if auth.key_id:
                 cfg["kid"] = auth.key_id
+            if auth.dpop:
+                # The SDK's own DPoP (okta 3.4.6: okta/dpop.py, okta/oauth.py): a proof on
+                # the token request, the use_dpop_nonce retry, "DPoP <token>" and a proof
+                # with ath on every API request, and the nonce retry on 400/401 there too.
+                cfg["dpopEnabled"] = True
         else:
             token = self.context.secret_from_env(
                 auth.effective_token_env, key=f"{self.target.name}.auth.token_env"
@@ -356,7 +361,7 @@ class OktaClient:
                 )
                 if err is not None:
                     raise AuthError(
-                        f"could not obtain an OAuth access token: {sdk_message(err)}",
+                        f"could not obtain an OAuth access token: {self._token_message(err)}",
                         target=self.target.name,
                         status=getattr(err, "status", None),
                         code=getattr(err, "error_code", None),
@@ -401,6 +406,19 @@ class OktaClient:
             links = tuple(response.headers.getall("Link", ()))
             return OktaResponse(response.status, text or "", data, request_id, links)
         raise self._failure(method, path, response, text, attempt)
+
+    def _token_message(self, err: Any) -> str:
+        """One line for a failed token request; a DPoP refusal says what to configure."""
+        code = str(getattr(err, "error_code", "") or "")
+        message = sdk_message(err)
+        if not code.startswith(("invalid_dpop", "use_dpop", "dpop_")):
+            return message
+        if not self.target.auth.dpop:
+            return (
+                f"{message} ({code}): the Okta service app requires DPoP-bound tokens; "
+                f"set auth.dpop: true on target {self.target.name}"
+            )
+        return f"{message} ({code})"
 
     @staticmethod
     def _decode(response: Any, text: str | None) -> Any:

@@ -75,9 +75,10 @@ def okta_message(body: Any, text: str | None, status: int) -> str:
 
 
 def sdk_message(err: Any) -> str:
+    """The SDK error's summary, first line only (its DPoP messages add ACTION paragraphs)."""
     summary = getattr(err, "error_summary", None)
     if summary:
-        return str(summary)
+        return str(summary).strip().splitlines()[0][:300]
     return type(err).__name__ if not str(err) else str(err).splitlines()[0][:200]
 
 

@@ -42,9 +42,11 @@ import jwt
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.fakes.okta_fake_dpop import DpopChecker, DpopRefused, dpop_error
 from tests.fakes.okta_fake_rules import matches, oauth_error, qs, validate_app
 
 JSON = "application/json"
+_DPOP_OK = web.RequestKey("dpop_ok", bool)  # this request's proof was checked (once)
 SYSTEM_FIELDS = ("id", "name", "status", "created", "lastUpdated", "orn", "_links", "_embedded")
 
 
@@ -118,6 +120,9 @@ class OktaFake:
     fail_after_writes: int | None = None  # PUTs beyond this many answer 500
     client_id: str = "0oafakeclient"
     client_public_key: Any = None  # when set, token requests must be signed by its key
+    # Okta's default for new API service apps: token requests need a DPoP proof (and its
+    # nonce round trip); the token is DPoP-bound (tests/fakes/okta_fake_dpop.py).
+    dpop_required: bool = False
 
     def __post_init__(self) -> None:
         self.apps: dict[str, dict[str, Any]] = {}
@@ -127,6 +132,8 @@ class OktaFake:
         self.canned: list[tuple[str, str, dict[str, Any], list[int]]] = []
         self.access_tokens: dict[str, list[str]] = {}
         self.assertion_headers: list[dict[str, Any]] = []  # JWT headers of token requests
+        self.dpop = DpopChecker()
+        self.token_binding: dict[str, str] = {}  # DPoP-bound access token -> key thumbprint
         self.writes = 0
         self.max_in_flight = 0
         self._in_flight = 0
@@ -438,10 +445,33 @@ class OktaFake:
         header = request.headers.get("Authorization", "")
         if header.startswith("SSWS"):
             return header[4:].strip() in self.api_tokens
-        if header.startswith("Bearer "):
-            scopes = self.access_tokens.get(header[7:].strip())
-            return scopes is not None and (scope is None or scope in scopes)
+        if header.startswith(("Bearer ", "DPoP ")):
+            token = header.split(" ", 1)[1].strip()
+            scopes = self.access_tokens.get(token)
+            bound = token in self.token_binding
+            if scopes is None or bound != header.startswith("DPoP "):
+                return False  # unknown, or a DPoP-bound token used as a bearer token
+            if bound and not self._dpop_proof_ok(request, token):
+                return False
+            return scope is None or scope in scopes
         return False
+
+    def _dpop_proof_ok(self, request: web.Request, token: str) -> bool:
+        """The request's own proof, signed by the key the token is bound to (checked once
+        per request: a proof's jti may not be seen twice)."""
+        if _DPOP_OK not in request:
+            try:
+                jkt = self.dpop.verify(
+                    request.headers.get("DPoP"),
+                    request.method,
+                    self.base_url + request.path,
+                    access_token=token,
+                    require_nonce=False,
+                )
+                request[_DPOP_OK] = jkt == self.token_binding[token]
+            except DpopRefused:
+                request[_DPOP_OK] = False
+        return bool(request[_DPOP_OK])
 
     def _links(self, app_id: str) -> dict[str, Any]:
         base = self.base_url
@@ -535,7 +565,7 @@ class OktaFake:
         app_id = request.match_info["id"]
         if not self._authorized(request, scope="okta.apps.manage") and request.headers.get(
             "Authorization", ""
-        ).startswith("Bearer "):
+        ).startswith(("Bearer ", "DPoP ")):
             return self._error(
                 403, "E0000006", "You do not have permission to perform the requested action"
             )
@@ -570,6 +600,12 @@ class OktaFake:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        proof, jkt = request.headers.get("DPoP"), None
+        if proof is not None or self.dpop_required:
+            try:
+                jkt = self.dpop.verify(proof, "POST", f"{self.base_url}/oauth2/v1/token")
+            except DpopRefused as refused:
+                return dpop_error(refused, self.dpop.nonce)
         grant = form.get("grant_type")
         assertion = str(form.get("client_assertion", ""))
         scopes = str(form.get("scope", "")).split()
@@ -599,8 +635,10 @@ class OktaFake:
             return oauth_error("invalid_client", "alg must be RS256")
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode()
         self.access_tokens[token] = scopes
+        if jkt is not None:
+            self.token_binding[token] = jkt
         body = {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt is not None else "Bearer",
             "expires_in": 3600,
             "access_token": token,
             "scope": " ".join(scopes),
