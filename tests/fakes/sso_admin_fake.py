@@ -47,7 +47,6 @@ class SsoAdminFake:
     now: float = NOW
     add_duration: float = 900.0  # seconds an AddRegion takes (ADDING, then ACTIVE)
     ready_at: dict[str, float] = field(default_factory=dict)  # ADDING Region -> ACTIVE time
-    serve_from_unenabled: bool = False  # answer in any signing Region (older tests' setup)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # the HTTP server answers on several threads
@@ -103,7 +102,6 @@ class SsoAdminFake:
         if body.get("InstanceArn") != self.instance_arn:
             return 400, _error("ResourceNotFoundException", "no such instance")
         here = self._region(region)
-        if not self.serve_from_unenabled and (here is None or here["Status"] != "ACTIVE"):
             return 400, _error(
                 "ResourceNotFoundException", "The resource does not exist in this Region"
             )
