@@ -102,6 +102,7 @@ class SsoAdminFake:
         if body.get("InstanceArn") != self.instance_arn:
             return 400, _error("ResourceNotFoundException", "no such instance")
         here = self._region(region)
+        if here is None or here["Status"] != "ACTIVE":  # not enabled (yet) in this Region
             return 400, _error(
                 "ResourceNotFoundException", "The resource does not exist in this Region"
             )
