@@ -194,3 +194,4 @@ def test_an_old_botocore_fails_once_naming_the_version_needed(
     assert fake.calls == []  # nothing was tried Region by Region
     (result,) = check_fetch_error(caught.value, ic)  # what doctor prints: one line
     assert "\n" not in result.message and REGION_API_BOTOCORE in result.message
+    assert result.fix.startswith("Upgrade boto3 and botocore") and "sso:" not in result.fix

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from agent.config import IdentityCenterConfig
 from agent.doctor.result import Check, CheckResult, Status
 from agent.model import Region, RegionStatus
+from agent.sources.regions import REGION_API_BOTOCORE, BotocoreTooOld
 
 
 class InstanceView(Protocol):
@@ -53,6 +54,16 @@ def check_not_configured() -> list[CheckResult]:
 def check_fetch_error(error: Exception, ic: IdentityCenterConfig) -> list[CheckResult]:
     """sso-admin could not be read in any configured Region."""
     tried = ", ".join(ic.effective_api_regions)
+    if isinstance(error, BotocoreTooOld):  # a local problem: no permission would help
+        return [
+            CheckResult(
+                Check.INSTANCE,
+                Status.FAIL,
+                f"cannot read the instance from sso-admin ({error})",
+                fix=f"Upgrade boto3 and botocore to {REGION_API_BOTOCORE} or later in "
+                "idpsync's environment, then run idpsync doctor again.",
+            )
+        ]
     return [
         CheckResult(
             Check.INSTANCE,
