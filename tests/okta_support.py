@@ -18,17 +18,18 @@ from connectors.okta.config import OktaTarget
 from tests.fakes.okta_fake import OktaFake
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-RECORDED = SHARED / "fixtures" / "okta"
-SYNTHETIC = REPO / "tests" / "data" / "okta"
+OKTA_DATA = REPO / "tests" / "data" / "okta"
+RECORDED = OKTA_DATA / "recorded"
+OPENAPI_SPEC = OKTA_DATA / "openapi" / "management-openapi.yaml"
+SYNTHETIC = OKTA_DATA
 METADATA = REPO / "tests" / "data" / "metadata" / "combined-md-prefix.xml"
 TOKEN = "fake-api-token"
 
 
 def recorded_dir() -> Path:
-    """shared/ lives beside the repo (CI copies it there); missing it is a failure, not a skip."""
+    """The recorded payloads ship in the repository; missing them is a failure, not a skip."""
     if not RECORDED.is_dir():
-        raise AssertionError(f"recorded Okta fixtures not found at {RECORDED} (copy shared/ there)")
+        raise AssertionError(f"recorded Okta fixtures not found at {RECORDED}")
     return RECORDED
 
 

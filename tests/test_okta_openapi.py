@@ -1,8 +1,8 @@
 """The fake's responses and the connector's PUT bodies validate against Okta's OpenAPI.
 
-Okta's own description (``shared/specs/okta/management-openapi.yaml``, 3 MB) is loaded once
+Okta's own description (``tests/data/okta/openapi/management-openapi.yaml``, 3 MB) is loaded once
 per session. Two documented relaxations, both for gaps between the spec and live Okta
-(shared/specs/okta/README.md, domain.md 3.1): additional properties are allowed (JSON
+(tests/data/okta/openapi/README.md, domain.md 3.1): additional properties are allowed (JSON
 Schema's default; e.g. ``samlSignedRequestEnabled``, ``settings.app`` keys), and an
 optional property may be ``null`` (live GETs return ``"ssoAcsUrlOverride": null`` and
 friends although the spec types them as strings). Required fields, types, enums, array
@@ -29,7 +29,7 @@ from agent.plan import AppPlan
 from connectors.okta import OktaConnector
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import (
-    SHARED,
+    OPENAPI_SPEC,
     aws_sso_app,
     context,
     custom_app,
@@ -42,7 +42,7 @@ from tests.okta_support import (
 
 __all__ = ["fake", "okta_env"]
 
-SPEC = SHARED / "specs" / "okta" / "management-openapi.yaml"
+SPEC = OPENAPI_SPEC
 T = "75732d656173742d312d3f2a6b1c-9d4e-4f10-8a2b-5c6d7e8f9a0b"
 EU = f"https://eu-west-1.signin.aws/platform/saml/acs/{T}"
 
@@ -69,9 +69,7 @@ def _relax(node: Any) -> Any:
 def _load_spec_components() -> dict[str, Any]:
     """Parse the 3 MB YAML once per test session (pure-Python PyYAML takes seconds)."""
     if not SPEC.is_file():
-        raise AssertionError(
-            f"Okta OpenAPI spec not found at {SPEC} (copy shared/ beside the repo)"
-        )
+        raise AssertionError(f"Okta OpenAPI spec not found at {SPEC}")
     raw = SPEC.read_bytes()
     # A JSON copy keyed by the spec's hash makes later local runs fast; CI parses once.
     cached = (

@@ -131,7 +131,7 @@ async def test_an_unexpected_error_in_the_sdk_error_check_is_translated(
 async def test_the_date_header_is_parsed_only_when_a_budget_is_spent(
     fake: OktaFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import connectors.okta.client as client_module
+    import connectors.okta.ratelimit as ratelimit_module
 
     parsed: list[str] = []
     real = email.utils.parsedate_to_datetime
@@ -140,12 +140,12 @@ async def test_the_date_header_is_parsed_only_when_a_budget_is_spent(
         parsed.append(value)
         return real(value)
 
-    monkeypatch.setattr(client_module, "parsedate_to_datetime", counting)
+    monkeypatch.setattr(ratelimit_module, "parsedate_to_datetime", counting)
     app_id = fake.add_app(custom_app())
     await _observe_once(fake, app_id)
     assert parsed == []  # budgets left: nothing to wait for
 
-    fake.bucket_limits["get"] = 1  # the next read spends the budget
+    fake.bucket_limits["app"] = 1  # the next read spends the budget
     fake._buckets.clear()
     await _observe_once(fake, app_id)
     assert len(parsed) == 1

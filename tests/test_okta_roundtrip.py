@@ -121,13 +121,15 @@ async def test_connector_write_changes_only_managed_fields(fake: OktaFake, make:
     assert json.dumps(sent) == json.dumps(original)  # values, nulls, [] and key order
 
 
-async def test_recorded_list_page_with_two_link_headers_and_foreign_host(fake: OktaFake) -> None:
+async def test_recorded_list_page_with_two_link_headers(fake: OktaFake) -> None:
     page = load_recorded("list-apps-page.json")
     for app in page["body"]:
         fake.add_app(app)
     third = custom_app()
     fake.add_app(third)
-    fake.replay("GET", "/api/v1/apps", page)  # first page exactly as recorded
+    # The recorded first page, its Link URLs moved to this fake (the recording left the
+    # real dev org's host in them): the next link is followed exactly as sent.
+    fake.replay("GET", "/api/v1/apps", page, rehost=True)
     conn = OktaConnector(target(fake), context())
     try:
         apps = await conn.client.list_all({"limit": "2"})
@@ -135,8 +137,25 @@ async def test_recorded_list_page_with_two_link_headers_and_foreign_host(fake: O
         await conn.aclose()
     assert [a["id"] for a in apps] == [*(a["id"] for a in page["body"]), third["id"]]
     second = fake.calls("GET", r"^/api/v1/apps$")[1]
-    assert second.query["after"] == "0oanwlw0so3WcfOQi5d7"  # taken from the recorded next link
-    assert second.headers["Host"].startswith("127.0.0.1")  # rebuilt against org_url
+    assert second.query == {"after": "0oanwlw0so3WcfOQi5d7", "limit": "2"}
+
+
+async def test_recorded_list_page_with_a_foreign_link_host_is_not_followed(
+    fake: OktaFake,
+) -> None:
+    """As recorded, the next link names dev-20982288.okta.com, not org_url: the token is
+    not sent there, and the listing fails instead of ending after one page."""
+    page = load_recorded("list-apps-page.json")
+    for app in page["body"]:
+        fake.add_app(app)
+    fake.replay("GET", "/api/v1/apps", page)
+    conn = OktaConnector(target(fake), context())
+    try:
+        with pytest.raises(ConnectorError, match=r"dev-20982288\.okta\.com.*outside org_url"):
+            await conn.client.list_all({"limit": "2"})
+    finally:
+        await conn.aclose()
+    assert len(fake.calls("GET", r"^/api/v1/apps$")) == 1
 
 
 async def test_recorded_key_list_gives_the_active_signing_certificate(fake: OktaFake) -> None:

@@ -14,6 +14,7 @@ from agent import aws_errors
 from agent.config import IdentityCenterConfig
 from agent.doctor.result import Check, CheckResult, Status
 from agent.model import Region, RegionStatus
+from agent.sources.regions import REGION_API_BOTOCORE, BotocoreTooOld
 
 
 class InstanceView(Protocol):
@@ -54,6 +55,16 @@ def check_not_configured() -> list[CheckResult]:
 def check_fetch_error(error: Exception, ic: IdentityCenterConfig) -> list[CheckResult]:
     """sso-admin could not be read in any configured Region: say why, with that fix."""
     tried = ", ".join(ic.effective_api_regions)
+    if isinstance(error, BotocoreTooOld):  # a local problem: no permission would help
+        return [
+            CheckResult(
+                Check.INSTANCE,
+                Status.FAIL,
+                f"cannot read the instance from sso-admin ({error})",
+                fix=f"Upgrade boto3 and botocore to {REGION_API_BOTOCORE} or later in "
+                "idpsync's environment, then run idpsync doctor again.",
+            )
+        ]
     kinds: frozenset[str] = getattr(error, "kinds", frozenset())
     if kinds == {aws_errors.NO_CREDENTIALS}:
         message = f"no AWS credentials: idpsync found none to call sso-admin with ({error})"

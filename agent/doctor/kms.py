@@ -129,14 +129,14 @@ def _check_replica(
             region=region,
             subject=regional_arn,
         )
-    state = meta.get("KeyState")
+    state = str(meta.get("KeyState"))
     if state != "Enabled":
+        status, fix = _key_state_advice(state, regional_arn, region)
         return CheckResult(
             Check.KMS,
-            Status.FAIL,
+            status,
             f"key {regional_arn} is {state}, not Enabled",
-            fix=f"Run `aws kms enable-key --key-id {regional_arn} --region {region}` (after "
-            "`aws kms cancel-key-deletion` with the same arguments if deletion is pending).",
+            fix=fix,
             region=region,
             subject=regional_arn,
         )
@@ -149,6 +149,38 @@ def _check_replica(
         region=region,
         subject=regional_arn,
     )
+
+
+# KMS key states in transition (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html):
+# Creating and Updating end on their own; a replica of a key with imported material stays
+# PendingImport until the same material is imported into it. enable-key fails in all three.
+_WAIT_STATES = frozenset({"Creating", "Updating", "PendingImport"})
+
+
+def _key_state_advice(state: str, arn: str, region: str) -> tuple[Status, str]:
+    """Doctor's status and one-line fix for a key that is not Enabled."""
+    args = f"--key-id {arn} --region {region}"
+    if state in _WAIT_STATES:
+        fix = (
+            f"Wait until the key is Enabled (`aws kms describe-key {args}`), then run "
+            "idpsync doctor again."
+        )
+        if state == "PendingImport":
+            fix += (
+                " If it stays PendingImport, import the same key material into this replica "
+                f"(`aws kms get-parameters-for-import {args}`, then `aws kms import-key-material`)."
+            )
+        return Status.WARN, fix
+    if state in ("PendingDeletion", "PendingReplicaDeletion"):
+        return Status.FAIL, (
+            f"Run `aws kms cancel-key-deletion {args}`, then `aws kms enable-key {args}`."
+        )
+    if state == "Unavailable":
+        return Status.FAIL, (
+            "The key's custom key store is disconnected: reconnect it "
+            "(`aws kms connect-custom-key-store`), then run idpsync doctor again."
+        )
+    return Status.FAIL, f"Run `aws kms enable-key {args}`."
 
 
 def _describe_failed(

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
+import botocore
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader
@@ -23,6 +24,32 @@ from agent.aws_errors import failure_kind
 from agent.config import IdentityCenterConfig
 from agent.errors import SourceError
 from agent.model import Region, RegionStatus
+
+# The first botocore whose sso-admin model has ListRegions and DescribeRegion (its model
+# update of 2026-02-03, "Added new Region management APIs to support multi-Region
+# replication in IAM Identity Center"); pyproject.toml requires it.
+REGION_API_BOTOCORE = "1.42.41"
+REGION_OPERATIONS = ("ListRegions", "DescribeRegion")
+
+
+class BotocoreTooOld(SourceError):
+    """The installed botocore cannot call the Region API: no Region will answer."""
+
+
+def require_region_api(client: Any) -> None:
+    """Fail once, naming the version, when botocore's sso-admin model lacks the Region API
+    (an older botocore has no ``list_regions``: every api_regions entry would fail alike)."""
+    model = getattr(getattr(client, "meta", None), "service_model", None)
+    if model is None:  # a test double without a model
+        return
+    missing = [op for op in REGION_OPERATIONS if op not in model.operation_names]
+    if missing:
+        raise BotocoreTooOld(
+            f"botocore {botocore.__version__} has no sso-admin {' or '.join(missing)}: "
+            f"idpsync needs botocore >= {REGION_API_BOTOCORE} "
+            f"(pip install 'boto3>={REGION_API_BOTOCORE}' 'botocore>={REGION_API_BOTOCORE}')",
+            source="sso-admin",
+        )
 
 
 class RegionListUnavailable(SourceError):
@@ -89,6 +116,7 @@ def _status(value: object, where: str) -> RegionStatus:
 
 def _from_api(instance_arn: str, client: Any, api_region: str) -> InstanceInfo:
     where = f"sso-admin ({api_region})"
+    require_region_api(client)
     described = client.describe_instance(InstanceArn=instance_arn)
     regions: list[Region] = []
     for page in client.get_paginator("list_regions").paginate(InstanceArn=instance_arn):
@@ -140,6 +168,8 @@ def fetch_instance(
                 else _client(session, region, endpoint_url)
             )
             return _from_api(ic.instance_arn, client, region)
+        except BotocoreTooOld:
+            raise
         except ClientError as exc:
             err = exc.response.get("Error", {})
             failures.append(f"{region}: {err.get('Code', '?')} {err.get('Message', '')}".strip())

@@ -10,7 +10,8 @@ each response body is parsed once, and:
 * SDK retries are off (``maxRetries: 0``); this module retries 429 (honouring
   ``X-Rate-Limit-Reset`` against the server's ``Date``, or bounded exponential backoff when
   the headers are missing) and, for GETs only, 5xx, resets and truncated bodies;
-* a bucket whose ``X-Rate-Limit-Remaining`` reached 0 is waited out before the next call;
+* a bucket whose ``X-Rate-Limit-Remaining`` reached 0 is waited out before the next call
+  (buckets, repeated headers and the wait rule: :mod:`connectors.okta.ratelimit`);
 * at most ``concurrency`` requests are in flight (a share of Okta's 75 per org);
 * every SDK exception (its ``AttributeError``/``ValidationError`` quirks included) becomes
   an :mod:`agent.errors` exception here, with Okta's ``errorCode``, ``errorSummary``,
@@ -25,20 +26,22 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from importlib import import_module
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 
 from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConfigError, ConnectorError, RateLimited
+from connectors.okta import ratelimit
 from connectors.okta.config import OktaTarget
+from connectors.okta.ratelimit import RESET_MARGIN
 from connectors.okta.wire import (
+    MalformedLink,
     json_or_none,
     network_message,
-    next_cursor,
+    next_link,
     okta_message,
     path_only,
     sdk_message,
@@ -126,12 +129,6 @@ class OktaResponse:
     links: tuple[str, ...] = ()
 
 
-@dataclass
-class _Bucket:
-    remaining: int | None = None
-    ready_at: float = 0.0  # local monotonic time when the bucket has reset
-
-
 # _decode's answer for a 2xx body that is not JSON (None is a valid answer: no body).
 _INVALID: Any = object()
 
@@ -144,14 +141,9 @@ class _Retry(Exception):
         self.wait = wait
 
 
-def bucket_of(method: str, path: str) -> str:
-    """Okta's rate-limit bucket (and our metric label) for a request."""
-    bare = path.split("?", 1)[0]
-    if bare == "/api/v1/apps":
-        return "list"
-    if bare.endswith("/credentials/keys"):
-        return "keys"
-    return "put" if method == "PUT" else "get"
+def _quote_url(url: str) -> str:
+    """A server-sent URL quoted for an error message: printable and bounded."""
+    return repr(url if len(url) <= 160 else url[:160] + "...")
 
 
 class OktaClient:
@@ -163,7 +155,7 @@ class OktaClient:
         self._sdk: Any = None
         self._session: aiohttp.ClientSession | None = None
         self._semaphore: asyncio.Semaphore | None = None
-        self._buckets: dict[str, _Bucket] = {}
+        self._budgets = ratelimit.Budgets(target.name, target.max_rate_limit_wait)
 
     def __repr__(self) -> str:  # never the token
         return f"OktaClient(target={self.target.name!r}, org_url={self.target.base_url!r})"
@@ -209,6 +201,11 @@ class OktaClient:
             )
             if auth.key_id:
                 cfg["kid"] = auth.key_id
+            if auth.dpop:
+                # The SDK's own DPoP (okta 3.4.6: okta/dpop.py, okta/oauth.py): a proof on
+                # the token request, the use_dpop_nonce retry, "DPoP <token>" and a proof
+                # with ath on every API request, and the nonce retry on 400/401 there too.
+                cfg["dpopEnabled"] = True
         else:
             token = self.context.secret_from_env(
                 auth.effective_token_env, key=f"{self.target.name}.auth.token_env"
@@ -268,28 +265,72 @@ class OktaClient:
         return await self.call("PUT", path, body)
 
     async def list_all(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Every app matching ``params``; any failed page raises (never a partial list)."""
+        """Every app matching ``params``; any failed page raises (never a partial list).
+
+        Later pages come from the ``rel="next"`` Link, followed exactly as sent (Okta: "treat
+        the link as an opaque value", https://developer.okta.com/docs/api/#pagination). A
+        link that cannot be followed (unparsable, another host, a loop) fails the listing
+        loudly: stopping early would make the apps on later pages look absent.
+        """
         items: list[dict[str, Any]] = []
-        query = dict(params)
-        seen: set[str] = set()
+        path = "/api/v1/apps?" + urlencode(params, quote_via=quote)
+        seen = {path}
         while True:
-            response = await self.get("/api/v1/apps?" + urlencode(query, quote_via=quote))
+            response = await self.get(path)
             if not isinstance(response.data, list):
                 raise self._error("listing apps returned something other than a list", response)
             items.extend(response.data)
-            after = next_cursor(response.links)
-            if after is None:
+            try:
+                link = next_link(response.links)
+            except MalformedLink as exc:
+                raise self._error(f"listing apps: {exc}; not followed", response) from None
+            if link is None:
                 return items
-            if after in seen:
-                raise self._error(f"listing apps looped on cursor {after!r}", response)
-            seen.add(after)
-            # Only the cursor is taken from the Link URL; the URL is rebuilt against org_url.
-            query["after"] = after
+            path = self._same_org_path(link, response)
+            if path in seen:
+                raise self._error(
+                    f"listing apps looped: the next link {_quote_url(link)} was already read",
+                    response,
+                )
+            seen.add(path)
+
+    def _same_org_path(self, link: str, response: OktaResponse) -> str:
+        """The path and query of ``link``, unchanged, if it points at the configured org.
+
+        The request goes to ``org_url`` with exactly the link's path and query (the SDK
+        prefixes the org URL), so the bearer token never leaves for another host.
+        """
+        try:
+            parts = urlsplit(link)
+            port, org = parts.port, urlsplit(self.target.base_url)
+            org_port = org.port
+        except ValueError:
+            raise self._error(
+                f"listing apps: malformed next link {_quote_url(link)}", response
+            ) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or not parts.path:
+            raise self._error(
+                f"listing apps: malformed next link {_quote_url(link)} (not an absolute URL)",
+                response,
+            )
+        default = {"http": 80, "https": 443}
+        if (
+            parts.scheme != org.scheme
+            or parts.hostname != (org.hostname or "").lower()
+            or (port or default[parts.scheme]) != (org_port or default.get(org.scheme))
+            or parts.username is not None
+        ):
+            raise self._error(
+                f"listing apps: the next link {_quote_url(link)} points outside org_url "
+                f"{self.target.base_url}; not followed (check org_url names the org itself)",
+                response,
+            )
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
     async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> OktaResponse:
-        bucket = bucket_of(method, path)
+        bucket = ratelimit.bucket_of(method, path)
         attempts = self.target.max_retries + 1
         last: ConnectorError | None = None
         for attempt in range(attempts):
@@ -302,7 +343,7 @@ class OktaClient:
                 log.info(
                     "okta %s %s: %s; retrying in %.1fs", method, path_only(path), last, retry.wait
                 )
-                await asyncio.sleep(retry.wait)
+                await ratelimit.sleep(retry.wait)
         assert last is not None
         raise last
 
@@ -310,7 +351,7 @@ class OktaClient:
         self, method: str, path: str, body: dict[str, Any] | None, bucket: str, attempt: int
     ) -> OktaResponse:
         executor = await self._executor()
-        await self._wait_for_bucket(bucket)
+        await self._budgets.wait_for(bucket)
         assert self._semaphore is not None
         async with self._semaphore:
             data: Any = None
@@ -320,7 +361,7 @@ class OktaClient:
                 )
                 if err is not None:
                     raise AuthError(
-                        f"could not obtain an OAuth access token: {sdk_message(err)}",
+                        f"could not obtain an OAuth access token: {self._token_message(err)}",
                         target=self.target.name,
                         status=getattr(err, "status", None),
                         code=getattr(err, "error_code", None),
@@ -340,7 +381,7 @@ class OktaClient:
             except Exception as exc:  # SDK quirks: AttributeError, JSONDecodeError, ...
                 response, text, err = None, None, exc
         if response is None:
-            self.context.record(self.target.name, bucket, 0)
+            self.context.record(self.target.name, ratelimit.request_kind(method, path), 0)
             error = ConnectorError(
                 f"{method} {path_only(path)} failed: {network_message(err)}",
                 target=self.target.name,
@@ -348,8 +389,8 @@ class OktaClient:
             if method == "GET":
                 raise _Retry(error, self._backoff(attempt))
             raise error
-        self.context.record(self.target.name, bucket, response.status)
-        self._note_rate_headers(bucket, response)
+        self.context.record(self.target.name, ratelimit.request_kind(method, path), response.status)
+        self._budgets.note(bucket, response.headers)
         request_id = response.headers.get("X-Okta-Request-Id")
         if 200 <= response.status < 300:
             if data is _INVALID:
@@ -365,6 +406,19 @@ class OktaClient:
             links = tuple(response.headers.getall("Link", ()))
             return OktaResponse(response.status, text or "", data, request_id, links)
         raise self._failure(method, path, response, text, attempt)
+
+    def _token_message(self, err: Any) -> str:
+        """One line for a failed token request; a DPoP refusal says what to configure."""
+        code = str(getattr(err, "error_code", "") or "")
+        message = sdk_message(err)
+        if not code.startswith(("invalid_dpop", "use_dpop", "dpop_")):
+            return message
+        if not self.target.auth.dpop:
+            return (
+                f"{message} ({code}): the Okta service app requires DPoP-bound tokens; "
+                f"set auth.dpop: true on target {self.target.name}"
+            )
+        return f"{message} ({code})"
 
     @staticmethod
     def _decode(response: Any, text: str | None) -> Any:
@@ -401,11 +455,11 @@ class OktaClient:
             "code": code,
         }
         if status == 429:
-            wait = self._rate_limit_wait(response)
-            if wait is None:  # no reset/Date headers: back off on our own
-                wait = self._backoff(attempt)
+            announced = ratelimit.announced_wait(response.headers)
+            # Without reset/Date headers: back off on our own.
+            wait = self._backoff(attempt) if announced is None else announced + RESET_MARGIN
             limited = RateLimited(message, retry_after=wait, **kwargs)
-            if wait > self.target.max_rate_limit_wait:
+            if (wait if announced is None else announced) > self.target.max_rate_limit_wait:
                 return limited
             return _Retry(limited, wait)
         if status in (401, 403):
@@ -421,56 +475,6 @@ class OktaClient:
         base = float(self.target.backoff_base) * (2**attempt)
         jitter: float = 0.5 + random.random() / 2
         return float(min(base, 30.0) * jitter)
-
-    @staticmethod
-    def _server_wait(response: Any) -> float | None:
-        """reset - Date + 1 s (domain.md 3.5), from the server's own clock."""
-        reset = response.headers.get("X-Rate-Limit-Reset")
-        date = response.headers.get("Date")
-        if not reset or not date:
-            return None
-        try:
-            server_now = parsedate_to_datetime(date).timestamp()
-            return max(float(reset) - server_now, 0.0) + 1.0
-        except (TypeError, ValueError):
-            return None
-
-    def _rate_limit_wait(self, response: Any) -> float | None:
-        return self._server_wait(response)
-
-    def _note_rate_headers(self, bucket: str, response: Any) -> None:
-        remaining = response.headers.get("X-Rate-Limit-Remaining")
-        state = self._buckets.get(bucket)
-        if state is None:
-            state = self._buckets[bucket] = _Bucket()
-        try:
-            state.remaining = int(remaining) if remaining is not None else None
-        except ValueError:
-            state.remaining = None
-        # ready_at is read only while the budget is spent (_wait_for_bucket), so the Date
-        # header is parsed only then, not on every response.
-        if state.remaining is not None and state.remaining <= 0:
-            wait = self._server_wait(response)
-            state.ready_at = time.monotonic() + wait if wait is not None else 0.0
-
-    async def _wait_for_bucket(self, bucket: str) -> None:
-        state = self._buckets.get(bucket)
-        if state is None or state.remaining is None or state.remaining > 0:
-            return
-        wait = state.ready_at - time.monotonic()
-        if wait <= 0:
-            return
-        if wait > self.target.max_rate_limit_wait:
-            raise RateLimited(
-                f"Okta's {bucket} budget is spent for {wait:.0f}s "
-                f"(more than max_rate_limit_wait {self.target.max_rate_limit_wait:.0f}s)",
-                target=self.target.name,
-                retry_after=wait,
-                status=None,
-            )
-        log.info("okta %s budget spent; waiting %.1fs for the reset", bucket, wait)
-        await asyncio.sleep(wait)
-        state.remaining = None
 
     def _error(self, message: str, response: OktaResponse) -> ConnectorError:
         return ConnectorError(

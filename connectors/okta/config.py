@@ -24,7 +24,9 @@ class OktaAuth(_Strict):
     """How idpsync authenticates to Okta.
 
     - ``private_key`` (recommended): an OAuth 2.0 service app; ``client_id``,
-      ``private_key_file`` (PEM or JWK JSON), ``scopes`` and optionally ``key_id``.
+      ``private_key_file`` (PEM or JWK JSON), ``scopes`` and optionally ``key_id``;
+      ``dpop: true`` when the app requires DPoP-bound tokens (Okta's default for new API
+      service apps).
     - ``api_token``: an SSWS API token read from ``token_env`` (default ``OKTA_API_TOKEN``).
     - ``token_env``: an OAuth bearer access token obtained elsewhere, read from ``token_env``.
     """
@@ -36,6 +38,10 @@ class OktaAuth(_Strict):
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
     token_env: str | None = Field(
         default=None, description="environment variable holding the API or bearer token"
+    )
+    dpop: bool = Field(
+        default=False,
+        description="bind OAuth tokens with DPoP (RFC 9449), as the service app requires",
     )
 
     @model_validator(mode="after")
@@ -51,6 +57,11 @@ class OktaAuth(_Strict):
                 raise ValueError("auth.scopes needs okta.apps.read and okta.apps.manage")
         elif self.method == "token_env" and not self.token_env:
             raise ValueError("auth.method token_env needs token_env: <VARIABLE NAME>")
+        if self.dpop and self.method != "private_key":
+            raise ValueError(
+                "auth.dpop needs method private_key: DPoP binds the tokens idpsync obtains "
+                "itself from the service app (an API or bearer token cannot be bound)"
+            )
         return self
 
     @property

@@ -148,15 +148,16 @@ def _count(out: RunResult, status: str) -> None:
 
 def _okta_list(client: httpx.Client) -> list[str]:
     ids: list[str] = []
-    params: dict[str, str] = {"q": sc.LABEL, "limit": str(sc.OKTA_PAGE)}
+    params: dict[str, str] | None = {"q": sc.LABEL, "limit": str(sc.OKTA_PAGE)}
+    url = "/api/v1/apps"
     while True:
-        response = client.get("/api/v1/apps", params=params)
+        response = client.get(url, params=params)
         response.raise_for_status()
         ids += [a["id"] for a in response.json() if a.get("label") == sc.LABEL]
         nxt = response.links.get("next")
         if not nxt:
             return ids
-        params["after"] = httpx.URL(nxt["url"]).params["after"]
+        url, params = nxt["url"], None  # Okta's next link is opaque: follow it as sent
 
 
 def _okta_one(client: httpx.Client, app_id: str, trust: Any, write: bool) -> str:

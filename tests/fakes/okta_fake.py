@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -40,9 +42,11 @@ import jwt
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.fakes.okta_fake_dpop import DpopChecker, DpopRefused, dpop_error
 from tests.fakes.okta_fake_rules import matches, oauth_error, qs, validate_app
 
 JSON = "application/json"
+_DPOP_OK = web.RequestKey("dpop_ok", bool)  # this request's proof was checked (once)
 SYSTEM_FIELDS = ("id", "name", "status", "created", "lastUpdated", "orn", "_links", "_embedded")
 
 
@@ -100,15 +104,25 @@ class OktaFake:
 
     api_tokens: set[str] = field(default_factory=lambda: {"fake-api-token"})
     link_base: str | None = None  # host used in Link headers (None: the fake's own)
+    plain_after_links: bool = False  # next links as ?after=<id>&... (older recorded style)
     latency: float = 0.0  # seconds added to every response
     concurrency_cap: int = 75  # org-wide concurrent requests before 429
+    # Okta's buckets (https://developer.okta.com/docs/reference/rl-global-mgmt/): get,
+    # update and delete of /api/v1/apps/{id} spend one "app" bucket; listing has its own.
     bucket_limits: dict[str, int] = field(
-        default_factory=lambda: {"list": 1000, "get": 6000, "put": 6000, "keys": 6000}
+        default_factory=lambda: {"list": 1000, "app": 6000, "keys": 6000}
     )
     bucket_window: float = 60.0  # seconds per rate-limit window
+    # Each API token / OAuth app may use this share of a bucket (Okta's default is 0.5,
+    # https://developer.okta.com/docs/reference/rl2-token-oauth/). When set, responses
+    # carry two sets of X-Rate-Limit-* headers: the org's bucket first, then the share.
+    principal_share: float | None = None
     fail_after_writes: int | None = None  # PUTs beyond this many answer 500
     client_id: str = "0oafakeclient"
     client_public_key: Any = None  # when set, token requests must be signed by its key
+    # Okta's default for new API service apps: token requests need a DPoP proof (and its
+    # nonce round trip); the token is DPoP-bound (tests/fakes/okta_fake_dpop.py).
+    dpop_required: bool = False
 
     def __post_init__(self) -> None:
         self.apps: dict[str, dict[str, Any]] = {}
@@ -118,11 +132,14 @@ class OktaFake:
         self.canned: list[tuple[str, str, dict[str, Any], list[int]]] = []
         self.access_tokens: dict[str, list[str]] = {}
         self.assertion_headers: list[dict[str, Any]] = []  # JWT headers of token requests
+        self.dpop = DpopChecker()
+        self.token_binding: dict[str, str] = {}  # DPoP-bound access token -> key thumbprint
         self.writes = 0
         self.max_in_flight = 0
         self._in_flight = 0
         self._buckets: dict[str, Bucket] = {}
         self._clock = 0
+        self._cursor_key = secrets.token_bytes(16)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -147,13 +164,30 @@ class OktaFake:
             mutate(self.apps[app_id])
             self.apps[app_id]["lastUpdated"] = self._next_timestamp()
 
-    def replay(self, method: str, path: str, recorded: dict[str, Any], *, times: int = 1) -> None:
+    def replay(
+        self,
+        method: str,
+        path: str,
+        recorded: dict[str, Any],
+        *,
+        times: int = 1,
+        rehost: bool = False,
+    ) -> None:
         """Answer the next ``times`` matching requests with a recorded response as-is.
 
-        ``recorded`` has the shape of shared/fixtures/okta/*.json: ``status``, ``headers``
+        ``recorded`` has the shape of tests/data/okta/recorded/*.json: ``status``, ``headers``
         (name -> list of values, order kept, so two Link headers stay self then next) and
-        ``body``.
+        ``body``. ``rehost``: ``Link`` URLs name this fake instead of the recorded org (the
+        recordings scrubbed request hosts to ``test.okta.com`` but left the real org's host
+        in their Link headers; tests/data/okta/recorded/README.md, "Caveats").
         """
+        if rehost:
+            recorded = copy.deepcopy(recorded)
+            for name, values in recorded["headers"].items():
+                if name.lower() == "link":
+                    recorded["headers"][name] = [
+                        re.sub(r"<https?://[^/>]+", "<" + self.base_url, v) for v in values
+                    ]
         self.canned.append((method, path, recorded, [times]))
 
     def inject(self, kind: str, **kwargs: Any) -> None:
@@ -224,15 +258,23 @@ class OktaFake:
             return "keys"
         if path.startswith("/oauth2/"):
             return "token"
-        return "put" if method == "PUT" else "get"
+        return "app"  # GET, PUT and DELETE of /api/v1/apps/{id}: one bucket
 
-    def _rate_headers(self, bucket: Bucket | None, now: float) -> dict[str, str]:
-        headers = {"Date": formatdate(now, usegmt=True)}
-        if bucket is not None:
-            headers["x-rate-limit-limit"] = str(bucket.limit)
-            headers["x-rate-limit-remaining"] = str(max(bucket.limit - bucket.used, 0))
-            headers["x-rate-limit-reset"] = str(int(bucket.reset_at))
+    def _rate_headers(self, buckets: list[Bucket], now: float) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict(Date=formatdate(now, usegmt=True))
+        for bucket in buckets:  # Okta sends the names in lowercase
+            headers.add("x-rate-limit-limit", str(bucket.limit))
+            headers.add("x-rate-limit-remaining", str(max(bucket.limit - bucket.used, 0)))
+            headers.add("x-rate-limit-reset", str(int(bucket.reset_at)))
         return headers
+
+    def _spend(self, key: str, limit: int, now: float) -> Bucket:
+        bucket = self._buckets.setdefault(key, Bucket(limit))
+        bucket.limit, bucket.window = limit, self.bucket_window
+        if now >= bucket.reset_at:
+            bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
+        bucket.used += 1
+        return bucket
 
     def _error(
         self,
@@ -240,7 +282,7 @@ class OktaFake:
         code: str,
         summary: str,
         causes: list[str] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: CIMultiDict[str] | dict[str, str] | None = None,
     ) -> web.Response:
         body = {
             "errorCode": code,
@@ -318,16 +360,16 @@ class OktaFake:
         if self.latency:
             await asyncio.sleep(self.latency)
         name = self._bucket_name(request.method, request.path)
+        buckets: list[Bucket] = []
         with self._lock:
-            bucket = None
             if name in self.bucket_limits:
-                bucket = self._buckets.setdefault(name, Bucket(self.bucket_limits[name]))
-                bucket.limit = self.bucket_limits[name]
-                bucket.window = self.bucket_window
-                if now >= bucket.reset_at:
-                    bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
-                bucket.used += 1
-        headers = self._rate_headers(bucket, now)
+                limit = self.bucket_limits[name]
+                buckets.append(self._spend(name, limit, now))
+                if self.principal_share is not None:
+                    who = request.headers.get("Authorization", "")
+                    share = max(int(limit * self.principal_share), 1)
+                    buckets.append(self._spend(f"{name}|{who}", share, now))
+        headers = self._rate_headers(buckets, now)
         fault = self._take_fault(request.method, request.path)
         if fault is not None:
             injected = await self._fault_response(request, fault, headers, handler)
@@ -336,17 +378,19 @@ class OktaFake:
         if in_flight > self.concurrency_cap:
             headers.update({"x-rate-limit-limit": "0", "x-rate-limit-remaining": "0"})
             return self._rate_limited(headers)
-        if bucket is not None and bucket.used > bucket.limit:
+        if any(b.used > b.limit for b in buckets):
             return self._rate_limited(headers)
         if name != "token" and not self._authorized(request):
             return self._error(401, "E0000011", "Invalid token provided", headers=headers)
         response: web.StreamResponse = await handler(request)
-        for key, value in headers.items():
-            response.headers.setdefault(key, value)
+        for key in {k.lower(): k for k in headers}.values():
+            if key not in response.headers:
+                for value in headers.getall(key):
+                    response.headers.add(key, value)
         response.headers["X-Okta-Request-Id"] = secrets.token_hex(16)
         return response
 
-    def _rate_limited(self, headers: dict[str, str]) -> web.Response:
+    def _rate_limited(self, headers: CIMultiDict[str] | dict[str, str]) -> web.Response:
         return self._error(
             429,
             "E0000047",
@@ -358,7 +402,7 @@ class OktaFake:
         self,
         request: web.Request,
         fault: Fault,
-        headers: dict[str, str],
+        headers: CIMultiDict[str],
         handler: Callable[[web.Request], Any],
     ) -> web.StreamResponse | None:
         if fault.kind == "slow":
@@ -401,10 +445,33 @@ class OktaFake:
         header = request.headers.get("Authorization", "")
         if header.startswith("SSWS"):
             return header[4:].strip() in self.api_tokens
-        if header.startswith("Bearer "):
-            scopes = self.access_tokens.get(header[7:].strip())
-            return scopes is not None and (scope is None or scope in scopes)
+        if header.startswith(("Bearer ", "DPoP ")):
+            token = header.split(" ", 1)[1].strip()
+            scopes = self.access_tokens.get(token)
+            bound = token in self.token_binding
+            if scopes is None or bound != header.startswith("DPoP "):
+                return False  # unknown, or a DPoP-bound token used as a bearer token
+            if bound and not self._dpop_proof_ok(request, token):
+                return False
+            return scope is None or scope in scopes
         return False
+
+    def _dpop_proof_ok(self, request: web.Request, token: str) -> bool:
+        """The request's own proof, signed by the key the token is bound to (checked once
+        per request: a proof's jti may not be seen twice)."""
+        if _DPOP_OK not in request:
+            try:
+                jkt = self.dpop.verify(
+                    request.headers.get("DPoP"),
+                    request.method,
+                    self.base_url + request.path,
+                    access_token=token,
+                    require_nonce=False,
+                )
+                request[_DPOP_OK] = jkt == self.token_binding[token]
+            except DpopRefused:
+                request[_DPOP_OK] = False
+        return bool(request[_DPOP_OK])
 
     def _links(self, app_id: str) -> dict[str, Any]:
         base = self.base_url
@@ -439,6 +506,14 @@ class OktaFake:
         return web.Response(text=json.dumps(self.keys.get(app_id, [])), content_type=JSON)
 
     async def _list_apps(self, request: web.Request) -> web.Response:
+        """One page and its Link headers (self first, next second).
+
+        Okta's next link is opaque ("treat the link as an opaque value",
+        https://developer.okta.com/docs/api/#pagination): this fake's carries its cursor in
+        ``page`` (not ``after``) plus a ``sig`` that must come back unchanged, so a client
+        that rebuilds the URL from ``after`` or drops parameters fails. ``after`` (the
+        documented query parameter) is still accepted on a first request.
+        """
         q = request.query
         try:
             limit = min(int(q.get("limit", "20")), 200)
@@ -446,7 +521,9 @@ class OktaFake:
             return self._error(400, "E0000001", "Api validation failed: limit")
         with self._lock:
             apps = [a for a in self.apps.values() if matches(a, q.get("filter"), q.get("q"))]
-        after = q.get("after")
+        after = q.get("after") or self._cursor_id(q.get("page"), q.get("sig"))
+        if "page" in q and after is None:
+            return self._error(400, "E0000029", "Invalid paging request.")
         start = 0
         if after:
             ids = [a["id"] for a in apps]
@@ -455,19 +532,40 @@ class OktaFake:
             start = ids.index(after) + 1
         page = apps[start : start + limit]
         base = (self.link_base or self.base_url) + "/api/v1/apps"
-        params = {k: v for k, v in q.items() if k != "after"}
+        params = {k: v for k, v in q.items() if k not in ("after", "page", "sig")}
         response = web.Response(text=json.dumps(page), content_type=JSON)
-        response.headers.add("Link", f'<{base}?{qs(params)}>; rel="self"')
+        response.headers.add("Link", f'<{base}?{qs(dict(q))}>; rel="self"')
         if start + limit < len(apps):
-            nxt = {"after": page[-1]["id"], **params}
-            response.headers.add("Link", f'<{base}?{qs(nxt)}>; rel="next"')
+            response.headers.add(
+                "Link", f'<{base}?{qs(self._next_params(params, page))}>; rel="next"'
+            )
         return response
+
+    def _next_params(self, params: dict[str, str], page: list[dict[str, Any]]) -> dict[str, str]:
+        if self.plain_after_links:
+            return {"after": page[-1]["id"], **params}
+        cursor = base64.urlsafe_b64encode(f"{page[-1]['id']}:{secrets.token_hex(4)}".encode())
+        token = cursor.decode().rstrip("=")
+        return {**params, "page": token, "sig": self._sign(token)}
+
+    def _sign(self, token: str) -> str:
+        return hmac.new(self._cursor_key, token.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def _cursor_id(self, token: str | None, sig: str | None) -> str | None:
+        """The app id a signed ``page`` cursor continues after, or None if it is not valid."""
+        if not token or not sig or not hmac.compare_digest(sig, self._sign(token)):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except ValueError:
+            return None
+        return raw.rsplit(":", 1)[0] or None
 
     async def _put_app(self, request: web.Request) -> web.Response:
         app_id = request.match_info["id"]
         if not self._authorized(request, scope="okta.apps.manage") and request.headers.get(
             "Authorization", ""
-        ).startswith("Bearer "):
+        ).startswith(("Bearer ", "DPoP ")):
             return self._error(
                 403, "E0000006", "You do not have permission to perform the requested action"
             )
@@ -502,6 +600,12 @@ class OktaFake:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        proof, jkt = request.headers.get("DPoP"), None
+        if proof is not None or self.dpop_required:
+            try:
+                jkt = self.dpop.verify(proof, "POST", f"{self.base_url}/oauth2/v1/token")
+            except DpopRefused as refused:
+                return dpop_error(refused, self.dpop.nonce)
         grant = form.get("grant_type")
         assertion = str(form.get("client_assertion", ""))
         scopes = str(form.get("scope", "")).split()
@@ -531,8 +635,10 @@ class OktaFake:
             return oauth_error("invalid_client", "alg must be RS256")
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode()
         self.access_tokens[token] = scopes
+        if jkt is not None:
+            self.token_binding[token] = jkt
         body = {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt is not None else "Bearer",
             "expires_in": 3600,
             "access_token": token,
             "scope": " ".join(scopes),

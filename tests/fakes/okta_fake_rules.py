@@ -39,7 +39,20 @@ def matches(app: dict[str, Any], flt: str | None, q: str | None) -> bool:
 
 
 def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Okta-like server-side checks on a full-replace PUT; each cause names its field."""
+    """Okta-like server-side checks on a full-replace PUT; each cause names its field.
+
+    Replace application (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Application/#tag/Application/operation/replaceApplication)
+    replaces the whole app, so a body that drops a required setting is refused (400
+    E0000001), never stored as a wiped setting. Read-only members (``id``, ``name``,
+    ``status``, ``created``, ``lastUpdated``, ``_links``) are ignored by the caller.
+    Required here: ``label``, an unchanged ``signOnMode``, ``settings``; for a custom SAML
+    app ``settings.signOn`` with the schema's required booleans
+    (``SamlApplicationSettingsSignOn``) and the two fields the SAML wizard requires, Single
+    sign-on URL (``ssoAcsUrl``) and Audience URI (``audience``)
+    (https://help.okta.com/en-us/content/topics/apps/apps_app_integration_wizard_saml.htm);
+    for an OIN app the ``settings.app`` it has, with every key it holds that its
+    integration requires (``amazon_aws_sso``: ``acsURL`` and ``entityID``).
+    """
     causes: list[str] = []
     if not body.get("label"):
         causes.append("label: The field cannot be left blank")
@@ -48,26 +61,43 @@ def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
     settings = body.get("settings")
     if not isinstance(settings, dict):
         return [*causes, "settings: The field is required"]
+    current_settings = current.get("settings") or {}
     if current.get("name") == "amazon_aws_sso":
-        app = settings.get("app")
-        if not isinstance(app, dict):
-            causes.append("settings.app: The field is required")
-        else:
-            for key in ("acsURL", "entityID"):
-                value = app.get(key)
-                if value is not None and not str(value).startswith("https://"):
-                    causes.append(f"settings.app.{key}: Must be a valid https URL")
+        return causes + _validate_aws_sso_app(settings.get("app"))
+    if isinstance(current_settings.get("app"), dict) and not isinstance(settings.get("app"), dict):
+        causes.append("settings.app: The field is required")
+    if current.get("signOnMode") != "SAML_2_0":
         return causes
     sign_on = settings.get("signOn")
-    if current.get("signOnMode") != "SAML_2_0" or not isinstance(sign_on, dict):
-        return causes
-    if "ssoAcsUrl" in (current.get("settings", {}).get("signOn") or {}):
+    if not isinstance(sign_on, dict):
+        return [*causes, "settings.signOn: The field is required"]
+    if "ssoAcsUrl" in (current_settings.get("signOn") or {}):
         causes += _validate_custom_sign_on(sign_on)
     return causes
 
 
-def _validate_custom_sign_on(sign_on: dict[str, Any]) -> list[str]:
+_AWS_SSO_REQUIRED = ("acsURL", "entityID")
+
+
+def _validate_aws_sso_app(app: Any) -> list[str]:
+    if not isinstance(app, dict):
+        return ["settings.app: The field is required"]
     causes = []
+    for key in _AWS_SSO_REQUIRED:
+        value = app.get(key)
+        if not value:
+            causes.append(f"settings.app.{key}: The field cannot be left blank")
+        elif not str(value).startswith("https://"):
+            causes.append(f"settings.app.{key}: Must be a valid https URL")
+    return causes
+
+
+def _validate_custom_sign_on(sign_on: dict[str, Any]) -> list[str]:
+    causes = [
+        f"settings.signOn.{key}: The field cannot be left blank"
+        for key in ("ssoAcsUrl", "audience")
+        if not isinstance(sign_on.get(key), str) or not sign_on[key]
+    ]
     for key in (
         "allowMultipleAcsEndpoints",
         "assertionSigned",
