@@ -13,15 +13,16 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from agent.config import Config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
-from agent.errors import IdpSyncError
+from agent.errors import IdpSyncError, StalePlan
 from agent.metrics import ServiceMetrics
+from agent.plan import Plan
 from agent.store import Store
 
 log = logging.getLogger("idpsync.service")
@@ -36,6 +37,9 @@ class RunSummary:
     exit_code: int
     changes_applied: int
     error: str | None = None
+    # The engine's result (plan and per-app outcomes), for the ticket desk; None on error.
+    result: SyncResult | None = field(default=None, compare=False, repr=False)
+    stale: bool = False  # an approved plan was refused because it went stale
 
     @property
     def succeeded(self) -> bool:
@@ -81,8 +85,11 @@ async def recorded_sync(
     apply: bool,
     holder: str | None,
     stop: asyncio.Event | None,
+    approved: Plan | None = None,
 ) -> RunSummary:
-    mode = "apply" if apply else "observe"
+    """``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    apply = apply or approved is not None
+    mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
     run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
     started = time.perf_counter()
     context = ConnectorContext(
@@ -98,6 +105,7 @@ async def recorded_sync(
             memory=store,
             hooks=store.hooks(run_id) if apply else None,
             stop=stop,
+            approved=approved,
         )
     except IdpSyncError as exc:
         metrics.sync_duration.observe(time.perf_counter() - started)
@@ -106,7 +114,7 @@ async def recorded_sync(
         await asyncio.to_thread(
             store.finish_run, run_id, outcome="error", exit_code=1, error=str(exc)
         )
-        return RunSummary(run_id, "error", 1, 0, str(exc))
+        return RunSummary(run_id, "error", 1, 0, str(exc), stale=isinstance(exc, StalePlan))
     outcome = _outcome(result)
     errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
     await asyncio.to_thread(
@@ -123,7 +131,9 @@ async def recorded_sync(
     applied = _record_metrics(metrics, result)
     metrics.sync_duration.observe(time.perf_counter() - started)
     metrics.sync_runs.labels(outcome=outcome).inc()
-    summary = RunSummary(run_id, outcome, result.exit_code, applied, "; ".join(errors) or None)
+    summary = RunSummary(
+        run_id, outcome, result.exit_code, applied, "; ".join(errors) or None, result=result
+    )
     if summary.succeeded:
         metrics.last_success.set(time.time())
     log.info(

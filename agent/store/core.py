@@ -44,6 +44,7 @@ from agent.store.schema import (
 
 if TYPE_CHECKING:
     from agent.store.hooks import RunHooks
+    from agent.store.tickets import TicketLedger
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -175,6 +176,13 @@ class Store:
 
     def lease(self, holder: str, ttl: float) -> LeaderLease:
         return LeaderLease(self.engine, holder, ttl)
+
+    @property
+    def tickets(self) -> TicketLedger:
+        """Which change ticket belongs to which plan (``agent.store.tickets``)."""
+        from agent.store.tickets import TicketLedger  # late: tickets.py builds on this module
+
+        return TicketLedger(self)
 
     # -- runs -------------------------------------------------------------------------
 

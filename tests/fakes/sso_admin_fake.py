@@ -1,4 +1,4 @@
-"""A loopback sso-admin fake (DescribeInstance, ListRegions) for the real boto3 client.
+"""A loopback sso-admin fake (DescribeInstance, ListRegions, DescribeRegion) for boto3.
 
 moto raises NotImplementedError for these calls (domain.md 2.7). The fake speaks the JSON
 1.1 protocol on 127.0.0.1 and answers per *signing Region* (read from the SigV4 credential
@@ -52,6 +52,11 @@ class SsoAdminFake:
             if start + self.page_size < len(self.regions):
                 out["NextToken"] = str(start + self.page_size)
             return 200, out
+        if operation == "DescribeRegion":  # the region dict as listed (h18a; h15o extends)
+            found = [r for r in self.regions if r["RegionName"] == body.get("RegionName")]
+            if not found:
+                return 400, {"__type": "ResourceNotFoundException", "message": "no such Region"}
+            return 200, dict(found[0])
         return 400, {"__type": "ValidationException", "message": f"unknown {operation}"}
 
 
