@@ -301,7 +301,7 @@ class Service:
             self.last_run = summary
             if summary.succeeded:
                 self.readiness.last_success = time.time()
-            if approved is None:
+            if approved is None:  # under the lock: plans reach the desk in run order
                 await self.gate.after_run(summary, scheduled=reason == "schedule")
             return summary
 

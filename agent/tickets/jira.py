@@ -63,7 +63,9 @@ class JiraBackend(TicketBackend):
                     basic_auth=(self.config.email, self._token),
                     options={"rest_api_version": "3"},
                     timeout=self.config.timeout,
-                    max_retries=1,
+                    # No in-call retries (the library would sleep 20 s and more on a
+                    # refused connection): the next poll or interval is the retry.
+                    max_retries=0,
                 ),
             )
         return self._client
