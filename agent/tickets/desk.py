@@ -57,6 +57,7 @@ class TicketDesk:
         env: Mapping[str, str],
         backends: dict[str, TicketBackend] | None = None,
         metrics: ServiceMetrics | None = None,
+        strict: bool = False,
     ) -> None:
         self.config = config
         self.ledger: TicketLedger = store.tickets
@@ -64,6 +65,7 @@ class TicketDesk:
         self._env = env
         self._backends = dict(backends or {})
         self._metrics = metrics
+        self._strict = strict  # the one-shot CLI: a backend failure is the command's error
 
     # -- backends -----------------------------------------------------------------------
 
@@ -94,14 +96,17 @@ class TicketDesk:
         try:
             return fn(*args)
         except IdpSyncError as exc:
+            if self._strict:
+                raise
             self._failed(backend.name, f"{what} failed: {exc}")
             return None
 
     # -- plans --------------------------------------------------------------------------
 
-    def offer(self, plan: Plan) -> TicketRecord | None:
-        """Make sure a plan that needs approval has its one ticket; returns its record."""
-        gate = self.gate
+    def offer(self, plan: Plan, *, backend: str | None = None) -> TicketRecord | None:
+        """Make sure a plan that needs approval has its one ticket; returns its record.
+        ``backend`` overrides ``service.ticket`` (``idpsync plan --ticket NAME``)."""
+        gate = self.backend(backend) if backend else self.gate
         if gate is None:
             return None
         if plan.change_count == 0 or plan.blocked:
