@@ -90,7 +90,9 @@ class TicketBackend(abc.ABC):
     def close(self, ref: TicketRef, applied: bool) -> None:  # noqa: B027 - optional
         """Move the ticket to its done state after an apply (where the backend has one)."""
 
-    def notify(self, title: str, text: str) -> TicketRef | None:
-        """A finding or message that is not a plan; ticket backends open no ticket for it
-        (the desk comments on the finding's own ticket instead) and return None."""
+    def notify(
+        self, title: str, text: str, files: dict[str, bytes] | None = None
+    ) -> TicketRef | None:
+        """Tell a notification channel (``service.notify``); ``files`` are a new plan's.
+        Ticket backends open nothing for it (the desk comments on tickets instead)."""
         return None

@@ -132,7 +132,7 @@ class TicketDesk:
         self._supersede(except_key=checksum, why=f"superseded by a newer plan: {ref.key}")
         for channel in self._channels():
             text = f"{packet.summary}\n\nApprove in {ref.key}: {ref.url}"
-            self._call(channel, "notify", channel.notify, packet.title, text)
+            self._call(channel, "notify", channel.notify, packet.title, text, packet.files)
         return self.ledger.get(checksum)
 
     def _supersede(self, *, except_key: str | None, why: str) -> None:
