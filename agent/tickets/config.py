@@ -88,8 +88,11 @@ class ServiceNowConfig(_Backend):
     type: Literal["servicenow"]
     instance: str = Field(pattern=r"^https?://", description="https://<instance>.service-now.com")
     user: str = Field(description="the integration user the password/token belongs to")
-    assignment_group: str | None = None
+    assignment_group: str | None = Field(default=None, description="sys_id or name")
     change_type: Literal["normal", "standard", "emergency"] = "normal"
+    ca_bundle: str | None = Field(
+        default=None, description="PEM CA bundle for a private CA (default: system trust)"
+    )
 
 
 class GitHubConfig(_Backend):
