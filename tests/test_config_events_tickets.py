@@ -53,7 +53,7 @@ def test_bad_events_settings_are_refused(events: dict[str, Any], message: str) -
 
 
 def test_approve_needs_a_ticket_backend() -> None:
-    with pytest.raises(ConfigError, match="service.mode approve needs service.ticket"):
+    with pytest.raises(ConfigError, match=r"service\.mode approve needs service\.ticket"):
         _parse({"mode": "approve"})
 
 

@@ -106,6 +106,7 @@ async def test_a_restart_or_another_replica_finds_the_ticket_instead_of_opening_
     assert list(jira.issues) == ["OPS-1"]
 
 
+@pytest.mark.suite("fault-injection", "approval")
 async def test_a_stale_plan_is_refused_and_the_ticket_says_so(
     tmp_path: Path, store: Store, jira: JiraFake
 ) -> None:
@@ -125,6 +126,7 @@ async def test_a_stale_plan_is_refused_and_the_ticket_says_so(
     assert list(jira.issues) == ["OPS-1", "OPS-2"]
 
 
+@pytest.mark.suite("fault-injection", "approval")
 async def test_a_newer_plan_supersedes_the_waiting_ticket(
     tmp_path: Path, store: Store, jira: JiraFake
 ) -> None:
@@ -139,6 +141,7 @@ async def test_a_newer_plan_supersedes_the_waiting_ticket(
     assert acs("eu-west-1") not in app_urls(tmp_path / "app.json")  # OPS-1 never applies
 
 
+@pytest.mark.suite("fault-injection", "approval")
 async def test_a_rejected_ticket_is_never_applied(
     tmp_path: Path, store: Store, jira: JiraFake
 ) -> None:
@@ -164,6 +167,7 @@ async def test_a_standby_never_opens_or_applies(
     assert acs("eu-west-1") not in app_urls(tmp_path / "app.json")
 
 
+@pytest.mark.suite("outages", "tickets")
 async def test_jira_down_does_not_stop_the_service(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -154,6 +154,7 @@ async def test_copies_of_one_call_from_every_region_sync_once_and_are_all_delete
         await asyncio.wait_for(task, 10)
 
 
+@pytest.mark.suite("outages", "events")
 async def test_a_standby_leaves_the_messages_for_the_leader(
     tmp_path: Path, store: Store, sso: SsoAdminFake, sqs: Any
 ) -> None:
@@ -169,6 +170,7 @@ async def test_a_standby_leaves_the_messages_for_the_leader(
         await asyncio.wait_for(task, 10)
 
 
+@pytest.mark.suite("outages", "events")
 async def test_a_message_whose_sync_did_not_run_is_not_deleted(
     tmp_path: Path, store: Store, sso: SsoAdminFake, sqs: Any
 ) -> None:
@@ -188,6 +190,7 @@ async def test_a_message_whose_sync_did_not_run_is_not_deleted(
     assert queued(sqs) == 1
 
 
+@pytest.mark.suite("hostile-input", "events")
 async def test_a_message_that_is_not_a_region_event_is_deleted_and_counted(
     tmp_path: Path, store: Store, sso: SsoAdminFake, sqs: Any
 ) -> None:

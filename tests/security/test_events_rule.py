@@ -15,7 +15,7 @@ import yaml
 from agent.events.cloudtrail import EVENT_PATTERN, parse_event
 from tests.events_support import ARN, region_event
 
-CONFIG = Path(__file__).resolve().parents[1] / "config"
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -76,6 +76,7 @@ def test_the_rule_matches_region_calls(action: str) -> None:
         {"detail": {"eventSource": "sso.amazonaws.com", "eventName": "CreateApplication"}},
     ],
 )
+@pytest.mark.suite("hostile-input", "events")
 def test_the_rule_matches_nothing_else(change: dict[str, Any]) -> None:
     event = region_event()
     if "detail" in change:
@@ -107,6 +108,7 @@ def test_copies_recorded_in_two_regions_share_the_call_key() -> None:
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"source": "aws.sso"}'])
+@pytest.mark.suite("hostile-input", "events")
 def test_parse_ignores_what_is_not_a_region_event(body: str) -> None:
     assert parse_event(body) is None
 
