@@ -28,8 +28,10 @@ from agent.config_checks import URL_CREDENTIALS_HELP, check_references, has_user
 from agent.config_yaml import load_yaml
 from agent.connector import TargetConfig
 from agent.errors import ConfigError
+from agent.events.config import EventsConfig
 from agent.model import Stack
 from agent.textsafe import redact_userinfo
+from agent.tickets.config import TicketBackendConfig
 
 _DURATION = re.compile(r"^\s*([0-9]+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -228,19 +230,37 @@ class PolicyConfig(_Strict):
 
 
 class ServiceConfig(_Strict):
-    mode: Literal["observe", "apply"] = "observe"
+    mode: Literal["observe", "apply", "approve"] = "observe"
     interval: timedelta = timedelta(minutes=15)
     watch_interval: timedelta = timedelta(seconds=60)
     jitter: timedelta = timedelta(seconds=30)
     lease_ttl: timedelta = timedelta(seconds=60)
     listen: str = "127.0.0.1:9464"
+    events: EventsConfig | None = None
+    ticket: str | None = Field(
+        default=None, description="the tickets: entry that gates applies in mode approve"
+    )
+    notify: list[str] = Field(
+        default_factory=list, description="tickets: entries told about findings and outcomes"
+    )
+    ticket_poll_interval: timedelta = timedelta(seconds=30)
 
     _durations = _durations_within(
         interval=(_SECOND, 7 * _DAY),
         watch_interval=(_SECOND, _DAY),
         jitter=(timedelta(0), _DAY),
         lease_ttl=(_SECOND, timedelta(hours=1)),
+        ticket_poll_interval=(_SECOND, _DAY),
     )
+
+    @model_validator(mode="after")
+    def _approve_needs_ticket(self) -> ServiceConfig:
+        if self.mode == "approve" and self.ticket is None:
+            raise ValueError(
+                "service.mode approve needs service.ticket: <name of a tickets: entry> "
+                "(jira, servicenow or github) whose approval gates each apply"
+            )
+        return self
 
 
 class StateConfig(_Strict):
@@ -255,6 +275,7 @@ class Config(_Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    tickets: list[TicketBackendConfig] = Field(default_factory=list)
 
     # Set by load_config: the directory relative paths in the file resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -264,6 +285,31 @@ class Config(_Strict):
             if t.name == name:
                 return t
         raise ConfigError(f"no target named {name!r}; known: {[t.name for t in self.targets]}")
+
+    def ticket_backend(self, name: str) -> TicketBackendConfig:
+        for t in self.tickets:
+            if t.name == name:
+                return t
+        known = ", ".join(t.name for t in self.tickets) or "none configured"
+        raise ConfigError(f"no tickets: entry named {name!r} (known: {known})", key="tickets")
+
+    @model_validator(mode="after")
+    def _ticket_names(self) -> Config:
+        names = [t.name for t in self.tickets]
+        if len(set(names)) != len(names):
+            raise ValueError("tickets: names must be unique")
+        svc = self.service
+        for name in [*([svc.ticket] if svc.ticket else []), *svc.notify]:
+            if name not in names:
+                raise ValueError(
+                    f"service refers to ticket backend {name!r}, which tickets: does not define"
+                )
+        if svc.ticket and not self.ticket_backend(svc.ticket).approves:
+            raise ValueError(
+                f"service.ticket {svc.ticket!r} is a notification channel and cannot approve; "
+                "use a jira, servicenow or github entry (put slack under service.notify)"
+            )
+        return self
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

@@ -89,6 +89,7 @@ class ServiceMetrics:
             registry=r,
         )
         self._add_dashboard_metrics(r)
+        self._event_and_ticket_metrics(r)
 
     def _add_dashboard_metrics(self, r: CollectorRegistry) -> None:
         """What config/grafana/idpsync.json and config/prometheus/alerts.yaml need."""
@@ -133,6 +134,44 @@ class ServiceMetrics:
             "idpsync_metadata_certificate_expiry_seconds",
             "Seconds until a certificate of the Identity Center metadata expires.",
             ["certificate"],
+            registry=r,
+        )
+
+    def _event_and_ticket_metrics(self, r: CollectorRegistry) -> None:
+        """Events (service.events) and change tickets (service.mode approve)."""
+        self.events_received = Counter(
+            "idpsync_events_received_total",
+            "SQS messages received: AddRegion, RemoveRegion, duplicate, ignored, error.",
+            ["event"],
+            registry=r,
+        )
+        self.event_sync_seconds = Histogram(
+            "idpsync_event_to_sync_seconds",
+            "From a Region event's CloudTrail time to the end of the sync it started.",
+            buckets=_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.metadata_stale_regions = Gauge(
+            "idpsync_metadata_stale_regions",
+            "ACTIVE Regions the metadata has no ACS URL for (download it again).",
+            registry=r,
+        )
+        self.tickets_opened = Counter(
+            "idpsync_tickets_opened_total",
+            "Change tickets opened, by backend.",
+            ["backend"],
+            registry=r,
+        )
+        self.ticket_applies = Counter(
+            "idpsync_ticket_applies_total",
+            "Approved plans the service tried to apply: applied, refused (stale), failed.",
+            ["outcome"],
+            registry=r,
+        )
+        self.ticket_errors = Counter(
+            "idpsync_ticket_errors_total",
+            "Calls to a ticket or notification backend that failed.",
+            ["backend"],
             registry=r,
         )
 

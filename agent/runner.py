@@ -14,16 +14,17 @@ import contextlib
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from agent.config import Config
 from agent.connector import ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
-from agent.errors import IdpSyncError
+from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
 from agent.metrics import ServiceMetrics
+from agent.plan import Plan
 from agent.store import Store
 
 log = logging.getLogger("idpsync.service")
@@ -38,6 +39,9 @@ class RunSummary:
     exit_code: int
     changes_applied: int
     error: str | None = None
+    # The engine's result (plan and per-app outcomes), for the ticket desk; None on error.
+    result: SyncResult | None = field(default=None, compare=False, repr=False)
+    stale: bool = False  # an approved plan was refused because it went stale
 
     @property
     def succeeded(self) -> bool:
@@ -84,7 +88,13 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
 
 
 async def _record_error(
-    store: Store, metrics: ServiceMetrics, run_id: int, started: float, error: str
+    store: Store,
+    metrics: ServiceMetrics,
+    run_id: int,
+    started: float,
+    error: str,
+    *,
+    stale: bool = False,
 ) -> RunSummary:
     """Finish a run that could not complete with outcome ``error`` (never left ``running``)."""
     metrics.sync_duration.observe(time.perf_counter() - started)
@@ -93,7 +103,7 @@ async def _record_error(
     await asyncio.to_thread(
         store.finish_run, run_id, outcome="error", exit_code=ExitCode.ERROR, error=error
     )
-    return RunSummary(run_id, "error", ExitCode.ERROR, 0, error)
+    return RunSummary(run_id, "error", ExitCode.ERROR, 0, error, stale=stale)
 
 
 async def recorded_sync(
@@ -104,8 +114,11 @@ async def recorded_sync(
     apply: bool,
     holder: str | None,
     stop: asyncio.Event | None,
+    approved: Plan | None = None,
 ) -> RunSummary:
-    mode = "apply" if apply else "observe"
+    """``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    apply = apply or approved is not None
+    mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
     metrics.know_targets(t.name for t in config.targets)
     run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
     started = time.perf_counter()
@@ -122,9 +135,11 @@ async def recorded_sync(
             memory=store,
             hooks=store.hooks(run_id) if apply else None,
             stop=stop,
+            approved=approved,
         )
     except IdpSyncError as exc:
-        return await _record_error(store, metrics, run_id, started, str(exc))
+        stale = isinstance(exc, StalePlan)
+        return await _record_error(store, metrics, run_id, started, str(exc), stale=stale)
     except asyncio.CancelledError:
         # Shutting down mid-run: the record still gets an outcome, then the cancel goes on.
         with contextlib.suppress(IdpSyncError):
@@ -151,7 +166,9 @@ async def recorded_sync(
     applied = _record_metrics(metrics, result)
     metrics.sync_duration.observe(time.perf_counter() - started)
     metrics.sync_runs.labels(outcome=outcome).inc()
-    summary = RunSummary(run_id, outcome, result.exit_code, applied, "; ".join(errors) or None)
+    summary = RunSummary(
+        run_id, outcome, result.exit_code, applied, "; ".join(errors) or None, result=result
+    )
     if summary.succeeded:
         metrics.last_success.set(time.time())
     log.info(

@@ -6,7 +6,11 @@ Jobs (APScheduler's AsyncIOScheduler; every job coalesces and never overlaps its
 * **watch** every ``service.watch_interval``: polls each metadata source cheaply
   (``fetch(previous)``: 304 / unchanged ETag) and the Region list, and runs a sync at once
   when either changed, so a Region going ACTIVE reaches the IdPs within one watch interval;
-* **lease** every third of ``service.lease_ttl``: renews (or takes over) the leader lease.
+* **lease** every third of ``service.lease_ttl``: renews (or takes over) the leader lease;
+* **tickets** every ``service.ticket_poll_interval`` (``mode: approve``): applies the plans
+  whose change ticket was approved (:mod:`agent.tickets.gate`);
+* with ``service.events``, a long-poll loop on SQS runs a sync as soon as CloudTrail
+  records ``AddRegion``/``RemoveRegion`` (:mod:`agent.events.listener`).
 
 Only the lease holder syncs; standbys keep polling the lease and take over within
 ``lease_ttl`` of the leader's death. A run never overlaps another (an asyncio lock).
@@ -37,14 +41,17 @@ from sqlalchemy.exc import ArgumentError
 
 from agent.config import Config, load_config
 from agent.errors import IdpSyncError
+from agent.events.listener import EventListener
 from agent.health import HealthServer, Readiness
 from agent.jsonlog import register_secret
 from agent.metrics import ServiceMetrics
+from agent.plan import Plan
 from agent.runner import RunSummary, recorded_sync
 from agent.sources.base import CachedCopy
 from agent.sources.factory import open_source
 from agent.sources.regions import fetch_instance
 from agent.store import Store
+from agent.tickets.gate import ApprovalGate
 
 log = logging.getLogger("idpsync.service")
 
@@ -104,6 +111,8 @@ class Service:
         self._seen_regions: tuple[tuple[str, str], ...] | None = None
         self.last_run: RunSummary | None = None
         self._tasks: set[asyncio.Future[object]] = set()
+        self.events = EventListener(self)
+        self.gate = ApprovalGate(self)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -124,6 +133,8 @@ class Service:
         await self.check_lease()
         self._schedule()
         self.scheduler.start()
+        if self.config.service.events is not None:
+            self._spawn(self.events.run())
         try:
             await self.stopping.wait()
         finally:
@@ -154,6 +165,12 @@ class Service:
             self.check_lease,
             IntervalTrigger(seconds=max(svc.lease_ttl.total_seconds() / 3, 0.2)),
             id="lease",
+            **common,
+        )
+        self.scheduler.add_job(
+            self.gate.check,
+            IntervalTrigger(seconds=max(svc.ticket_poll_interval.total_seconds(), 0.2)),
+            id="tickets",
             **common,
         )
 
@@ -260,7 +277,7 @@ class Service:
     async def scheduled_sync(self) -> None:
         await self.sync_now("schedule")
 
-    async def sync_now(self, reason: str) -> RunSummary | None:
+    async def sync_now(self, reason: str, *, approved: Plan | None = None) -> RunSummary | None:
         if self.stopping.is_set() or not self.leader:
             return None
         async with self._run_lock:
@@ -276,6 +293,7 @@ class Service:
                     apply=config.service.mode == "apply",
                     holder=self.holder,
                     stop=_StopWhenNotLeader(self),
+                    approved=approved,
                 )
             except IdpSyncError as exc:  # e.g. the state store went away: report, go on
                 log.error("sync could not run or be recorded: %s", exc)
@@ -288,6 +306,8 @@ class Service:
             self.last_run = summary
             if summary.succeeded:
                 self.readiness.last_success = time.time()
+            if approved is None:  # under the lock: plans reach the desk in run order
+                await self.gate.after_run(summary, scheduled=reason == "schedule")
             return summary
 
     async def watch(self) -> None:

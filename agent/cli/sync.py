@@ -20,7 +20,7 @@ import click
 
 from agent.cli.base import EXIT_ERROR, _version, cli, config_option, handle_errors, quiet, verbosity
 from agent.cli.desired import cache_for
-from agent.cli.state import open_store, sqlite_file, state_url_option
+from agent.cli.state import STATE_URL_ENV, open_store, sqlite_file, state_url_option
 from agent.cli.ticket import RunInfo, build_header, prepare_out_dir, write_outputs
 from agent.config import Config, load_config
 from agent.connector import ConnectorContext
@@ -284,9 +284,21 @@ def sync_command(
 @format_option
 @click.option("--force", is_flag=True, help="Evaluate the safety checks as with --force.")
 @target_option
+@click.option(
+    "--ticket",
+    "ticket",
+    default=None,
+    metavar="NAME",
+    help="Also open (or find) the plan's change ticket in this tickets: entry.",
+)
 @handle_errors
 def plan_command(
-    config_path: str, out_dir: str, output_format: str, force: bool, targets: tuple[str, ...]
+    config_path: str,
+    out_dir: str,
+    output_format: str,
+    force: bool,
+    targets: tuple[str, ...],
+    ticket: str | None,
 ) -> None:
     """Write the plan for review; apply it later with ``idpsync apply --plan DIR/plan.json``.
 
@@ -296,7 +308,20 @@ def plan_command(
     info = RunInfo()
     result = _run(config_path, SyncOptions(dry_run=True, force=force, targets=targets), info=info)
     _report(result, output_format, out_dir, config_path=config_path, info=info)
+    if ticket:
+        _open_ticket(config_path, result.plan, ticket)
     sys.exit(result.exit_code)
+
+
+def _open_ticket(config_path: str, plan: Plan, name: str) -> None:
+    from agent.tickets.oneshot import open_ticket  # late: ticket client libraries
+
+    config = load_config(config_path)
+    store = open_store(config, os.environ.get(STATE_URL_ENV))
+    try:
+        click.echo(open_ticket(config, config_path, store, plan, name), err=True)
+    finally:
+        store.close()
 
 
 def load_plan(path: str) -> Plan:

@@ -46,6 +46,7 @@ from agent.textsafe import redact_userinfo
 
 if TYPE_CHECKING:
     from agent.store.hooks import RunHooks
+    from agent.store.tickets import TicketLedger
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -205,6 +206,13 @@ class Store:
 
     def lease(self, holder: str, ttl: float) -> LeaderLease:
         return LeaderLease(self.engine, holder, ttl)
+
+    @property
+    def tickets(self) -> TicketLedger:
+        """Which change ticket belongs to which plan (``agent.store.tickets``)."""
+        from agent.store.tickets import TicketLedger  # late: tickets.py builds on this module
+
+        return TicketLedger(self)
 
     # -- runs -------------------------------------------------------------------------
 

@@ -128,3 +128,21 @@ leases = Table(
     Column("term", Integer, nullable=False),  # +1 at every change of holder (fencing)
     Column("acquired_at", Float, nullable=False),
 )
+
+tickets = Table(
+    "idpsync_tickets",
+    metadata,
+    # A plan checksum, or "finding:<code>:<detail>" for a finding raised to a channel. The
+    # primary key is what keeps one plan to one ticket across restarts and replicas.
+    Column("key", String(200), primary_key=True),
+    Column("backend", String(64), nullable=False),  # the tickets: entry's name
+    Column("state", String(16), nullable=False),  # see agent.store.tickets
+    Column("ticket_key", String(200)),  # OPS-12, CHG0030001, 42, ...
+    Column("url", Text),
+    Column("plan_json", Text),  # the exact plan an approval applies
+    Column("run_id", Integer),  # the run that applied it
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+)
+Index("ix_idpsync_tickets_state", tickets.c.state)

@@ -1,0 +1,153 @@
+"""A loopback GitHub REST API (issues) for the real PyGithub client.
+
+Modelled on the documented endpoints:
+
+* a token in ``Authorization`` (``token X`` or ``Bearer X``); otherwise 401
+  ``{"message": "Bad credentials"}``; an unknown repository is 404 ``Not Found``;
+  https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api
+* ``POST /repos/{o}/{r}/issues`` (``title`` required, 422 otherwise; ``body``, ``labels``)
+  returns 201 and the issue; ``GET``/``PATCH /repos/{o}/{r}/issues/{n}`` (``state``,
+  ``state_reason``); ``POST .../issues/{n}/comments`` (``body`` over 65,536 characters is
+  a 422); ``GET .../issues/{n}/events`` lists ``labeled`` events with their ``actor``.
+  https://docs.github.com/en/rest/issues/issues
+  https://docs.github.com/en/rest/issues/events#list-issue-events
+
+A person labelling the issue in the UI is :meth:`GitHubFake.label`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "ghp_testtokenforidpsync000000000000000"
+REPO = "example/identity"
+BOT = "idpsync-bot"
+
+
+@dataclass
+class GitHubFake:
+    repo: str = REPO
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[str]] = field(default_factory=dict)
+    events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+
+    def label(self, number: int, name: str, actor: str) -> None:
+        with self._lock:
+            issue = self.issues[number]
+            if name not in [lb["name"] for lb in issue["labels"]]:
+                issue["labels"].append({"name": name, "color": "0e8a16"})
+            self.events[number].append(
+                {
+                    "id": next(self._ids),
+                    "event": "labeled",
+                    "actor": {"login": actor},
+                    "label": {"name": name, "color": "0e8a16"},
+                    "created_at": "2026-12-07T12:00:00Z",
+                }
+            )
+
+    def answer(self, method: str, path: str, auth: str, body: bytes) -> tuple[int, Any]:
+        if auth not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
+            return 401, {
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/rest",
+            }
+        m = re.fullmatch(
+            r"/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments|/events)?", path.split("?")[0]
+        )
+        if m is None or m.group(1) != self.repo:
+            return 404, {"message": "Not Found"}
+        doc = json.loads(body or b"{}") if body else {}
+        number = int(m.group(2)) if m.group(2) else None
+        with self._lock:
+            if number is None:
+                return self._create(doc) if method == "POST" else (405, {"message": "nope"})
+            if number not in self.issues:
+                return 404, {"message": "Not Found"}
+            sub = m.group(3)
+            if sub is None and method == "GET":
+                return 200, self.issues[number]
+            if sub is None and method == "PATCH":
+                for key in ("state", "state_reason", "title", "body"):
+                    if key in doc:
+                        self.issues[number][key] = doc[key]
+                return 200, self.issues[number]
+            if sub == "/comments" and method == "POST":
+                text = doc.get("body")
+                if not isinstance(text, str) or len(text) > 65536:
+                    return 422, {"message": "Validation Failed", "errors": [{"field": "body"}]}
+                self.comments[number].append(text)
+                return 201, {"id": next(self._ids), "body": text, "user": {"login": BOT}}
+            if sub == "/events" and method == "GET":
+                return 200, self.events[number]
+        return 405, {"message": "Method not allowed"}
+
+    def _create(self, doc: dict[str, Any]) -> tuple[int, Any]:
+        if not isinstance(doc.get("title"), str) or not doc["title"]:
+            return 422, {
+                "message": "Validation Failed",
+                "errors": [{"field": "title", "code": "missing_field"}],
+            }
+        if len(doc.get("body") or "") > 65536:
+            return 422, {"message": "Validation Failed", "errors": [{"field": "body"}]}
+        number = len(self.issues) + 1
+        api = f"{self.base_url}/repos/{self.repo}/issues/{number}"
+        self.issues[number] = {
+            "id": next(self._ids),
+            "number": number,
+            "title": doc["title"],
+            "body": doc.get("body"),
+            "state": "open",
+            "state_reason": None,
+            "labels": [{"name": n, "color": "ededed"} for n in doc.get("labels", [])],
+            "user": {"login": BOT},
+            "url": api,
+            "html_url": f"https://github.example/{self.repo}/issues/{number}",
+            "comments_url": f"{api}/comments",
+            "events_url": f"{api}/events",
+        }
+        self.comments[number] = []
+        self.events[number] = []
+        return 201, self.issues[number]
+
+    def start(self) -> GitHubFake:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, payload = fake.answer(
+                    self.command, self.path, self.headers.get("Authorization", ""), body
+                )
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

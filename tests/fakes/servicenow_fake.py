@@ -1,0 +1,219 @@
+"""A loopback ServiceNow instance (Table API, Attachment API) over HTTPS, for real ``pysnc``.
+
+pysnc refuses ``http://`` instances, so the fake serves TLS with a self-signed certificate
+for 127.0.0.1; ``ca_file`` is what a config's ``ca_bundle`` points at. Modelled on the
+documented behaviour:
+
+* basic auth; a wrong password is 401 ``{"error": {"message": "User Not Authenticated"}}``;
+* ``POST /api/now/table/change_request`` → 201 ``{"result": record}``; ``GET``/``PATCH
+  /api/now/table/change_request/{sys_id}``; 404 ``No Record found`` for an unknown sys_id;
+  with ``sysparm_display_value=all`` every field is ``{"value", "display_value"}``;
+  ``work_notes`` is a journal field: each write appends an entry;
+  https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_TableAPI.html
+* ``POST /api/now/v1/attachment/file?file_name=&table_name=&table_sys_id=`` with the raw
+  bytes → 201; an unknown record is a 400.
+  https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_AttachmentAPI.html
+
+A change approver is :meth:`ServiceNowFake.set_approval`.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import itertools
+import json
+import ssl
+import tempfile
+import threading
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests.certs import private_pem, self_signed
+
+USER = "idpsync.integration"
+PASSWORD = "servicenow-test-password"
+
+
+@dataclass
+class ServiceNowFake:
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    work_notes: dict[str, list[str]] = field(default_factory=dict)
+    attachments: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(30001))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+    ca_file: str = ""
+
+    def set_approval(self, sys_id: str, value: str) -> None:
+        with self._lock:
+            self.records[sys_id]["approval"] = value
+
+    def answer(
+        self, method: str, path: str, auth: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if auth != expected:
+            return 401, {
+                "error": {
+                    "message": "User Not Authenticated",
+                    "detail": "Required to provide Auth information",
+                },
+                "status": "failure",
+            }
+        route, _, query = path.partition("?")
+        params = dict(urllib.parse.parse_qsl(query))
+        display_all = params.get("sysparm_display_value") == "all"
+        with self._lock:
+            if route == "/api/now/v1/attachment/file" and method == "POST":
+                return self._attach(params, body)
+            if route == "/api/now/table/change_request" and method == "POST":
+                return 201, {
+                    "result": self._show(self._create(json.loads(body or b"{}")), display_all)
+                }
+            prefix = "/api/now/table/change_request/"
+            if route.startswith(prefix):
+                sys_id = route[len(prefix) :]
+                if sys_id not in self.records:
+                    return 404, {
+                        "error": {
+                            "message": "No Record found",
+                            "detail": "Record doesn't exist or ACL restricts the record retrieval",
+                        },
+                        "status": "failure",
+                    }
+                if method == "GET":
+                    return 200, {"result": self._show(self.records[sys_id], display_all)}
+                if method in ("PATCH", "PUT"):
+                    self._update(sys_id, json.loads(body or b"{}"))
+                    return 200, {"result": self._show(self.records[sys_id], display_all)}
+        return 400, {"error": {"message": f"Invalid request {method} {route}"}, "status": "failure"}
+
+    def _create(self, doc: dict[str, Any]) -> dict[str, Any]:
+        sys_id = uuid.uuid4().hex
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        record = {
+            "sys_id": sys_id,
+            "number": f"CHG00{next(self._numbers)}",
+            "state": "-5",  # New
+            "approval": "not requested",
+            "type": "normal",
+            "short_description": "",
+            "description": "",
+            "sys_created_on": now,
+            # Journal fields read back empty; a write appends an entry (kept in work_notes).
+            "work_notes": "",
+            "comments": "",
+            "close_code": "",
+            "close_notes": "",
+            "assignment_group": "",
+        }
+        for key, value in doc.items():
+            if key not in ("sys_id", "number", "work_notes"):
+                record[key] = str(value)
+        self.records[sys_id] = record
+        self.work_notes[sys_id] = []
+        self.attachments[sys_id] = {}
+        if doc.get("work_notes"):
+            self.work_notes[sys_id].append(str(doc["work_notes"]))
+        return record
+
+    def _update(self, sys_id: str, doc: dict[str, Any]) -> None:
+        for key, value in doc.items():
+            if key == "work_notes":
+                if value:
+                    self.work_notes[sys_id].append(str(value))
+            elif key not in ("sys_id", "number"):
+                self.records[sys_id][key] = str(value)
+
+    def _attach(self, params: dict[str, str], body: bytes) -> tuple[int, Any]:
+        target = params.get("table_sys_id", "")
+        if params.get("table_name") != "change_request" or target not in self.records:
+            return 400, {"error": {"message": "Invalid table or table_sys_id"}, "status": "failure"}
+        name = params.get("file_name") or "attachment"
+        self.attachments[target][name] = body
+        return 201, {
+            "result": {
+                "sys_id": uuid.uuid4().hex,
+                "file_name": name,
+                "size_bytes": str(len(body)),
+                "table_name": "change_request",
+                "table_sys_id": target,
+            }
+        }
+
+    @staticmethod
+    def _show(record: dict[str, Any], display_all: bool) -> dict[str, Any]:
+        if not display_all:
+            return dict(record)
+        return {k: {"value": v, "display_value": v} for k, v in record.items()}
+
+    def start(self, directory: Path | None = None) -> ServiceNowFake:
+        fake = self
+        where = Path(directory or tempfile.mkdtemp(prefix="snow-fake-"))
+        key, cert = self_signed(
+            "127.0.0.1",
+            datetime(2020, 1, 1, tzinfo=UTC),
+            datetime(2100, 1, 1, tzinfo=UTC),
+            extensions=[
+                (
+                    x509.SubjectAlternativeName(
+                        [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                    ),
+                    False,
+                ),
+                (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+                (x509.BasicConstraints(ca=True, path_length=None), True),
+            ],
+        )
+        from cryptography.hazmat.primitives import serialization
+
+        (where / "snow.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (where / "snow.key").write_bytes(private_pem(key))
+        self.ca_file = str(where / "snow.pem")
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, payload = fake.answer(
+                    self.command, self.path, self.headers.get("Authorization", ""), headers, body
+                )
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                if status == 201 and self.path.startswith("/api/now/v1/attachment/file"):
+                    # The Attachment API answers with the new attachment's URL in Location.
+                    where = f"{fake.base_url}/api/now/v1/attachment/{payload['result']['sys_id']}"
+                    self.send_header("Location", where)
+                self.send_header("Content-Type", "application/json;charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(where / "snow.pem", where / "snow.key")
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
