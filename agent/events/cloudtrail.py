@@ -3,7 +3,7 @@
 CloudTrail records ``AddRegion`` and ``RemoveRegion`` (management events of
 ``sso.amazonaws.com``); EventBridge delivers them as ``detail-type: AWS API Call via
 CloudTrail`` with ``source: aws.sso``. :data:`EVENT_PATTERN` is the rule idpsync ships in
-``config/eventbridge-rule.json`` (and the CloudFormation and Terraform snippets beside it).
+``config/eventbridge/rule.json`` (and the CloudFormation and Terraform snippets beside it).
 
 The same API call can arrive more than once: a multi-Region instance's calls are recorded
 in every enabled Region, a rule per Region may feed one queue, and SQS delivers at least

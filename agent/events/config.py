@@ -25,7 +25,7 @@ class EventsConfig(BaseModel):
 
     sqs_queue_url: str = Field(
         description="https://sqs.<region>.amazonaws.com/<account>/<queue> fed by "
-        "config/eventbridge-rule.json"
+        "config/eventbridge/rule.json"
     )
     region: str | None = Field(
         default=None, description="AWS Region of the queue (default: read from the URL)"

@@ -35,9 +35,9 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
 
 
 def _patterns() -> dict[str, dict[str, Any]]:
-    rule_json = json.loads((CONFIG / "eventbridge-rule.json").read_text())
-    cfn = yaml.safe_load((CONFIG / "eventbridge-rule.cfn.yaml").read_text())
-    tf = (CONFIG / "eventbridge-rule.tf").read_text()
+    rule_json = json.loads((CONFIG / "eventbridge/rule.json").read_text())
+    cfn = yaml.safe_load((CONFIG / "eventbridge/rule.cfn.yaml").read_text())
+    tf = (CONFIG / "eventbridge/rule.tf").read_text()
     heredoc = re.search(r"event_pattern\s*=\s*<<PATTERN\n(.*?)\nPATTERN", tf, re.S)
     assert heredoc, "the Terraform snippet has no event_pattern heredoc"
     return {
@@ -53,7 +53,7 @@ def test_every_shipped_rule_is_the_pattern_the_code_expects(name: str) -> None:
 
 
 def test_cloudformation_targets_the_queue_it_allows_to_receive() -> None:
-    cfn = yaml.safe_load((CONFIG / "eventbridge-rule.cfn.yaml").read_text())
+    cfn = yaml.safe_load((CONFIG / "eventbridge/rule.cfn.yaml").read_text())
     resources = cfn["Resources"]
     assert resources["Rule"]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["Queue", "Arn"]}
     statement = resources["QueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
