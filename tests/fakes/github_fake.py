@@ -22,8 +22,9 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
 TOKEN = "ghp_testtokenforidpsync000000000000000"
 REPO = "example/identity"
@@ -120,34 +121,15 @@ class GitHubFake:
         return 201, self.issues[number]
 
     def start(self) -> GitHubFake:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, payload = fake.answer(
-                    self.command, self.path, self.headers.get("Authorization", ""), body
-                )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = _any
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = LoopbackServer(self._handle)
+        self.base_url = self._server.start()
         return self
 
+    def _handle(self, request: Request) -> Reply:
+        status, payload = self.answer(
+            request.method, request.path, request.authorization, request.body
+        )
+        return json_reply(status, payload, content_type="application/json; charset=utf-8")
+
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()

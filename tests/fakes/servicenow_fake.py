@@ -30,7 +30,6 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.certs import private_pem, self_signed
+from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
 USER = "idpsync.integration"
 PASSWORD = "servicenow-test-password"
@@ -157,7 +157,6 @@ class ServiceNowFake:
         return {k: {"value": v, "display_value": v} for k, v in record.items()}
 
     def start(self, directory: Path | None = None) -> ServiceNowFake:
-        fake = self
         where = Path(directory or tempfile.mkdtemp(prefix="snow-fake-"))
         key, cert = self_signed(
             "127.0.0.1",
@@ -180,40 +179,23 @@ class ServiceNowFake:
         (where / "snow.key").write_bytes(private_pem(key))
         self.ca_file = str(where / "snow.pem")
 
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status, payload = fake.answer(
-                    self.command, self.path, self.headers.get("Authorization", ""), headers, body
-                )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                if status == 201 and self.path.startswith("/api/now/v1/attachment/file"):
-                    # The Attachment API answers with the new attachment's URL in Location.
-                    where = f"{fake.base_url}/api/now/v1/attachment/{payload['result']['sys_id']}"
-                    self.send_header("Location", where)
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = do_PUT = _any
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(where / "snow.pem", where / "snow.key")
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = LoopbackServer(self._handle, tls=context)
+        self.base_url = self._server.start()
         return self
 
+    def _handle(self, request: Request) -> Reply:
+        status, payload = self.answer(
+            request.method, request.path, request.authorization, request.headers, request.body
+        )
+        headers = {}
+        if status == 201 and request.path.startswith("/api/now/v1/attachment/file"):
+            # The Attachment API answers with the new attachment's URL in Location.
+            headers["Location"] = (
+                f"{self.base_url}/api/now/v1/attachment/{payload['result']['sys_id']}"
+            )
+        return json_reply(status, payload, headers=headers)
+
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()

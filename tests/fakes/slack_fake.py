@@ -23,8 +23,9 @@ import json
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
 TOKEN = "xoxb-test-slack-bot-token"
 CHANNEL = "C0IDPSYNC1"
@@ -112,54 +113,36 @@ class SlackFake:
         return 200, f"OK - {len(data)}".encode()
 
     def start(self) -> SlackFake:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                path, _, query = self.path.partition("?")
-                if path.startswith("/upload/"):
-                    status, data = fake.upload(
-                        path.rsplit("/", 1)[1], _file_bytes(self.headers, body)
-                    )
-                    self._send(status, data, "text/plain")
-                    return
-                params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
-                kind = self.headers.get("Content-Type", "")
-                if kind.startswith("application/json"):
-                    params.update(json.loads(body or b"{}"))
-                elif body:
-                    params.update(urllib.parse.parse_qsl(body.decode()))
-                method = path.removeprefix("/api/")
-                answer = fake.answer(method, self.headers.get("Authorization", ""), params)
-                self._send(200, json.dumps(answer).encode(), "application/json")
-
-            def _send(self, status: int, data: bytes, kind: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = LoopbackServer(self._handle)
+        self.base_url = self._server.start()
         return self
 
+    def _handle(self, request: Request) -> Reply:
+        if request.method != "POST":  # the Web API and the upload URL take POST only
+            return Reply(405, b"", None)
+        path, _, query = request.path.partition("?")
+        if path.startswith("/upload/"):
+            status, data = self.upload(
+                path.rsplit("/", 1)[1], _file_bytes(request.headers, request.body)
+            )
+            return Reply(status, data, "text/plain")
+        params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+        kind = request.headers.get("content-type", "")
+        if kind.startswith("application/json"):
+            params.update(json.loads(request.body or b"{}"))
+        elif request.body:
+            params.update(urllib.parse.parse_qsl(request.body.decode()))
+        method = path.removeprefix("/api/")
+        answer = self.answer(method, request.authorization, params)
+        return json_reply(200, answer, content_type="application/json")
+
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
-def _file_bytes(headers: Any, body: bytes) -> bytes:
+def _file_bytes(headers: dict[str, str], body: bytes) -> bytes:
     """The upload URL takes the raw bytes, or a multipart form with one file part."""
-    kind = headers.get("Content-Type", "")
+    kind = headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         return body
     import email.parser
