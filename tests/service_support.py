@@ -189,6 +189,44 @@ class Agent:
         self._log.close()
 
 
+def write_okta_service_config(
+    directory: Path,
+    org_url: str,
+    app_id: str,
+    *,
+    instance_arn: str | None = None,
+    watch_interval: str = "1s",
+) -> Path:
+    """A service config with one Okta target (API token from OKTA_API_TOKEN) and SQLite state."""
+    arn = f"\n  instance_arn: {instance_arn}" if instance_arn else ""
+    path = directory / "idpsync.yaml"
+    path.write_text(
+        f"""
+identity_center:
+  primary_region: us-east-1{arn}
+  metadata:
+    - file: metadata.xml
+targets:
+  - name: okta-test
+    type: okta
+    org_url: {org_url}
+    auth: {{method: api_token, token_env: OKTA_API_TOKEN}}
+    apps: [{{id: {app_id}}}]
+    backoff_base: 0.01
+    timeout: 5
+service:
+  mode: apply
+  interval: 1h
+  watch_interval: {watch_interval}
+  jitter: 0s
+  lease_ttl: 3s
+state:
+  url: sqlite:///state.db
+"""
+    )
+    return path
+
+
 def wait_for(
     predicate: Callable[[], object], timeout: float, what: str, step: float = 0.05
 ) -> float:

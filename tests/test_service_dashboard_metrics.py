@@ -17,7 +17,14 @@ from tests.certs import self_signed
 from tests.fakes.okta_fake import OktaFake
 from tests.fakes.sso_admin_fake import SsoAdminFake, serve
 from tests.okta_support import TOKEN, custom_app, recorded_keys
-from tests.service_support import Agent, acs, free_port, metadata_xml, wait_for
+from tests.service_support import (
+    Agent,
+    acs,
+    free_port,
+    metadata_xml,
+    wait_for,
+    write_okta_service_config,
+)
 from tests.test_observability_config import exported_names, referenced_metrics
 
 ARN = "arn:aws:sso:::instance/ssoins-1111111111111111"
@@ -61,36 +68,6 @@ def metadata_with_certificate() -> str:
     return xml.replace(marker, marker + key)
 
 
-def config(directory: Path, org_url: str, app_id: str) -> Path:
-    path = directory / "idpsync.yaml"
-    path.write_text(
-        f"""
-identity_center:
-  primary_region: us-east-1
-  instance_arn: {ARN}
-  metadata:
-    - file: metadata.xml
-targets:
-  - name: okta-test
-    type: okta
-    org_url: {org_url}
-    auth: {{method: api_token, token_env: OKTA_API_TOKEN}}
-    apps: [{{id: {app_id}}}]
-    backoff_base: 0.01
-    timeout: 5
-service:
-  mode: apply
-  interval: 1h
-  watch_interval: 1h
-  jitter: 0s
-  lease_ttl: 3s
-state:
-  url: sqlite:///state.db
-"""
-    )
-    return path
-
-
 def sample(body: str, name: str, labels: str = "") -> float | None:
     found = re.search(
         "^" + re.escape(name + (f"{{{labels}}}" if labels else "")) + r" (\S+)$", body, re.M
@@ -108,7 +85,9 @@ def test_a_real_service_exports_every_metric_the_rules_and_dashboard_query(
     home.mkdir()
     port = free_port()
     agent = Agent(
-        config(tmp_path, okta.base_url, app_id),
+        write_okta_service_config(
+            tmp_path, okta.base_url, app_id, instance_arn=ARN, watch_interval="1h"
+        ),
         port=port,
         env={
             "OKTA_API_TOKEN": TOKEN,

@@ -12,7 +12,14 @@ import pytest
 
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import TOKEN, custom_app
-from tests.service_support import Agent, acs, free_port, metadata_xml, wait_for
+from tests.service_support import (
+    Agent,
+    acs,
+    free_port,
+    metadata_xml,
+    wait_for,
+    write_okta_service_config,
+)
 
 WATCH_INTERVAL = 1.0
 
@@ -26,35 +33,6 @@ def okta() -> Iterator[OktaFake]:
         server.stop()
 
 
-def _config(directory: Path, org_url: str, app_id: str) -> Path:
-    path = directory / "idpsync.yaml"
-    path.write_text(
-        f"""
-identity_center:
-  primary_region: us-east-1
-  metadata:
-    - file: metadata.xml
-targets:
-  - name: okta-test
-    type: okta
-    org_url: {org_url}
-    auth: {{method: api_token, token_env: OKTA_API_TOKEN}}
-    apps: [{{id: {app_id}}}]
-    backoff_base: 0.01
-    timeout: 5
-service:
-  mode: apply
-  interval: 1h
-  watch_interval: 1s
-  jitter: 0s
-  lease_ttl: 3s
-state:
-  url: sqlite:///state.db
-"""
-    )
-    return path
-
-
 def _acs_urls(okta: OktaFake, app_id: str) -> list[str]:
     return [e["url"] for e in okta.apps[app_id]["settings"]["signOn"]["acsEndpoints"]]
 
@@ -66,7 +44,7 @@ def test_new_region_reaches_the_okta_app_and_metrics_move(tmp_path: Path, okta: 
     home.mkdir()
     port = free_port()
     agent = Agent(
-        _config(tmp_path, okta.base_url, app_id),
+        write_okta_service_config(tmp_path, okta.base_url, app_id),
         port=port,
         env={
             "OKTA_API_TOKEN": TOKEN,
