@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import parse_duration
+from agent.durations import parse_duration
 from tests.cli_support import example_copy, invoke
 from tests.service_support import app_doc, metadata_xml, write_config
 

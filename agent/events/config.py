@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent.durations import parse_duration
+
 _QUEUE_URL = re.compile(
     r"^https://(sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?|[^/]+)/\d{12}/[A-Za-z0-9_.-]+$"
 )
 
 
 def _duration(value: object) -> timedelta:
-    from agent.config import parse_duration  # late: agent.config imports this module
-
     return parse_duration(value)
 
 
