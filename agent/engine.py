@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -45,7 +45,7 @@ from agent.model import (
 from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.progress import NoProgress, ProgressSink
 from agent.registry import connector_class
-from agent.safety import check_app, check_run
+from agent.safety import app_violations, enforce, run_violations
 
 log = logging.getLogger(__name__)
 
@@ -246,15 +246,35 @@ def build_plan(
     ]
     by_key = {o.ref.key: o for o in observed}
     draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
-    violations = check_run(draft, desired, policy=policy, force=force)
+    return checked_plan(draft, desired, by_key, policy=policy, force=force)
+
+
+def checked_plan(
+    draft: Plan,
+    desired: DesiredTrust,
+    observed: Mapping[str, ObservedApp],
+    *,
+    policy: PolicyConfig,
+    force: bool,
+) -> Plan:
+    """``draft`` with the safety violations that still block under ``force`` attached: the
+    run-wide ones as ``violations``, each app's as its ``blocked`` (as text, as plan.json
+    has always held them). Sync and rollback both check their plans here."""
+    run_wide = enforce(run_violations(draft, desired, policy=policy), force=force)
     checked = tuple(
         dataclasses.replace(
             a,
-            blocked=tuple(check_app(a, desired, by_key[a.ref.key], policy=policy, force=force)),
+            blocked=tuple(
+                v.text
+                for v in enforce(
+                    app_violations(a, desired, observed.get(a.ref.key), policy=policy),
+                    force=force,
+                )
+            ),
         )
-        for a in apps
+        for a in draft.apps
     )
-    return dataclasses.replace(draft, apps=checked, violations=tuple(violations))
+    return dataclasses.replace(draft, apps=checked, violations=tuple(v.text for v in run_wide))
 
 
 def _refuse_if_stale(approved: Plan, plan: Plan) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -23,12 +22,11 @@ from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.desired import build_desired
 from agent.diff import Ownership, changes_between
-from agent.engine import AppOutcome, exit_code, same_trust
+from agent.engine import AppOutcome, checked_plan, exit_code, same_trust
 from agent.errors import IdpSyncError, StateStoreError, VerificationFailed
 from agent.model import AppRef, ObservedApp
 from agent.plan import AppPlan, Plan
 from agent.registry import connector_class
-from agent.safety import check_app, check_run
 from agent.store import BackupRecord, HeldLease, RunHooks, Store
 
 log = logging.getLogger("idpsync.rollback")
@@ -87,17 +85,7 @@ async def plan_rollback(
             )
         )
     draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
-    checked = tuple(
-        dataclasses.replace(
-            a,
-            blocked=tuple(
-                check_app(a, desired, observed[a.ref.key], policy=config.policy, force=force)
-            ),
-        )
-        for a in apps
-    )
-    violations = check_run(draft, desired, policy=config.policy, force=force)
-    return dataclasses.replace(draft, apps=checked, violations=tuple(violations)), observed
+    return checked_plan(draft, desired, observed, policy=config.policy, force=force), observed
 
 
 async def _apply_one(
