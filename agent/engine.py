@@ -42,6 +42,7 @@ from agent.model import (
     RegionStatus,
     Severity,
 )
+from agent.outcomes import AppStatus
 from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.progress import NoProgress, ProgressSink
 from agent.registry import connector_class
@@ -80,9 +81,12 @@ class EngineHooks(Protocol):
 @dataclass(frozen=True)
 class AppOutcome:
     ref: AppRef
-    status: str  # in_sync | pending | applied | failed | blocked | skipped
+    status: AppStatus
     error: str | None = None
     observed: ObservedApp | None = None
+
+    def __post_init__(self) -> None:  # a plain "applied" (a plugin, a test) becomes the enum
+        object.__setattr__(self, "status", AppStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ async def _observe_target(
         except Exception as exc:  # one target's failure must not stop the others
             log.warning("target %s: observe failed: %s", connector.name, exc)
             ref = AppRef(target=connector.name, app_id="*")
-            return [], AppOutcome(ref=ref, status="failed", error=str(exc))
+            return [], AppOutcome(ref=ref, status=AppStatus.FAILED, error=str(exc))
 
 
 def unreadable_url(app: ObservedApp) -> str | None:
@@ -218,7 +222,7 @@ def _split_unreadable(
             readable.append(app)
             continue
         log.warning("%s: %s", app.ref.key, problem)
-        failed.append(AppOutcome(app.ref, "failed", error=problem, observed=app))
+        failed.append(AppOutcome(app.ref, AppStatus.FAILED, error=problem, observed=app))
         findings.append(Finding("app_unreadable", Severity.ERROR, problem, app=app.ref.key))
     return readable, failed, findings
 
@@ -396,14 +400,14 @@ async def _settle(
     """
     if app.blocked or plan.violations:  # a run-wide violation blocks even an app in sync
         reasons = "; ".join(app.blocked or plan.violations)
-        return AppOutcome(app.ref, "blocked", error=reasons, observed=observed)
+        return AppOutcome(app.ref, AppStatus.BLOCKED, error=reasons, observed=observed)
     if not app.changes:
-        return AppOutcome(app.ref, "in_sync", observed=observed)
+        return AppOutcome(app.ref, AppStatus.IN_SYNC, observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
-        return AppOutcome(app.ref, "pending", observed=observed)
+        return AppOutcome(app.ref, AppStatus.PENDING, observed=observed)
     async with gates[app.ref.target]:
         if stop is not None and stop.is_set():
-            return AppOutcome(app.ref, "skipped", error="stopping", observed=observed)
+            return AppOutcome(app.ref, AppStatus.SKIPPED, error="stopping", observed=observed)
         return await _write(app, observed, connectors[app.ref.target], hooks)
 
 
@@ -423,10 +427,10 @@ async def _write(
         log.warning("%s: apply failed: %s", app.ref.key, exc)
         if hooks is not None:
             _after_write(hooks, app, result, exc)
-        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or observed)
+        return AppOutcome(app.ref, AppStatus.FAILED, error=str(exc), observed=result or observed)
     if hooks is not None:
         _after_write(hooks, app, result, None)
-    return AppOutcome(app.ref, "applied", observed=result)
+    return AppOutcome(app.ref, AppStatus.APPLIED, observed=result)
 
 
 def _after_write(
@@ -453,12 +457,12 @@ def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) ->
     could not vouch for); the exit code says that something needs a person anyway.
     """
     statuses = {o.status for o in outcomes}
-    if "failed" in statuses:
+    if AppStatus.FAILED in statuses:
         return ExitCode.ERROR
-    if "blocked" in statuses:
+    if AppStatus.BLOCKED in statuses:
         return ExitCode.BLOCKED
     if errors:
         return ExitCode.ERROR
-    if statuses & {"pending", "skipped"}:
+    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED}:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -24,7 +24,9 @@ from agent.desired import build_desired
 from agent.diff import Ownership, changes_between
 from agent.engine import AppOutcome, checked_plan, exit_code, same_trust
 from agent.errors import IdpSyncError, StateStoreError, VerificationFailed
+from agent.exitcodes import ExitCode
 from agent.model import AppRef, ObservedApp
+from agent.outcomes import AppStatus, RunOutcome
 from agent.plan import AppPlan, Plan
 from agent.registry import connector_class
 from agent.store import BackupRecord, HeldLease, RunHooks, Store
@@ -99,9 +101,9 @@ async def _apply_one(
             raise VerificationFailed("read-back differs from the backup", target=app.ref.key)
     except IdpSyncError as exc:
         hooks.after_write(app, result, exc)
-        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or live)
+        return AppOutcome(app.ref, AppStatus.FAILED, error=str(exc), observed=result or live)
     hooks.after_write(app, result, None)
-    return AppOutcome(app.ref, "applied", observed=result)
+    return AppOutcome(app.ref, AppStatus.APPLIED, observed=result)
 
 
 async def rollback(
@@ -123,13 +125,13 @@ async def rollback(
         for app in plan.apps:
             live = observed[app.ref.key]
             if not app.changes:
-                outcomes.append(AppOutcome(app.ref, "in_sync", observed=live))
+                outcomes.append(AppOutcome(app.ref, AppStatus.IN_SYNC, observed=live))
             elif app.blocked or plan.violations:
                 why = "; ".join(app.blocked or plan.violations)
-                outcomes.append(AppOutcome(app.ref, "blocked", error=why, observed=live))
+                outcomes.append(AppOutcome(app.ref, AppStatus.BLOCKED, error=why, observed=live))
             elif dry_run:
-                outcomes.append(AppOutcome(app.ref, "pending", observed=live))
-        if dry_run or any(o.status == "blocked" for o in outcomes) or not plan.change_count:
+                outcomes.append(AppOutcome(app.ref, AppStatus.PENDING, observed=live))
+        if dry_run or any(o.status == AppStatus.BLOCKED for o in outcomes) or not plan.change_count:
             return RollbackResult(plan, tuple(outcomes), exit_code(outcomes), None)
         return await _apply(config, store, run_id, plan, observed, connectors, holder)
     finally:
@@ -155,19 +157,21 @@ async def _apply(
             outcomes = [
                 await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
                 if a.changes
-                else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+                else AppOutcome(a.ref, AppStatus.IN_SYNC, observed=observed[a.ref.key])
                 for a in plan.apps
             ]
         except BaseException as exc:  # the run record always gets an outcome
             with contextlib.suppress(IdpSyncError):
                 error = f"unexpected {type(exc).__name__}: {exc}"
-                store.finish_run(new_run, outcome="error", exit_code=1, error=error)
+                store.finish_run(
+                    new_run, outcome=RunOutcome.ERROR, exit_code=ExitCode.ERROR, error=error
+                )
             raise
         code = exit_code(outcomes)
-        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
+        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == AppStatus.FAILED]
         store.finish_run(
             new_run,
-            outcome="failed" if failed else "applied",
+            outcome=RunOutcome.FAILED if failed else RunOutcome.APPLIED,
             exit_code=code,
             plan=plan,
             findings=plan.findings,

@@ -24,18 +24,17 @@ from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
 from agent.metrics import ServiceMetrics
+from agent.outcomes import DRIFT, SUCCEEDED, AppStatus, RunOutcome, run_outcome
 from agent.plan import Plan
 from agent.store import Store
 
 log = logging.getLogger("idpsync.service")
 
-_DRIFT = {"pending", "blocked", "failed", "skipped"}
-
 
 @dataclass(frozen=True)
 class RunSummary:
     run_id: int
-    outcome: str  # in_sync | applied | pending | blocked | partial | failed | error
+    outcome: RunOutcome
     exit_code: int
     changes_applied: int
     error: str | None = None
@@ -46,18 +45,11 @@ class RunSummary:
     @property
     def succeeded(self) -> bool:
         """The agent did its job (even if a human must now approve or unblock a plan)."""
-        return self.outcome in ("in_sync", "applied", "pending", "blocked")
+        return self.outcome in SUCCEEDED
 
 
-def _outcome(result: SyncResult) -> str:
-    statuses = {o.status for o in result.outcomes}
-    if "failed" in statuses:
-        return "partial" if "applied" in statuses else "failed"
-    if "blocked" in statuses:
-        return "blocked"
-    if statuses & {"pending", "skipped"}:
-        return "pending"
-    return "applied" if "applied" in statuses else "in_sync"
+def _outcome(result: SyncResult) -> RunOutcome:
+    return run_outcome(o.status for o in result.outcomes)
 
 
 def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
@@ -65,19 +57,21 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     applied = 0
     drift: dict[str, int] = {}
     for o in result.outcomes:
-        if o.status == "applied" and o.ref.key in plans:
+        if o.status == AppStatus.APPLIED and o.ref.key in plans:
             n = len(plans[o.ref.key].changes)
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
             applied += n
-        if o.status in ("applied", "failed") and o.ref.app_id != "*":  # "*": observe failed
+        if (
+            o.status in (AppStatus.APPLIED, AppStatus.FAILED) and o.ref.app_id != "*"
+        ):  # "*": observe failed
             metrics.app_writes.labels(target=o.ref.target, result=o.status).inc()
         if o.ref.app_id != "*":
-            drift[o.ref.target] = drift.get(o.ref.target, 0) + (o.status in _DRIFT)
+            drift[o.ref.target] = drift.get(o.ref.target, 0) + (o.status in DRIFT)
     metrics.apps_in_drift.set(sum(drift.values()))
     metrics.target_drift.clear()  # a target whose observe failed has no known drift
     for target, count in drift.items():
         metrics.target_drift.labels(target=target).set(count)
-    done = {o.ref.key for o in result.outcomes if o.status == "applied"}
+    done = {o.ref.key for o in result.outcomes if o.status == AppStatus.APPLIED}
     metrics.observe_plan(result.plan, result.desired, datetime.now(UTC), applied=done)
     if result.plan.blocked:
         metrics.plans_blocked.inc()
@@ -98,12 +92,12 @@ async def _record_error(
 ) -> RunSummary:
     """Finish a run that could not complete with outcome ``error`` (never left ``running``)."""
     metrics.sync_duration.observe(time.perf_counter() - started)
-    metrics.sync_runs.labels(outcome="error").inc()
+    metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
     log.error("sync run %s failed: %s", run_id, error, extra={"run_id": run_id})
     await asyncio.to_thread(
-        store.finish_run, run_id, outcome="error", exit_code=ExitCode.ERROR, error=error
+        store.finish_run, run_id, outcome=RunOutcome.ERROR, exit_code=ExitCode.ERROR, error=error
     )
-    return RunSummary(run_id, "error", ExitCode.ERROR, 0, error, stale=stale)
+    return RunSummary(run_id, RunOutcome.ERROR, ExitCode.ERROR, 0, error, stale=stale)
 
 
 async def recorded_sync(
@@ -151,7 +145,7 @@ async def recorded_sync(
             store, metrics, run_id, started, f"unexpected {type(exc).__name__}: {exc}"
         )
     outcome = _outcome(result)
-    errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+    errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == AppStatus.FAILED]
     await asyncio.to_thread(
         store.finish_run,
         run_id,

@@ -45,6 +45,7 @@ from agent.events.listener import EventListener
 from agent.health import HealthServer, Readiness
 from agent.jsonlog import register_secret
 from agent.metrics import ServiceMetrics
+from agent.outcomes import RunOutcome
 from agent.plan import Plan
 from agent.runner import RunSummary, recorded_sync
 from agent.sources.base import CachedCopy
@@ -297,11 +298,11 @@ class Service:
                 )
             except IdpSyncError as exc:  # e.g. the state store went away: report, go on
                 log.error("sync could not run or be recorded: %s", exc)
-                self.metrics.sync_runs.labels(outcome="error").inc()
+                self.metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
                 return None
             except Exception:  # never let one run kill the job: log it, the next run tries
                 log.exception("sync could not run or be recorded")
-                self.metrics.sync_runs.labels(outcome="error").inc()
+                self.metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
                 return None
             self.last_run = summary
             if summary.succeeded:

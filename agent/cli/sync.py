@@ -29,6 +29,8 @@ from agent.engine import SyncOptions, SyncResult, error_findings, run_sync
 from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
+from agent.outcomes import AppStatus, RunOutcome
+from agent.outcomes import run_outcome as outcome_of
 from agent.plan import Plan, plan_from_dict
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
@@ -138,14 +140,14 @@ def _recorded_run(
             )
         )
     except IdpSyncError as exc:
-        store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
+        store.finish_run(run_id, outcome=RunOutcome.ERROR, exit_code=EXIT_ERROR, error=str(exc))
         raise
     except BaseException as exc:  # even a bug or Ctrl-C leaves no run "running" for ever
         with contextlib.suppress(IdpSyncError):
             error = f"unexpected {type(exc).__name__}: {exc}"
-            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=error)
+            store.finish_run(run_id, outcome=RunOutcome.ERROR, exit_code=EXIT_ERROR, error=error)
         raise
-    failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+    failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == AppStatus.FAILED]
     store.finish_run(
         run_id,
         outcome=run_outcome(result),
@@ -157,17 +159,9 @@ def _recorded_run(
     return result
 
 
-def run_outcome(result: SyncResult) -> str:
+def run_outcome(result: SyncResult) -> RunOutcome:
     """One word for the run (as the service records it): the worst app status wins."""
-    statuses = {o.status for o in result.outcomes}
-    if "failed" in statuses:
-        return "partial" if "applied" in statuses else "failed"
-    for status in ("blocked", "pending"):
-        if status in statuses:
-            return status
-    if "skipped" in statuses:
-        return "pending"
-    return "applied" if "applied" in statuses else "in_sync"
+    return outcome_of(o.status for o in result.outcomes)
 
 
 def _colour(text: str) -> str:
@@ -215,7 +209,11 @@ def _outcomes(result: SyncResult) -> None:
     """Per-app outcomes on stderr: what was written or failed; with -v every decision."""
     verbose = verbosity() >= 1
     for o in result.outcomes:
-        if verbose or o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
+        if (
+            verbose
+            or o.status in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED)
+            or o.ref.app_id == "*"
+        ):
             detail = f": {o.error}" if o.error else ""
             if verbose and not detail:
                 app = next((a for a in result.plan.apps if a.ref == o.ref), None)
@@ -415,7 +413,7 @@ def _already_applied(config_path: str, state_url: str | None, approved: Plan) ->
         done = [
             r
             for r in store.runs(limit=1000)
-            if r.plan_checksum == checksum and r.outcome == "applied"
+            if r.plan_checksum == checksum and r.outcome == RunOutcome.APPLIED
         ]
     finally:
         store.close()
