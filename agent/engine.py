@@ -45,7 +45,7 @@ from agent.model import (
 from agent.outcomes import AppStatus
 from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.progress import NoProgress, ProgressSink
-from agent.registry import connector_class
+from agent.registry import build_connector
 from agent.safety import app_violations, enforce, run_violations
 
 log = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ async def run_sync(
     chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
     if not chosen:
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
-    connectors = {t.name: connector_class(t.type)(t, context) for t in chosen}
+    connectors = {t.name: build_connector(t, context) for t in chosen}
     try:
         gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
         results = await asyncio.gather(

@@ -28,7 +28,7 @@ from agent.exitcodes import ExitCode
 from agent.model import AppRef, ObservedApp
 from agent.outcomes import AppStatus, RunOutcome
 from agent.plan import AppPlan, Plan
-from agent.registry import connector_class
+from agent.registry import build_connector
 from agent.store import BackupRecord, HeldLease, RunHooks, Store
 
 log = logging.getLogger("idpsync.rollback")
@@ -118,7 +118,7 @@ async def rollback(
 ) -> RollbackResult:
     """Plan (and unless ``dry_run``, apply) the restore of run ``run_id``'s backups."""
     targets = {t.name: t for t in config.targets}
-    connectors = {n: connector_class(t.type)(t, context) for n, t in targets.items()}
+    connectors = {n: build_connector(t, context) for n, t in targets.items()}
     try:
         plan, observed = await plan_rollback(config, store, run_id, connectors, force=force)
         outcomes: list[AppOutcome] = []

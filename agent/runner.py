@@ -1,6 +1,7 @@
 """One recorded sync: desired state → engine → state store, metrics and logs.
 
-The service calls :func:`recorded_sync` for every scheduled or watch-triggered run. It
+The service calls :func:`recorded_sync` for every scheduled or watch-triggered run, and the
+CLI for every writing ``sync``/``apply`` (inside its apply lease, with a :class:`RunRequest`). It
 records the run in the store (begin, backups and changes through the store's hooks,
 finish with outcome, plan checksum and findings), updates the metrics, and never raises
 for an expected failure: a failed run is recorded and reported, and the service keeps
@@ -14,8 +15,10 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from agent.config import Config
 from agent.connector import ConnectorContext
@@ -23,10 +26,14 @@ from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
-from agent.metrics import ServiceMetrics
+from agent.model import DesiredTrust
 from agent.outcomes import DRIFT, SUCCEEDED, AppStatus, RunOutcome, run_outcome
 from agent.plan import Plan
+from agent.progress import ProgressSink
 from agent.store import Store
+
+if TYPE_CHECKING:  # the CLI imports this module; prometheus_client loads with the service
+    from agent.metrics import ServiceMetrics
 
 log = logging.getLogger("idpsync.service")
 
@@ -81,19 +88,43 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     return applied
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """How one recorded run is made beyond the config: what the CLI and the service differ in.
+
+    ``desired`` (None: built here, with the store as the last-good cache), ``context`` (None:
+    the process environment, requests counted in ``metrics``), ``progress`` (the CLI's stderr
+    progress), ``on_begin`` (told the new run's ID) and ``raise_errors``: the CLI re-raises an
+    error once it is recorded (it prints it and exits 1); the service records it and goes on.
+    """
+
+    options: SyncOptions | None = None  # None: dry-run unless ``apply``
+    desired: DesiredTrust | None = None
+    context: ConnectorContext | None = None
+    progress: ProgressSink | None = None
+    on_begin: Callable[[int], None] | None = None
+    raise_errors: bool = False
+
+
 async def _record_error(
     store: Store,
-    metrics: ServiceMetrics,
+    metrics: ServiceMetrics | None,
     run_id: int,
     started: float,
     error: str,
     *,
     stale: bool = False,
+    quiet: bool = False,
 ) -> RunSummary:
-    """Finish a run that could not complete with outcome ``error`` (never left ``running``)."""
-    metrics.sync_duration.observe(time.perf_counter() - started)
-    metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
-    log.error("sync run %s failed: %s", run_id, error, extra={"run_id": run_id})
+    """Finish a run that could not complete with outcome ``error`` (never left ``running``).
+
+    ``quiet``: the caller reports the error itself (the CLI prints it once)."""
+    if metrics is not None:
+        metrics.sync_duration.observe(time.perf_counter() - started)
+        metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
+    (log.debug if quiet else log.error)(
+        "sync run %s failed: %s", run_id, error, extra={"run_id": run_id}
+    )
     await asyncio.to_thread(
         store.finish_run, run_id, outcome=RunOutcome.ERROR, exit_code=ExitCode.ERROR, error=error
     )
@@ -103,47 +134,90 @@ async def _record_error(
 async def recorded_sync(
     config: Config,
     store: Store,
-    metrics: ServiceMetrics,
+    metrics: ServiceMetrics | None,
     *,
     apply: bool,
     holder: str | None,
     stop: asyncio.Event | None,
     approved: Plan | None = None,
+    request: RunRequest | None = None,
 ) -> RunSummary:
-    """``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    """One recorded run, for the service and the CLI alike (see the module docstring).
+
+    ``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    request = request or RunRequest()
     apply = apply or approved is not None
     mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
-    metrics.know_targets(t.name for t in config.targets)
+    if metrics is not None:
+        metrics.know_targets(t.name for t in config.targets)
     run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
+    if request.on_begin is not None:
+        request.on_begin(run_id)
     started = time.perf_counter()
-    context = ConnectorContext(
-        env=dict(os.environ), base_dir=config.base_dir, on_request=metrics.on_request
-    )
     try:
-        desired = await asyncio.to_thread(build_desired, config, cache=store)
-        result = await run_sync(
-            config,
-            SyncOptions(dry_run=not apply),
-            desired=desired,
-            context=context,
-            memory=store,
-            hooks=store.hooks(run_id) if apply else None,
-            stop=stop,
-            approved=approved,
-        )
+        result = await _engine_run(config, store, metrics, run_id, apply, stop, approved, request)
     except IdpSyncError as exc:
         stale = isinstance(exc, StalePlan)
-        return await _record_error(store, metrics, run_id, started, str(exc), stale=stale)
+        summary = await _record_error(
+            store, metrics, run_id, started, str(exc), stale=stale, quiet=request.raise_errors
+        )
+        if request.raise_errors:
+            raise
+        return summary
     except asyncio.CancelledError:
         # Shutting down mid-run: the record still gets an outcome, then the cancel goes on.
         with contextlib.suppress(IdpSyncError):
             await _record_error(store, metrics, run_id, started, "the run was cancelled")
         raise
-    except Exception as exc:  # a bug or an unexpected library error: record it, keep serving
-        log.exception("sync run %s failed unexpectedly", run_id, extra={"run_id": run_id})
-        return await _record_error(
-            store, metrics, run_id, started, f"unexpected {type(exc).__name__}: {exc}"
-        )
+    except BaseException as exc:  # a bug, a library error, Ctrl-C: recorded, never "running"
+        error = f"unexpected {type(exc).__name__}: {exc}"
+        if isinstance(exc, Exception) and not request.raise_errors:  # the service goes on
+            log.exception("sync run %s failed unexpectedly", run_id, extra={"run_id": run_id})
+            return await _record_error(store, metrics, run_id, started, error)
+        with contextlib.suppress(IdpSyncError):
+            await _record_error(store, metrics, run_id, started, error, quiet=True)
+        raise
+    return await _finish(store, metrics, run_id, started, result)
+
+
+async def _engine_run(
+    config: Config,
+    store: Store,
+    metrics: ServiceMetrics | None,
+    run_id: int,
+    apply: bool,
+    stop: asyncio.Event | None,
+    approved: Plan | None,
+    request: RunRequest,
+) -> SyncResult:
+    context = request.context or ConnectorContext(
+        env=dict(os.environ),
+        base_dir=config.base_dir,
+        on_request=metrics.on_request if metrics is not None else None,
+    )
+    desired = request.desired
+    if desired is None:
+        desired = await asyncio.to_thread(build_desired, config, cache=store)
+    return await run_sync(
+        config,
+        request.options or SyncOptions(dry_run=not apply),
+        desired=desired,
+        context=context,
+        memory=store,
+        hooks=store.hooks(run_id) if apply else None,
+        stop=stop,
+        approved=approved,
+        progress=request.progress,
+    )
+
+
+async def _finish(
+    store: Store,
+    metrics: ServiceMetrics | None,
+    run_id: int,
+    started: float,
+    result: SyncResult,
+) -> RunSummary:
     outcome = _outcome(result)
     errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == AppStatus.FAILED]
     await asyncio.to_thread(
@@ -157,13 +231,14 @@ async def recorded_sync(
     )
     # Metrics move only once the run is recorded, so a scrape never shows a run the
     # history does not have.
-    applied = _record_metrics(metrics, result)
-    metrics.sync_duration.observe(time.perf_counter() - started)
-    metrics.sync_runs.labels(outcome=outcome).inc()
+    applied = _record_metrics(metrics, result) if metrics is not None else _applied(result)
+    if metrics is not None:
+        metrics.sync_duration.observe(time.perf_counter() - started)
+        metrics.sync_runs.labels(outcome=outcome).inc()
     summary = RunSummary(
         run_id, outcome, result.exit_code, applied, "; ".join(errors) or None, result=result
     )
-    if summary.succeeded:
+    if summary.succeeded and metrics is not None:
         metrics.last_success.set(time.time())
     log.info(
         "sync run %s: %s (%d change(s) planned, %d applied)",
@@ -174,3 +249,13 @@ async def recorded_sync(
         extra={"run_id": run_id, "outcome": outcome, "plan_checksum": result.plan.checksum()},
     )
     return summary
+
+
+def _applied(result: SyncResult) -> int:
+    """Changes applied (what ``_record_metrics`` counts, for a run without metrics)."""
+    plans = {a.ref.key: a for a in result.plan.apps}
+    return sum(
+        len(plans[o.ref.key].changes)
+        for o in result.outcomes
+        if o.status == AppStatus.APPLIED and o.ref.key in plans
+    )

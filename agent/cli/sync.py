@@ -9,7 +9,6 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -30,10 +29,10 @@ from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.outcomes import AppStatus, RunOutcome
-from agent.outcomes import run_outcome as outcome_of
 from agent.plan import Plan, plan_from_dict
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
+from agent.runner import RunRequest, recorded_sync
 from agent.store import HeldLease, Store
 from agent.textsafe import safe_line
 from agent.xmlsec_check import check_xmlsec
@@ -123,45 +122,36 @@ def _recorded_run(
     info: RunInfo,
     progress: ProgressSink | None,
 ) -> SyncResult:
-    """A writing run, recorded in the state store while this process holds the apply lease."""
-    mode = "apply-plan" if approved is not None else "apply"
-    run_id = info.run_id = store.begin_run(kind="sync", mode=mode, holder=holder)
-    try:
-        result = asyncio.run(
-            run_sync(
-                config,
-                options,
-                desired=desired,
-                context=context,
-                memory=store,
-                hooks=store.hooks(run_id),
-                approved=approved,
-                progress=progress,
-            )
-        )
-    except IdpSyncError as exc:
-        store.finish_run(run_id, outcome=RunOutcome.ERROR, exit_code=EXIT_ERROR, error=str(exc))
-        raise
-    except BaseException as exc:  # even a bug or Ctrl-C leaves no run "running" for ever
-        with contextlib.suppress(IdpSyncError):
-            error = f"unexpected {type(exc).__name__}: {exc}"
-            store.finish_run(run_id, outcome=RunOutcome.ERROR, exit_code=EXIT_ERROR, error=error)
-        raise
-    failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == AppStatus.FAILED]
-    store.finish_run(
-        run_id,
-        outcome=run_outcome(result),
-        exit_code=result.exit_code,
-        plan=result.plan,
-        findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
-        error="; ".join(failed) or None,
+    """A writing run, recorded in the state store while this process holds the apply lease:
+    the service's own recorded run (:func:`agent.runner.recorded_sync`), which re-raises an
+    error once it has recorded it."""
+
+    def remember(run_id: int) -> None:
+        info.run_id = run_id
+
+    request = RunRequest(
+        options=options,
+        desired=desired,
+        context=context,
+        progress=progress,
+        on_begin=remember,
+        raise_errors=True,
     )
-    return result
-
-
-def run_outcome(result: SyncResult) -> RunOutcome:
-    """One word for the run (as the service records it): the worst app status wins."""
-    return outcome_of(o.status for o in result.outcomes)
+    summary = asyncio.run(
+        recorded_sync(
+            config,
+            store,
+            None,
+            apply=True,
+            holder=holder,
+            stop=None,
+            approved=approved,
+            request=request,
+        )
+    )
+    if summary.result is None:  # not reached: with raise_errors an error is raised
+        raise IdpSyncError(summary.error or "the run could not complete")
+    return summary.result
 
 
 def _colour(text: str) -> str:
