@@ -76,6 +76,19 @@ class ConnectorContext:
             self.on_request(target, kind, status)
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """How the engine verifies a write: ``attempts`` reads in all (the one ``apply`` returns,
+    then :meth:`Connector.reread` every ``interval`` seconds) until one shows the plan.
+
+    One read for an IdP that is consistent after a write; more for one whose reads lag
+    (Graph). The comparison itself is the engine's (``agent.verify``), never the connector's.
+    """
+
+    attempts: int = 1
+    interval: float = 0.0
+
+
 class Connector(abc.ABC):
     """Reads and updates the SAML trust settings of apps in one IdP tenant.
 
@@ -88,7 +101,9 @@ class Connector(abc.ABC):
       snapshot and its fingerprint (what apply must find unchanged before writing).
     - ``apply`` receives only plans that passed the safety checks. It re-reads the app and
       raises :class:`agent.errors.Conflict` if the fingerprint moved, writes ``plan.after``
-      while preserving every field it does not manage, re-reads, and returns that state.
+      while preserving every field it does not manage, re-reads, and returns that state. It
+      does not compare that state with the plan: the engine does (``agent.verify``), polling
+      :meth:`reread` as :attr:`read_back` declares.
     - ``trust_from_raw`` maps a raw snapshot (a backup) to its trust, for rollback.
     """
 
@@ -124,6 +139,15 @@ class Connector(abc.ABC):
         its own requests in flight; each ``apply`` still guards, writes and re-reads in order.
         """
         return 1
+
+    @property
+    def read_back(self) -> ReadBack:
+        """How many reads the engine may make before a write counts as not landed."""
+        return ReadBack()
+
+    async def reread(self, ref: AppRef) -> ObservedApp:
+        """The app as it reads now, after a write (the engine's later read-backs)."""
+        return await self.observe(ref)
 
     @abc.abstractmethod
     def trust_from_raw(self, raw: str) -> AppTrust: ...

@@ -31,11 +31,10 @@ from agent.acs_shape import unparsable_reason
 from agent.config import Config, PolicyConfig
 from agent.connector import Connector, ConnectorContext
 from agent.diff import diff_app, owned_regions
-from agent.errors import ConfigError, StalePlan, VerificationFailed
+from agent.errors import ConfigError, StalePlan
 from agent.exitcodes import ExitCode
 from agent.model import (
     AppRef,
-    AppTrust,
     DesiredTrust,
     Finding,
     ObservedApp,
@@ -47,6 +46,8 @@ from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.progress import NoProgress, ProgressSink
 from agent.registry import build_connector
 from agent.safety import app_violations, enforce, run_violations
+from agent.verify import same_trust as same_trust  # re-exported: rollback, tests
+from agent.verify import verified
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +136,6 @@ def removable_regions(
         else:
             memory.clear_missing(region)
     return frozenset(out)
-
-
-def same_trust(a: AppTrust, b: AppTrust) -> bool:
-    """Equal as an IdP holds them: entity ID, default and the set of (URL, index)."""
-
-    def key(t: AppTrust) -> tuple[str, str, list[tuple[str, int]]]:
-        entries = sorted((x.url, -1 if x.index is None else x.index) for x in t.acs)
-        return (t.entity_id or "", t.default_acs or "", entries)
-
-    return key(a) == key(b)
 
 
 class _ProgressHooks:
@@ -408,21 +399,25 @@ async def _settle(
     async with gates[app.ref.target]:
         if stop is not None and stop.is_set():
             return AppOutcome(app.ref, AppStatus.SKIPPED, error="stopping", observed=observed)
-        return await _write(app, observed, connectors[app.ref.target], hooks)
+        return await write_app(app, observed, connectors[app.ref.target], hooks)
 
 
-async def _write(
+async def apply_verified(connector: Connector, app: AppPlan) -> ObservedApp:
+    """The one write path: the connector writes and re-reads, the engine verifies."""
+    return await verified(connector, app, await connector.apply(app))
+
+
+async def write_app(
     app: AppPlan, observed: ObservedApp, connector: Connector, hooks: EngineHooks | None
 ) -> AppOutcome:
+    """Back up (hooks), write, verify and record one app; a failure is its outcome.
+
+    Sync and rollback both write here."""
     result: ObservedApp | None = None
     try:
         if hooks is not None:
             hooks.before_write(app, observed)  # a failed backup means no write
-        result = await connector.apply(app)
-        if not same_trust(result.trust, app.after):
-            raise VerificationFailed(
-                "the app read back after the write differs from the plan", target=app.ref.key
-            )
+        result = await apply_verified(connector, app)
     except Exception as exc:  # one app's failure must not stop the others
         log.warning("%s: apply failed: %s", app.ref.key, exc)
         if hooks is not None:

@@ -3,10 +3,11 @@
 Rollback takes the normal path, never a side door: each backup's raw snapshot is mapped to
 an :class:`AppTrust` by its connector's ``trust_from_raw``; the live app is observed; the
 changes from live to that trust are planned (``changes_between``) and checked by the same
-safety rules as any sync (``check_run`` / ``check_app``: for example, rolling back the
+safety rules as any sync (``engine.checked_plan``: for example, rolling back the
 addition of a Region the metadata still lists is refused, because that Region's URLs are
-still desired). Writes go through ``Connector.apply`` (which refuses if the app moved since
-it was observed), are read back, and are recorded with fresh backups in a new run of kind
+still desired). Writes go through the engine's own write path (``engine.write_app``: backup,
+``Connector.apply``, which refuses if the app moved since it was observed, and the engine's
+read-back verification), and are recorded with fresh backups in a new run of kind
 ``rollback``.
 """
 
@@ -22,14 +23,14 @@ from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.desired import build_desired
 from agent.diff import Ownership, changes_between
-from agent.engine import AppOutcome, checked_plan, exit_code, same_trust
-from agent.errors import IdpSyncError, StateStoreError, VerificationFailed
+from agent.engine import AppOutcome, checked_plan, exit_code, write_app
+from agent.errors import IdpSyncError, StateStoreError
 from agent.exitcodes import ExitCode
 from agent.model import AppRef, ObservedApp
 from agent.outcomes import AppStatus, RunOutcome
 from agent.plan import AppPlan, Plan
 from agent.registry import build_connector
-from agent.store import BackupRecord, HeldLease, RunHooks, Store
+from agent.store import BackupRecord, HeldLease, Store
 
 log = logging.getLogger("idpsync.rollback")
 
@@ -90,22 +91,6 @@ async def plan_rollback(
     return checked_plan(draft, desired, observed, policy=config.policy, force=force), observed
 
 
-async def _apply_one(
-    app: AppPlan, live: ObservedApp, connector: Connector, hooks: RunHooks
-) -> AppOutcome:
-    result: ObservedApp | None = None
-    try:
-        hooks.before_write(app, live)
-        result = await connector.apply(app)
-        if not same_trust(result.trust, app.after):
-            raise VerificationFailed("read-back differs from the backup", target=app.ref.key)
-    except IdpSyncError as exc:
-        hooks.after_write(app, result, exc)
-        return AppOutcome(app.ref, AppStatus.FAILED, error=str(exc), observed=result or live)
-    hooks.after_write(app, result, None)
-    return AppOutcome(app.ref, AppStatus.APPLIED, observed=result)
-
-
 async def rollback(
     config: Config,
     store: Store,
@@ -155,7 +140,7 @@ async def _apply(
             store.audit("rollback_of", {"run": run_id}, run_id=new_run)
             hooks = store.hooks(new_run)
             outcomes = [
-                await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+                await write_app(a, observed[a.ref.key], connectors[a.ref.target], hooks)
                 if a.changes
                 else AppOutcome(a.ref, AppStatus.IN_SYNC, observed=observed[a.ref.key])
                 for a in plan.apps
