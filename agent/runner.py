@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from agent.config import Config
-from agent.connector import ConnectorContext
+from agent.connector import ConnectorCaches, ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
@@ -104,6 +104,7 @@ class RunRequest:
     progress: ProgressSink | None = None
     on_begin: Callable[[int], None] | None = None
     raise_errors: bool = False
+    caches: ConnectorCaches | None = None  # the service's, kept across its cycles
 
 
 async def _record_error(
@@ -194,6 +195,7 @@ async def _engine_run(
         env=dict(os.environ),
         base_dir=config.base_dir,
         on_request=metrics.on_request if metrics is not None else None,
+        caches=request.caches or ConnectorCaches(),
     )
     desired = request.desired
     if desired is None:
