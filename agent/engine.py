@@ -22,30 +22,33 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from agent.acs_shape import unparsable_reason
-from agent.config import Config, PolicyConfig
+from agent.config import Config
 from agent.connector import Connector, ConnectorContext
-from agent.diff import diff_app, owned_regions
-from agent.errors import ConfigError, StalePlan
+from agent.errors import ConfigError
 from agent.exitcodes import ExitCode
 from agent.model import (
     AppRef,
     DesiredTrust,
     Finding,
     ObservedApp,
-    RegionStatus,
     Severity,
 )
 from agent.outcomes import AppStatus
 from agent.plan import AppPlan, Plan, UnobservedTarget
+from agent.planning import InMemoryRegionMemory as InMemoryRegionMemory  # re-exported
+from agent.planning import RegionMemory as RegionMemory
+from agent.planning import build_plan as build_plan
+from agent.planning import checked_plan as checked_plan
+from agent.planning import refuse_if_stale
+from agent.planning import removable_regions as removable_regions
 from agent.progress import NoProgress, ProgressSink
 from agent.registry import build_connector
-from agent.safety import app_violations, enforce, run_violations
 from agent.verify import same_trust as same_trust  # re-exported: rollback, tests
 from agent.verify import verified
 
@@ -59,14 +62,6 @@ class SyncOptions:
     dry_run: bool = True
     force: bool = False
     targets: tuple[str, ...] = ()
-
-
-class RegionMemory(Protocol):
-    """Removal-grace bookkeeping; the state store implements it."""
-
-    def first_seen_missing(self, region: str, now: datetime) -> datetime: ...
-
-    def clear_missing(self, region: str) -> None: ...
 
 
 class EngineHooks(Protocol):
@@ -96,46 +91,6 @@ class SyncResult:
     outcomes: tuple[AppOutcome, ...]
     exit_code: int
     desired: DesiredTrust | None = None  # what the plan was made against (plan.html, metrics)
-
-
-class InMemoryRegionMemory:
-    """A RegionMemory for one process (one-shot CLI runs, tests)."""
-
-    def __init__(self) -> None:
-        self.missing: dict[str, datetime] = {}
-
-    def first_seen_missing(self, region: str, now: datetime) -> datetime:
-        return self.missing.setdefault(region, now)
-
-    def clear_missing(self, region: str) -> None:
-        self.missing.pop(region, None)
-
-
-def removable_regions(
-    desired: DesiredTrust,
-    observed: Iterable[ObservedApp],
-    *,
-    policy: PolicyConfig,
-    memory: RegionMemory,
-    now: datetime,
-) -> frozenset[str]:
-    """Regions whose ACS entries ``sync`` may remove: gone or REMOVING, for the whole grace.
-
-    Without a Region list (no ``instance_arn``) or with an incomplete desired state nothing
-    is removable: absence of information is never a reason to remove.
-    """
-    if not desired.complete or not desired.regions:
-        return frozenset()
-    out: set[str] = set()
-    for region in sorted(owned_regions(desired, observed)):
-        status = desired.region_status(region)
-        if status is None or status is RegionStatus.REMOVING:
-            first = memory.first_seen_missing(region, now)
-            if policy.mode == "sync" and now - first >= policy.removal_grace:
-                out.add(region)
-        else:
-            memory.clear_missing(region)
-    return frozenset(out)
 
 
 class _ProgressHooks:
@@ -218,77 +173,6 @@ def _split_unreadable(
     return readable, failed, findings
 
 
-def build_plan(
-    desired: DesiredTrust,
-    observed: Sequence[ObservedApp],
-    *,
-    policy: PolicyConfig,
-    force: bool,
-    removable: frozenset[str],
-    now: datetime | None = None,
-) -> Plan:
-    """Diff every app and attach the safety violations (run-wide and per app)."""
-    apps = [
-        diff_app(
-            desired,
-            o,
-            mode=policy.mode,
-            removable_regions=removable,
-            now=now,
-            remove_placeholders=force,
-        )
-        for o in sorted(observed, key=lambda o: o.ref.key)
-    ]
-    by_key = {o.ref.key: o for o in observed}
-    draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
-    return checked_plan(draft, desired, by_key, policy=policy, force=force)
-
-
-def checked_plan(
-    draft: Plan,
-    desired: DesiredTrust,
-    observed: Mapping[str, ObservedApp],
-    *,
-    policy: PolicyConfig,
-    force: bool,
-) -> Plan:
-    """``draft`` with the safety violations that still block under ``force`` attached: the
-    run-wide ones as ``violations``, each app's as its ``blocked`` (as text, as plan.json
-    has always held them). Sync and rollback both check their plans here."""
-    run_wide = enforce(run_violations(draft, desired, policy=policy), force=force)
-    checked = tuple(
-        dataclasses.replace(
-            a,
-            blocked=tuple(
-                v.text
-                for v in enforce(
-                    app_violations(a, desired, observed.get(a.ref.key), policy=policy),
-                    force=force,
-                )
-            ),
-        )
-        for a in draft.apps
-    )
-    return dataclasses.replace(draft, apps=checked, violations=tuple(v.text for v in run_wide))
-
-
-def _refuse_if_stale(approved: Plan, plan: Plan) -> None:
-    problems = [f"target {u.target} cannot be observed now ({u.error})" for u in plan.unobserved]
-    if approved.desired_digest != plan.desired_digest:
-        problems.append("the desired state (metadata or Region list) changed")
-    old = {a.ref.key: a.fingerprint for a in approved.apps}
-    new = {a.ref.key: a.fingerprint for a in plan.apps}
-    for key in sorted(old.keys() | new.keys()):
-        if old.get(key) != new.get(key):
-            problems.append(f"{key} changed since the plan was made")
-    if not problems and approved.checksum() != plan.checksum():
-        problems.append("planning again gives different changes")
-    if problems:
-        raise StalePlan(
-            "the approved plan is stale: " + "; ".join(problems) + ". Run `idpsync plan` again."
-        )
-
-
 async def run_sync(
     config: Config,
     options: SyncOptions,
@@ -344,7 +228,7 @@ async def run_sync(
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
         progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
-            _refuse_if_stale(approved, plan)
+            refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
         gates = _write_gates(connectors)
         if not options.dry_run:
