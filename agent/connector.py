@@ -11,11 +11,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,6 +43,41 @@ class TargetConfig(BaseModel):
     type: str
 
 
+T = TypeVar("T")
+
+
+class ConnectorCaches:
+    """Caches connectors keep between their reads, owned by whoever passes them in.
+
+    A one-shot run gets a fresh set with its context; the service keeps one set for its life
+    and passes it to every cycle's connectors (what an unchanged app costs in steady state).
+    Each target has its own drawer per cache name, so two targets never share one, and no
+    cache is a module global."""
+
+    def __init__(self) -> None:
+        self._drawers: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def drawer(self, target: str, name: str, factory: Callable[[], T]) -> T:
+        """The ``name`` cache of ``target``, made by ``factory`` on first use."""
+        with self._lock:
+            held = self._drawers.get((target, name))
+            if held is None:
+                held = self._drawers[(target, name)] = factory()
+        return cast(T, held)
+
+    def drop(self, name: str) -> None:
+        """Forget the ``name`` cache of every target."""
+        with self._lock:
+            for key in [k for k in self._drawers if k[1] == name]:
+                del self._drawers[key]
+
+    def clear(self) -> None:
+        """Forget every cache (the next run reads as a new process would)."""
+        with self._lock:
+            self._drawers.clear()
+
+
 @dataclass
 class ConnectorContext:
     """What the core hands every connector: where secrets and relative paths resolve.
@@ -54,6 +90,7 @@ class ConnectorContext:
     base_dir: Path = field(default_factory=Path.cwd)
     on_request: RequestHook | None = None
     timeout: float = 30.0
+    caches: ConnectorCaches = field(default_factory=ConnectorCaches)
 
     def secret_from_env(self, var: str, *, key: str) -> str:
         """The value of ``var``; a missing or empty variable names the variable, never a value."""
@@ -76,6 +113,19 @@ class ConnectorContext:
             self.on_request(target, kind, status)
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """How the engine verifies a write: ``attempts`` reads in all (the one ``apply`` returns,
+    then :meth:`Connector.reread` every ``interval`` seconds) until one shows the plan.
+
+    One read for an IdP that is consistent after a write; more for one whose reads lag
+    (Graph). The comparison itself is the engine's (``agent.verify``), never the connector's.
+    """
+
+    attempts: int = 1
+    interval: float = 0.0
+
+
 class Connector(abc.ABC):
     """Reads and updates the SAML trust settings of apps in one IdP tenant.
 
@@ -88,7 +138,9 @@ class Connector(abc.ABC):
       snapshot and its fingerprint (what apply must find unchanged before writing).
     - ``apply`` receives only plans that passed the safety checks. It re-reads the app and
       raises :class:`agent.errors.Conflict` if the fingerprint moved, writes ``plan.after``
-      while preserving every field it does not manage, re-reads, and returns that state.
+      while preserving every field it does not manage, re-reads, and returns that state. It
+      does not compare that state with the plan: the engine does (``agent.verify``), polling
+      :meth:`reread` as :attr:`read_back` declares.
     - ``trust_from_raw`` maps a raw snapshot (a backup) to its trust, for rollback.
     """
 
@@ -124,6 +176,15 @@ class Connector(abc.ABC):
         its own requests in flight; each ``apply`` still guards, writes and re-reads in order.
         """
         return 1
+
+    @property
+    def read_back(self) -> ReadBack:
+        """How many reads the engine may make before a write counts as not landed."""
+        return ReadBack()
+
+    async def reread(self, ref: AppRef) -> ObservedApp:
+        """The app as it reads now, after a write (the engine's later read-backs)."""
+        return await self.observe(ref)
 
     @abc.abstractmethod
     def trust_from_raw(self, raw: str) -> AppTrust: ...

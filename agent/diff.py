@@ -27,6 +27,7 @@ and then derives the typed changes from ``before -> after``. Rules, in the order
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,21 +131,18 @@ class Ownership:
         return OwnedAcs(url, shape.region, shape.stack, shape.tenant_id)
 
 
-_last: tuple[DesiredTrust, Ownership] | None = None
-
-
 def ownership_of(desired: DesiredTrust) -> Ownership:
     """The :class:`Ownership` of ``desired``, built once for the many apps of one sync.
 
-    Keyed by identity (one slot): each sync builds a new desired state, so the previous
-    cycle's memo is dropped with it, and an equal-but-new desired state is simply rebuilt.
+    Kept on the desired state itself (``DesiredTrust.derived``), not in a module global: each
+    sync builds a new desired state, so the memo lives and dies with that run's value.
     """
-    global _last
-    last = _last
-    if last is not None and last[0] is desired:
-        return last[1]
+    memo = desired.derived.get("ownership")
+    if isinstance(memo, tuple) and memo[0]() is desired:  # derived from this very value
+        held: Ownership = memo[1]
+        return held
     own = Ownership(desired)
-    _last = (desired, own)
+    desired.derived["ownership"] = (weakref.ref(desired), own)
     return own
 
 

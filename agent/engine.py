@@ -28,24 +28,29 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from agent.acs_shape import unparsable_reason
-from agent.config import Config, PolicyConfig
+from agent.config import Config
 from agent.connector import Connector, ConnectorContext
-from agent.diff import diff_app, owned_regions
-from agent.errors import ConfigError, StalePlan, VerificationFailed
+from agent.errors import ConfigError
 from agent.exitcodes import ExitCode
 from agent.model import (
     AppRef,
-    AppTrust,
     DesiredTrust,
     Finding,
     ObservedApp,
-    RegionStatus,
     Severity,
 )
+from agent.outcomes import AppStatus
 from agent.plan import AppPlan, Plan, UnobservedTarget
+from agent.planning import InMemoryRegionMemory as InMemoryRegionMemory  # re-exported
+from agent.planning import RegionMemory as RegionMemory
+from agent.planning import build_plan as build_plan
+from agent.planning import checked_plan as checked_plan
+from agent.planning import refuse_if_stale
+from agent.planning import removable_regions as removable_regions
 from agent.progress import NoProgress, ProgressSink
-from agent.registry import connector_class
-from agent.safety import check_app, check_run
+from agent.registry import build_connector
+from agent.verify import same_trust as same_trust  # re-exported: rollback, tests
+from agent.verify import verified
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +62,6 @@ class SyncOptions:
     dry_run: bool = True
     force: bool = False
     targets: tuple[str, ...] = ()
-
-
-class RegionMemory(Protocol):
-    """Removal-grace bookkeeping; the state store implements it."""
-
-    def first_seen_missing(self, region: str, now: datetime) -> datetime: ...
-
-    def clear_missing(self, region: str) -> None: ...
 
 
 class EngineHooks(Protocol):
@@ -80,9 +77,12 @@ class EngineHooks(Protocol):
 @dataclass(frozen=True)
 class AppOutcome:
     ref: AppRef
-    status: str  # in_sync | pending | applied | failed | blocked | skipped
+    status: AppStatus
     error: str | None = None
     observed: ObservedApp | None = None
+
+    def __post_init__(self) -> None:  # a plain "applied" (a plugin, a test) becomes the enum
+        object.__setattr__(self, "status", AppStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -91,56 +91,6 @@ class SyncResult:
     outcomes: tuple[AppOutcome, ...]
     exit_code: int
     desired: DesiredTrust | None = None  # what the plan was made against (plan.html, metrics)
-
-
-class InMemoryRegionMemory:
-    """A RegionMemory for one process (one-shot CLI runs, tests)."""
-
-    def __init__(self) -> None:
-        self.missing: dict[str, datetime] = {}
-
-    def first_seen_missing(self, region: str, now: datetime) -> datetime:
-        return self.missing.setdefault(region, now)
-
-    def clear_missing(self, region: str) -> None:
-        self.missing.pop(region, None)
-
-
-def removable_regions(
-    desired: DesiredTrust,
-    observed: Iterable[ObservedApp],
-    *,
-    policy: PolicyConfig,
-    memory: RegionMemory,
-    now: datetime,
-) -> frozenset[str]:
-    """Regions whose ACS entries ``sync`` may remove: gone or REMOVING, for the whole grace.
-
-    Without a Region list (no ``instance_arn``) or with an incomplete desired state nothing
-    is removable: absence of information is never a reason to remove.
-    """
-    if not desired.complete or not desired.regions:
-        return frozenset()
-    out: set[str] = set()
-    for region in sorted(owned_regions(desired, observed)):
-        status = desired.region_status(region)
-        if status is None or status is RegionStatus.REMOVING:
-            first = memory.first_seen_missing(region, now)
-            if policy.mode == "sync" and now - first >= policy.removal_grace:
-                out.add(region)
-        else:
-            memory.clear_missing(region)
-    return frozenset(out)
-
-
-def same_trust(a: AppTrust, b: AppTrust) -> bool:
-    """Equal as an IdP holds them: entity ID, default and the set of (URL, index)."""
-
-    def key(t: AppTrust) -> tuple[str, str, list[tuple[str, int]]]:
-        entries = sorted((x.url, -1 if x.index is None else x.index) for x in t.acs)
-        return (t.entity_id or "", t.default_acs or "", entries)
-
-    return key(a) == key(b)
 
 
 class _ProgressHooks:
@@ -187,7 +137,7 @@ async def _observe_target(
         except Exception as exc:  # one target's failure must not stop the others
             log.warning("target %s: observe failed: %s", connector.name, exc)
             ref = AppRef(target=connector.name, app_id="*")
-            return [], AppOutcome(ref=ref, status="failed", error=str(exc))
+            return [], AppOutcome(ref=ref, status=AppStatus.FAILED, error=str(exc))
 
 
 def unreadable_url(app: ObservedApp) -> str | None:
@@ -218,60 +168,9 @@ def _split_unreadable(
             readable.append(app)
             continue
         log.warning("%s: %s", app.ref.key, problem)
-        failed.append(AppOutcome(app.ref, "failed", error=problem, observed=app))
+        failed.append(AppOutcome(app.ref, AppStatus.FAILED, error=problem, observed=app))
         findings.append(Finding("app_unreadable", Severity.ERROR, problem, app=app.ref.key))
     return readable, failed, findings
-
-
-def build_plan(
-    desired: DesiredTrust,
-    observed: Sequence[ObservedApp],
-    *,
-    policy: PolicyConfig,
-    force: bool,
-    removable: frozenset[str],
-    now: datetime | None = None,
-) -> Plan:
-    """Diff every app and attach the safety violations (run-wide and per app)."""
-    apps = [
-        diff_app(
-            desired,
-            o,
-            mode=policy.mode,
-            removable_regions=removable,
-            now=now,
-            remove_placeholders=force,
-        )
-        for o in sorted(observed, key=lambda o: o.ref.key)
-    ]
-    by_key = {o.ref.key: o for o in observed}
-    draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
-    violations = check_run(draft, desired, policy=policy, force=force)
-    checked = tuple(
-        dataclasses.replace(
-            a,
-            blocked=tuple(check_app(a, desired, by_key[a.ref.key], policy=policy, force=force)),
-        )
-        for a in apps
-    )
-    return dataclasses.replace(draft, apps=checked, violations=tuple(violations))
-
-
-def _refuse_if_stale(approved: Plan, plan: Plan) -> None:
-    problems = [f"target {u.target} cannot be observed now ({u.error})" for u in plan.unobserved]
-    if approved.desired_digest != plan.desired_digest:
-        problems.append("the desired state (metadata or Region list) changed")
-    old = {a.ref.key: a.fingerprint for a in approved.apps}
-    new = {a.ref.key: a.fingerprint for a in plan.apps}
-    for key in sorted(old.keys() | new.keys()):
-        if old.get(key) != new.get(key):
-            problems.append(f"{key} changed since the plan was made")
-    if not problems and approved.checksum() != plan.checksum():
-        problems.append("planning again gives different changes")
-    if problems:
-        raise StalePlan(
-            "the approved plan is stale: " + "; ".join(problems) + ". Run `idpsync plan` again."
-        )
 
 
 async def run_sync(
@@ -293,7 +192,7 @@ async def run_sync(
     chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
     if not chosen:
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
-    connectors = {t.name: connector_class(t.type)(t, context) for t in chosen}
+    connectors = {t.name: build_connector(t, context) for t in chosen}
     try:
         gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
         results = await asyncio.gather(
@@ -329,7 +228,7 @@ async def run_sync(
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
         progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
-            _refuse_if_stale(approved, plan)
+            refuse_if_stale(approved, plan)
         by_key = {o.ref.key: o for o in observed}
         gates = _write_gates(connectors)
         if not options.dry_run:
@@ -376,37 +275,41 @@ async def _settle(
     """
     if app.blocked or plan.violations:  # a run-wide violation blocks even an app in sync
         reasons = "; ".join(app.blocked or plan.violations)
-        return AppOutcome(app.ref, "blocked", error=reasons, observed=observed)
+        return AppOutcome(app.ref, AppStatus.BLOCKED, error=reasons, observed=observed)
     if not app.changes:
-        return AppOutcome(app.ref, "in_sync", observed=observed)
+        return AppOutcome(app.ref, AppStatus.IN_SYNC, observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
-        return AppOutcome(app.ref, "pending", observed=observed)
+        return AppOutcome(app.ref, AppStatus.PENDING, observed=observed)
     async with gates[app.ref.target]:
         if stop is not None and stop.is_set():
-            return AppOutcome(app.ref, "skipped", error="stopping", observed=observed)
-        return await _write(app, observed, connectors[app.ref.target], hooks)
+            return AppOutcome(app.ref, AppStatus.SKIPPED, error="stopping", observed=observed)
+        return await write_app(app, observed, connectors[app.ref.target], hooks)
 
 
-async def _write(
+async def apply_verified(connector: Connector, app: AppPlan) -> ObservedApp:
+    """The one write path: the connector writes and re-reads, the engine verifies."""
+    return await verified(connector, app, await connector.apply(app))
+
+
+async def write_app(
     app: AppPlan, observed: ObservedApp, connector: Connector, hooks: EngineHooks | None
 ) -> AppOutcome:
+    """Back up (hooks), write, verify and record one app; a failure is its outcome.
+
+    Sync and rollback both write here."""
     result: ObservedApp | None = None
     try:
         if hooks is not None:
             hooks.before_write(app, observed)  # a failed backup means no write
-        result = await connector.apply(app)
-        if not same_trust(result.trust, app.after):
-            raise VerificationFailed(
-                "the app read back after the write differs from the plan", target=app.ref.key
-            )
+        result = await apply_verified(connector, app)
     except Exception as exc:  # one app's failure must not stop the others
         log.warning("%s: apply failed: %s", app.ref.key, exc)
         if hooks is not None:
             _after_write(hooks, app, result, exc)
-        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or observed)
+        return AppOutcome(app.ref, AppStatus.FAILED, error=str(exc), observed=result or observed)
     if hooks is not None:
         _after_write(hooks, app, result, None)
-    return AppOutcome(app.ref, "applied", observed=result)
+    return AppOutcome(app.ref, AppStatus.APPLIED, observed=result)
 
 
 def _after_write(
@@ -433,12 +336,12 @@ def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) ->
     could not vouch for); the exit code says that something needs a person anyway.
     """
     statuses = {o.status for o in outcomes}
-    if "failed" in statuses:
+    if AppStatus.FAILED in statuses:
         return ExitCode.ERROR
-    if "blocked" in statuses:
+    if AppStatus.BLOCKED in statuses:
         return ExitCode.BLOCKED
     if errors:
         return ExitCode.ERROR
-    if statuses & {"pending", "skipped"}:
+    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED}:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

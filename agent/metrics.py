@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from agent.model import DesiredTrust, ObservedApp
+from agent.outcomes import AppStatus
 from agent.plan import Plan
 from agent.trust_matrix import CellState, build_matrix
 
@@ -188,7 +189,7 @@ class ServiceMetrics:
         429 and a dashboard lists every target before anything happened."""
         for name in names:
             self.rate_limited.labels(connector=name)
-            for result in ("applied", "failed"):
+            for result in (AppStatus.APPLIED, AppStatus.FAILED):
                 self.app_writes.labels(target=name, result=result)
 
     def observe_plan(

@@ -203,6 +203,11 @@ class DesiredTrust:
     # identity_center.allowed_hosts (empty: AWS's own patterns). Not part of the digest: it
     # says how URLs are recognised, not what the IdPs must trust.
     host_patterns: tuple[str, ...] = field(default=())
+    # What the core derives from this desired state once per run (``agent.diff``'s
+    # Ownership): a cache that lives and dies with the value. Not compared, not in the digest.
+    # A copy (``dataclasses.replace``) may carry the same dict, so each entry names the
+    # instance it was derived from, and a copy derives its own.
+    derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def region_status(self, region: str) -> RegionStatus | None:
         for r in self.regions:

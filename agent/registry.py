@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
 
-from agent.connector import Connector
+from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.errors import ConfigError
 
 GROUP = "idpsync.connectors"
@@ -53,3 +53,9 @@ def connector_class(type_name: str, *, key: str | None = None) -> type[Connector
         )
     _loaded[type_name] = cls
     return cls
+
+
+def build_connector(target: TargetConfig, context: ConnectorContext) -> Connector:
+    """The one place a connector is built: the class registered for ``target.type``, given
+    its target and the run's context. Sync, rollback and doctor all build theirs here."""
+    return connector_class(target.type)(target, context)

@@ -3,10 +3,11 @@
 Rollback takes the normal path, never a side door: each backup's raw snapshot is mapped to
 an :class:`AppTrust` by its connector's ``trust_from_raw``; the live app is observed; the
 changes from live to that trust are planned (``changes_between``) and checked by the same
-safety rules as any sync (``check_run`` / ``check_app``: for example, rolling back the
+safety rules as any sync (``engine.checked_plan``: for example, rolling back the
 addition of a Region the metadata still lists is refused, because that Region's URLs are
-still desired). Writes go through ``Connector.apply`` (which refuses if the app moved since
-it was observed), are read back, and are recorded with fresh backups in a new run of kind
+still desired). Writes go through the engine's own write path (``engine.write_app``: backup,
+``Connector.apply``, which refuses if the app moved since it was observed, and the engine's
+read-back verification), and are recorded with fresh backups in a new run of kind
 ``rollback``.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -23,13 +23,14 @@ from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.desired import build_desired
 from agent.diff import Ownership, changes_between
-from agent.engine import AppOutcome, exit_code, same_trust
-from agent.errors import IdpSyncError, StateStoreError, VerificationFailed
+from agent.engine import AppOutcome, checked_plan, exit_code, write_app
+from agent.errors import IdpSyncError, StateStoreError
+from agent.exitcodes import ExitCode
 from agent.model import AppRef, ObservedApp
+from agent.outcomes import AppStatus, RunOutcome
 from agent.plan import AppPlan, Plan
-from agent.registry import connector_class
-from agent.safety import check_app, check_run
-from agent.store import BackupRecord, HeldLease, RunHooks, Store
+from agent.registry import build_connector
+from agent.store import BackupRecord, HeldLease, Store
 
 log = logging.getLogger("idpsync.rollback")
 
@@ -87,33 +88,7 @@ async def plan_rollback(
             )
         )
     draft = Plan(desired_digest=desired.digest(), apps=tuple(apps), findings=desired.findings)
-    checked = tuple(
-        dataclasses.replace(
-            a,
-            blocked=tuple(
-                check_app(a, desired, observed[a.ref.key], policy=config.policy, force=force)
-            ),
-        )
-        for a in apps
-    )
-    violations = check_run(draft, desired, policy=config.policy, force=force)
-    return dataclasses.replace(draft, apps=checked, violations=tuple(violations)), observed
-
-
-async def _apply_one(
-    app: AppPlan, live: ObservedApp, connector: Connector, hooks: RunHooks
-) -> AppOutcome:
-    result: ObservedApp | None = None
-    try:
-        hooks.before_write(app, live)
-        result = await connector.apply(app)
-        if not same_trust(result.trust, app.after):
-            raise VerificationFailed("read-back differs from the backup", target=app.ref.key)
-    except IdpSyncError as exc:
-        hooks.after_write(app, result, exc)
-        return AppOutcome(app.ref, "failed", error=str(exc), observed=result or live)
-    hooks.after_write(app, result, None)
-    return AppOutcome(app.ref, "applied", observed=result)
+    return checked_plan(draft, desired, observed, policy=config.policy, force=force), observed
 
 
 async def rollback(
@@ -128,20 +103,20 @@ async def rollback(
 ) -> RollbackResult:
     """Plan (and unless ``dry_run``, apply) the restore of run ``run_id``'s backups."""
     targets = {t.name: t for t in config.targets}
-    connectors = {n: connector_class(t.type)(t, context) for n, t in targets.items()}
+    connectors = {n: build_connector(t, context) for n, t in targets.items()}
     try:
         plan, observed = await plan_rollback(config, store, run_id, connectors, force=force)
         outcomes: list[AppOutcome] = []
         for app in plan.apps:
             live = observed[app.ref.key]
             if not app.changes:
-                outcomes.append(AppOutcome(app.ref, "in_sync", observed=live))
+                outcomes.append(AppOutcome(app.ref, AppStatus.IN_SYNC, observed=live))
             elif app.blocked or plan.violations:
                 why = "; ".join(app.blocked or plan.violations)
-                outcomes.append(AppOutcome(app.ref, "blocked", error=why, observed=live))
+                outcomes.append(AppOutcome(app.ref, AppStatus.BLOCKED, error=why, observed=live))
             elif dry_run:
-                outcomes.append(AppOutcome(app.ref, "pending", observed=live))
-        if dry_run or any(o.status == "blocked" for o in outcomes) or not plan.change_count:
+                outcomes.append(AppOutcome(app.ref, AppStatus.PENDING, observed=live))
+        if dry_run or any(o.status == AppStatus.BLOCKED for o in outcomes) or not plan.change_count:
             return RollbackResult(plan, tuple(outcomes), exit_code(outcomes), None)
         return await _apply(config, store, run_id, plan, observed, connectors, holder)
     finally:
@@ -165,21 +140,23 @@ async def _apply(
             store.audit("rollback_of", {"run": run_id}, run_id=new_run)
             hooks = store.hooks(new_run)
             outcomes = [
-                await _apply_one(a, observed[a.ref.key], connectors[a.ref.target], hooks)
+                await write_app(a, observed[a.ref.key], connectors[a.ref.target], hooks)
                 if a.changes
-                else AppOutcome(a.ref, "in_sync", observed=observed[a.ref.key])
+                else AppOutcome(a.ref, AppStatus.IN_SYNC, observed=observed[a.ref.key])
                 for a in plan.apps
             ]
         except BaseException as exc:  # the run record always gets an outcome
             with contextlib.suppress(IdpSyncError):
                 error = f"unexpected {type(exc).__name__}: {exc}"
-                store.finish_run(new_run, outcome="error", exit_code=1, error=error)
+                store.finish_run(
+                    new_run, outcome=RunOutcome.ERROR, exit_code=ExitCode.ERROR, error=error
+                )
             raise
         code = exit_code(outcomes)
-        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == "failed"]
+        failed = [f"{o.ref.key}: {o.error}" for o in outcomes if o.status == AppStatus.FAILED]
         store.finish_run(
             new_run,
-            outcome="failed" if failed else "applied",
+            outcome=RunOutcome.FAILED if failed else RunOutcome.APPLIED,
             exit_code=code,
             plan=plan,
             findings=plan.findings,

@@ -1,6 +1,7 @@
 """One recorded sync: desired state → engine → state store, metrics and logs.
 
-The service calls :func:`recorded_sync` for every scheduled or watch-triggered run. It
+The service calls :func:`recorded_sync` for every scheduled or watch-triggered run, and the
+CLI for every writing ``sync``/``apply`` (inside its apply lease, with a :class:`RunRequest`). It
 records the run in the store (begin, backups and changes through the store's hooks,
 finish with outcome, plan checksum and findings), updates the metrics, and never raises
 for an expected failure: a failed run is recorded and reported, and the service keeps
@@ -14,28 +15,33 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from agent.config import Config
-from agent.connector import ConnectorContext
+from agent.connector import ConnectorCaches, ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
-from agent.metrics import ServiceMetrics
+from agent.model import DesiredTrust
+from agent.outcomes import DRIFT, SUCCEEDED, AppStatus, RunOutcome, run_outcome
 from agent.plan import Plan
+from agent.progress import ProgressSink
 from agent.store import Store
 
-log = logging.getLogger("idpsync.service")
+if TYPE_CHECKING:  # the CLI imports this module; prometheus_client loads with the service
+    from agent.metrics import ServiceMetrics
 
-_DRIFT = {"pending", "blocked", "failed", "skipped"}
+log = logging.getLogger("idpsync.service")
 
 
 @dataclass(frozen=True)
 class RunSummary:
     run_id: int
-    outcome: str  # in_sync | applied | pending | blocked | partial | failed | error
+    outcome: RunOutcome
     exit_code: int
     changes_applied: int
     error: str | None = None
@@ -46,18 +52,11 @@ class RunSummary:
     @property
     def succeeded(self) -> bool:
         """The agent did its job (even if a human must now approve or unblock a plan)."""
-        return self.outcome in ("in_sync", "applied", "pending", "blocked")
+        return self.outcome in SUCCEEDED
 
 
-def _outcome(result: SyncResult) -> str:
-    statuses = {o.status for o in result.outcomes}
-    if "failed" in statuses:
-        return "partial" if "applied" in statuses else "failed"
-    if "blocked" in statuses:
-        return "blocked"
-    if statuses & {"pending", "skipped"}:
-        return "pending"
-    return "applied" if "applied" in statuses else "in_sync"
+def _outcome(result: SyncResult) -> RunOutcome:
+    return run_outcome(o.status for o in result.outcomes)
 
 
 def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
@@ -65,19 +64,21 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     applied = 0
     drift: dict[str, int] = {}
     for o in result.outcomes:
-        if o.status == "applied" and o.ref.key in plans:
+        if o.status == AppStatus.APPLIED and o.ref.key in plans:
             n = len(plans[o.ref.key].changes)
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
             applied += n
-        if o.status in ("applied", "failed") and o.ref.app_id != "*":  # "*": observe failed
+        if (
+            o.status in (AppStatus.APPLIED, AppStatus.FAILED) and o.ref.app_id != "*"
+        ):  # "*": observe failed
             metrics.app_writes.labels(target=o.ref.target, result=o.status).inc()
         if o.ref.app_id != "*":
-            drift[o.ref.target] = drift.get(o.ref.target, 0) + (o.status in _DRIFT)
+            drift[o.ref.target] = drift.get(o.ref.target, 0) + (o.status in DRIFT)
     metrics.apps_in_drift.set(sum(drift.values()))
     metrics.target_drift.clear()  # a target whose observe failed has no known drift
     for target, count in drift.items():
         metrics.target_drift.labels(target=target).set(count)
-    done = {o.ref.key for o in result.outcomes if o.status == "applied"}
+    done = {o.ref.key for o in result.outcomes if o.status == AppStatus.APPLIED}
     metrics.observe_plan(result.plan, result.desired, datetime.now(UTC), applied=done)
     if result.plan.blocked:
         metrics.plans_blocked.inc()
@@ -87,71 +88,140 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     return applied
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """How one recorded run is made beyond the config: what the CLI and the service differ in.
+
+    ``desired`` (None: built here, with the store as the last-good cache), ``context`` (None:
+    the process environment, requests counted in ``metrics``), ``progress`` (the CLI's stderr
+    progress), ``on_begin`` (told the new run's ID) and ``raise_errors``: the CLI re-raises an
+    error once it is recorded (it prints it and exits 1); the service records it and goes on.
+    """
+
+    options: SyncOptions | None = None  # None: dry-run unless ``apply``
+    desired: DesiredTrust | None = None
+    context: ConnectorContext | None = None
+    progress: ProgressSink | None = None
+    on_begin: Callable[[int], None] | None = None
+    raise_errors: bool = False
+    caches: ConnectorCaches | None = None  # the service's, kept across its cycles
+
+
 async def _record_error(
     store: Store,
-    metrics: ServiceMetrics,
+    metrics: ServiceMetrics | None,
     run_id: int,
     started: float,
     error: str,
     *,
     stale: bool = False,
+    quiet: bool = False,
 ) -> RunSummary:
-    """Finish a run that could not complete with outcome ``error`` (never left ``running``)."""
-    metrics.sync_duration.observe(time.perf_counter() - started)
-    metrics.sync_runs.labels(outcome="error").inc()
-    log.error("sync run %s failed: %s", run_id, error, extra={"run_id": run_id})
-    await asyncio.to_thread(
-        store.finish_run, run_id, outcome="error", exit_code=ExitCode.ERROR, error=error
+    """Finish a run that could not complete with outcome ``error`` (never left ``running``).
+
+    ``quiet``: the caller reports the error itself (the CLI prints it once)."""
+    if metrics is not None:
+        metrics.sync_duration.observe(time.perf_counter() - started)
+        metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
+    (log.debug if quiet else log.error)(
+        "sync run %s failed: %s", run_id, error, extra={"run_id": run_id}
     )
-    return RunSummary(run_id, "error", ExitCode.ERROR, 0, error, stale=stale)
+    await asyncio.to_thread(
+        store.finish_run, run_id, outcome=RunOutcome.ERROR, exit_code=ExitCode.ERROR, error=error
+    )
+    return RunSummary(run_id, RunOutcome.ERROR, ExitCode.ERROR, 0, error, stale=stale)
 
 
 async def recorded_sync(
     config: Config,
     store: Store,
-    metrics: ServiceMetrics,
+    metrics: ServiceMetrics | None,
     *,
     apply: bool,
     holder: str | None,
     stop: asyncio.Event | None,
     approved: Plan | None = None,
+    request: RunRequest | None = None,
 ) -> RunSummary:
-    """``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    """One recorded run, for the service and the CLI alike (see the module docstring).
+
+    ``approved`` applies exactly that plan (``apply --plan``'s path: stale is refused)."""
+    request = request or RunRequest()
     apply = apply or approved is not None
     mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
-    metrics.know_targets(t.name for t in config.targets)
+    if metrics is not None:
+        metrics.know_targets(t.name for t in config.targets)
     run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
+    if request.on_begin is not None:
+        request.on_begin(run_id)
     started = time.perf_counter()
-    context = ConnectorContext(
-        env=dict(os.environ), base_dir=config.base_dir, on_request=metrics.on_request
-    )
     try:
-        desired = await asyncio.to_thread(build_desired, config, cache=store)
-        result = await run_sync(
-            config,
-            SyncOptions(dry_run=not apply),
-            desired=desired,
-            context=context,
-            memory=store,
-            hooks=store.hooks(run_id) if apply else None,
-            stop=stop,
-            approved=approved,
-        )
+        result = await _engine_run(config, store, metrics, run_id, apply, stop, approved, request)
     except IdpSyncError as exc:
         stale = isinstance(exc, StalePlan)
-        return await _record_error(store, metrics, run_id, started, str(exc), stale=stale)
+        summary = await _record_error(
+            store, metrics, run_id, started, str(exc), stale=stale, quiet=request.raise_errors
+        )
+        if request.raise_errors:
+            raise
+        return summary
     except asyncio.CancelledError:
         # Shutting down mid-run: the record still gets an outcome, then the cancel goes on.
         with contextlib.suppress(IdpSyncError):
             await _record_error(store, metrics, run_id, started, "the run was cancelled")
         raise
-    except Exception as exc:  # a bug or an unexpected library error: record it, keep serving
-        log.exception("sync run %s failed unexpectedly", run_id, extra={"run_id": run_id})
-        return await _record_error(
-            store, metrics, run_id, started, f"unexpected {type(exc).__name__}: {exc}"
-        )
+    except BaseException as exc:  # a bug, a library error, Ctrl-C: recorded, never "running"
+        error = f"unexpected {type(exc).__name__}: {exc}"
+        if isinstance(exc, Exception) and not request.raise_errors:  # the service goes on
+            log.exception("sync run %s failed unexpectedly", run_id, extra={"run_id": run_id})
+            return await _record_error(store, metrics, run_id, started, error)
+        with contextlib.suppress(IdpSyncError):
+            await _record_error(store, metrics, run_id, started, error, quiet=True)
+        raise
+    return await _finish(store, metrics, run_id, started, result)
+
+
+async def _engine_run(
+    config: Config,
+    store: Store,
+    metrics: ServiceMetrics | None,
+    run_id: int,
+    apply: bool,
+    stop: asyncio.Event | None,
+    approved: Plan | None,
+    request: RunRequest,
+) -> SyncResult:
+    context = request.context or ConnectorContext(
+        env=dict(os.environ),
+        base_dir=config.base_dir,
+        on_request=metrics.on_request if metrics is not None else None,
+        caches=request.caches or ConnectorCaches(),
+    )
+    desired = request.desired
+    if desired is None:
+        desired = await asyncio.to_thread(build_desired, config, cache=store)
+    return await run_sync(
+        config,
+        request.options or SyncOptions(dry_run=not apply),
+        desired=desired,
+        context=context,
+        memory=store,
+        hooks=store.hooks(run_id) if apply else None,
+        stop=stop,
+        approved=approved,
+        progress=request.progress,
+    )
+
+
+async def _finish(
+    store: Store,
+    metrics: ServiceMetrics | None,
+    run_id: int,
+    started: float,
+    result: SyncResult,
+) -> RunSummary:
     outcome = _outcome(result)
-    errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
+    errors = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == AppStatus.FAILED]
     await asyncio.to_thread(
         store.finish_run,
         run_id,
@@ -163,13 +233,14 @@ async def recorded_sync(
     )
     # Metrics move only once the run is recorded, so a scrape never shows a run the
     # history does not have.
-    applied = _record_metrics(metrics, result)
-    metrics.sync_duration.observe(time.perf_counter() - started)
-    metrics.sync_runs.labels(outcome=outcome).inc()
+    applied = _record_metrics(metrics, result) if metrics is not None else _applied(result)
+    if metrics is not None:
+        metrics.sync_duration.observe(time.perf_counter() - started)
+        metrics.sync_runs.labels(outcome=outcome).inc()
     summary = RunSummary(
         run_id, outcome, result.exit_code, applied, "; ".join(errors) or None, result=result
     )
-    if summary.succeeded:
+    if summary.succeeded and metrics is not None:
         metrics.last_success.set(time.time())
     log.info(
         "sync run %s: %s (%d change(s) planned, %d applied)",
@@ -180,3 +251,13 @@ async def recorded_sync(
         extra={"run_id": run_id, "outcome": outcome, "plan_checksum": result.plan.checksum()},
     )
     return summary
+
+
+def _applied(result: SyncResult) -> int:
+    """Changes applied (what ``_record_metrics`` counts, for a run without metrics)."""
+    plans = {a.ref.key: a for a in result.plan.apps}
+    return sum(
+        len(plans[o.ref.key].changes)
+        for o in result.outcomes
+        if o.status == AppStatus.APPLIED and o.ref.key in plans
+    )

@@ -28,7 +28,9 @@ value it imitates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from agent.diff import Ownership, ownership_of
@@ -37,6 +39,47 @@ from agent.placeholder import is_placeholder
 from agent.plan import Action, AppPlan, Field, Plan
 
 FORCE_HINT = " (use --force to allow)"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One safety rule a plan breaks.
+
+    ``code`` is stable and machine-readable (``remove_active_region``, ``new_tenant``, ...);
+    ``message`` says what and why, without the app's key or the ``--force`` hint, which
+    :attr:`text` adds. ``forceable`` violations are the policy gates ``--force`` lifts;
+    :func:`enforce` is the one place that applies it. ``app_key`` is None for a run-wide one.
+    """
+
+    code: str
+    message: str
+    forceable: bool = False
+    app_key: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The line plan.md, plan.json and the outcomes show (unchanged since strings)."""
+        prefix = f"{self.app_key}: " if self.app_key else ""
+        return prefix + self.message + (FORCE_HINT if self.forceable else "")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def enforce(violations: Iterable[Violation], *, force: bool) -> list[Violation]:
+    """The violations that still block: with ``force``, every forceable one is lifted.
+
+    The only place ``--force`` touches a safety decision; the checks report every violation
+    whatever ``force`` is."""
+    return [v for v in violations if not (force and v.forceable)]
+
+
+def _absolute_violation(code: str, message: str) -> Violation:
+    return Violation(code, message, forceable=False)
+
+
+def _gate(code: str, message: str) -> Violation:
+    return Violation(code, message, forceable=True)
 
 
 def visible(text: str | None) -> str:
@@ -83,51 +126,16 @@ def check_plan(
     policy: PolicyLike,
     force: bool,
 ) -> list[str]:
-    """Every violation of the plan: run-wide ones first, then each app's (prefixed by app)."""
-    violations = check_run(plan, desired, policy=policy, force=force)
+    """Every violation's text: run-wide ones first, then each app's (prefixed by app)."""
+    found = run_violations(plan, desired, policy=policy)
     for app in plan.apps:
-        violations.extend(
-            check_app(app, desired, observed.get(app.ref.key), policy=policy, force=force)
-        )
-    return violations
+        found += app_violations(app, desired, observed.get(app.ref.key), policy=policy)
+    return [v.text for v in enforce(found, force=force)]
 
 
 def check_run(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike, force: bool) -> list[str]:
-    """Violations that concern the whole run (they block every app)."""
-    out = _primary_mismatch(desired)
-    if not plan.change_count:
-        return out
-    if not desired.complete:
-        failed = [s.name for s in desired.sources if not s.ok and not s.from_cache]
-        out.append(
-            "the desired state is incomplete (failed source: "
-            + (", ".join(failed) or "unknown")
-            + "); idpsync does not act on a partial source"
-        )
-    if not desired.acs:
-        out.append("the metadata holds no ACS URL; idpsync does not act on an empty source")
-    if not desired.entity_id:
-        out.append("the metadata holds no entity ID; idpsync does not act on an empty source")
-    if plan.change_count > policy.max_changes and not force:
-        out.append(
-            f"{plan.change_count} changes exceed policy.max_changes={policy.max_changes}"
-            + FORCE_HINT
-        )
-    return out
-
-
-def _primary_mismatch(desired: DesiredTrust) -> list[str]:
-    """Not forceable: every decision (the default ACS, what is the primary's and may never be
-    removed) rests on the primary Region, so a configuration that names the wrong one blocks
-    every app until it agrees with sso-admin."""
-    reported = api_primary_region(desired)
-    if reported is None or reported == desired.primary_region:
-        return []
-    return [
-        f"sso-admin reports the primary Region {reported} but identity_center.primary_region "
-        f"is {desired.primary_region}: every app is blocked until the configuration agrees "
-        f"(set primary_region: {reported})"
-    ]
+    """The text of the run-wide violations that block under ``force``."""
+    return [v.text for v in enforce(run_violations(plan, desired, policy=policy), force=force)]
 
 
 def check_app(
@@ -138,23 +146,96 @@ def check_app(
     policy: PolicyLike,
     force: bool,
 ) -> list[str]:
-    """Violations of one app's plan, each prefixed by the app's key."""
+    """The text of one app's violations that block under ``force``, each prefixed by app."""
+    found = app_violations(app, desired, observed, policy=policy)
+    return [v.text for v in enforce(found, force=force)]
+
+
+def run_violations(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike) -> list[Violation]:
+    """Every violation that concerns the whole run (it blocks every app)."""
+    out = _primary_mismatch(desired)
+    if not plan.change_count:
+        return out
+    if not desired.complete:
+        failed = [s.name for s in desired.sources if not s.ok and not s.from_cache]
+        out.append(
+            _absolute_violation(
+                "source_incomplete",
+                "the desired state is incomplete (failed source: "
+                + (", ".join(failed) or "unknown")
+                + "); idpsync does not act on a partial source",
+            )
+        )
+    if not desired.acs:
+        out.append(
+            _absolute_violation(
+                "source_no_acs",
+                "the metadata holds no ACS URL; idpsync does not act on an empty source",
+            )
+        )
+    if not desired.entity_id:
+        out.append(
+            _absolute_violation(
+                "source_no_entity_id",
+                "the metadata holds no entity ID; idpsync does not act on an empty source",
+            )
+        )
+    if plan.change_count > policy.max_changes:
+        out.append(
+            _gate(
+                "max_changes",
+                f"{plan.change_count} changes exceed policy.max_changes={policy.max_changes}",
+            )
+        )
+    return out
+
+
+def _primary_mismatch(desired: DesiredTrust) -> list[Violation]:
+    """Not forceable: every decision (the default ACS, what is the primary's and may never be
+    removed) rests on the primary Region, so a configuration that names the wrong one blocks
+    every app until it agrees with sso-admin."""
+    reported = api_primary_region(desired)
+    if reported is None or reported == desired.primary_region:
+        return []
+    return [
+        _absolute_violation(
+            "primary_mismatch",
+            f"sso-admin reports the primary Region {reported} but "
+            f"identity_center.primary_region is {desired.primary_region}: every app is blocked "
+            f"until the configuration agrees (set primary_region: {reported})",
+        )
+    ]
+
+
+def app_violations(
+    app: AppPlan,
+    desired: DesiredTrust,
+    observed: ObservedApp | None,
+    *,
+    policy: PolicyLike,
+) -> list[Violation]:
+    """Every violation of one app's plan, each naming the app (``app_key``)."""
     if not app.changes:
         return []
     own = ownership_of(desired)
-    out = _absolute(app, desired) + _policy(app, policy, force)
-    if not force:
-        out += _new_tenant(app, own) + _default_move(app, own)
+    out = _absolute(app, desired) + _policy(app, policy)
+    out += _new_tenant(app, own) + _default_move(app, own)
     if observed is not None:
         out += _capabilities(app, observed)
-    return [f"{app.ref.key}: {v}" for v in out]
+    return [dataclasses.replace(v, app_key=app.ref.key) for v in out]
 
 
-def _absolute(app: AppPlan, desired: DesiredTrust) -> list[str]:
-    out: list[str] = []
+def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
+    out: list[Violation] = []
     own = ownership_of(desired)
+
+    def refuse(url: str, code: str, why: str) -> None:
+        out.append(_absolute_violation(code, f"refusing to remove {url}: {why}"))
+
     if not app.after.acs:
-        out.append("the plan would leave the app with no ACS URL")
+        out.append(
+            _absolute_violation("no_acs_left", "the plan would leave the app with no ACS URL")
+        )
     for change in app.changes:
         if change.action is not Action.REMOVE or change.field is not Field.ACS_URL:
             continue
@@ -163,44 +244,55 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[str]:
             continue  # no instance's URL: removable with --force (_policy)
         hit = own.classify(url)
         if hit is None:
-            out.append(f"refusing to remove {url}: it does not belong to this Identity Center")
+            refuse(url, "remove_foreign", "it does not belong to this Identity Center")
             continue
         if own.is_desired(url):
-            out.append(f"refusing to remove {url}: the metadata still lists it")
+            refuse(url, "remove_desired", "the metadata still lists it")
         status = desired.region_status(hit.region)
         if status is RegionStatus.ACTIVE:
-            out.append(f"refusing to remove {url}: Region {hit.region} is ACTIVE")
+            refuse(url, "remove_active_region", f"Region {hit.region} is ACTIVE")
         if hit.region == desired.primary_region:
-            out.append(f"refusing to remove {url}: it is the primary Region's ACS")
+            refuse(url, "remove_primary", "it is the primary Region's ACS")
         if hit.stack is Stack.LEGACY:
-            out.append(f"refusing to remove {url}: it is the legacy primary ACS")
+            refuse(url, "remove_legacy", "it is the legacy primary ACS")
         if not desired.regions:
-            out.append(
-                f"refusing to remove {url}: no Region list (set identity_center.instance_arn)"
+            refuse(
+                url, "remove_without_regions", "no Region list (set identity_center.instance_arn)"
             )
     return out
 
 
-def _policy(app: AppPlan, policy: PolicyLike, force: bool) -> list[str]:
-    out: list[str] = []
+def _policy(app: AppPlan, policy: PolicyLike) -> list[Violation]:
+    out: list[Violation] = []
     removals = [c for c in app.changes if c.action is Action.REMOVE]
     if removals and policy.mode != "sync":
-        out.append(f"policy.mode is {policy.mode}: the plan must not remove anything")
+        out.append(
+            _absolute_violation(
+                "mode_forbids_removal",
+                f"policy.mode is {policy.mode}: the plan must not remove anything",
+            )
+        )
     for change in app.changes:
         placeholder = change.action is Action.REMOVE and is_placeholder(change.before or "")
-        if change.field is Field.ACS_URL and placeholder and not force:
+        if change.field is Field.ACS_URL and placeholder:
             out.append(
-                f"removing the gallery placeholder {change.before} needs approval" + FORCE_HINT
+                _gate(
+                    "placeholder_removal",
+                    f"removing the gallery placeholder {change.before} needs approval",
+                )
             )
-        if change.field is Field.ENTITY_ID and change.before and not force:
+        if change.field is Field.ENTITY_ID and change.before:
             out.append(
-                f"replacing entity ID {visible(change.before)} with {visible(change.after)} "
-                "needs approval" + FORCE_HINT
+                _gate(
+                    "entity_id_replace",
+                    f"replacing entity ID {visible(change.before)} with "
+                    f"{visible(change.after)} needs approval",
+                )
             )
     return out
 
 
-def _new_tenant(app: AppPlan, own: Ownership) -> list[str]:
+def _new_tenant(app: AppPlan, own: Ownership) -> list[Violation]:
     """Adding URLs of a tenant ID the app has never trusted, next to one it does, is a new
     trust: the metadata may be for another instance, or poisoned. A fresh app (no ACS URL of
     any Identity Center yet) has no trusted tenant to compare with; its first plan is
@@ -218,17 +310,20 @@ def _new_tenant(app: AppPlan, own: Ownership) -> list[str]:
     }
     listing = ", ".join(visible(t) for t in sorted(trusted))
     return [
-        f"the metadata's tenant ID {visible(t)} is not the one this app trusts "
-        f"({listing}): a new trust needs approval" + FORCE_HINT
+        _gate(
+            "new_tenant",
+            f"the metadata's tenant ID {visible(t)} is not the one this app trusts "
+            f"({listing}): a new trust needs approval",
+        )
         for t in sorted(added - trusted)
     ]
 
 
-def _default_move(app: AppPlan, own: Ownership) -> list[str]:
+def _default_move(app: AppPlan, own: Ownership) -> list[Violation]:
     """Moving a default that is one of this instance's URLs, and stays trusted, changes where
     IdP-initiated sign-in lands today: a decision for a person (a Region being removed, or an
     empty or foreign default, is not gated)."""
-    out: list[str] = []
+    out: list[Violation] = []
     for change in app.changes:
         if change.field is not Field.DEFAULT_ACS or not change.before:
             continue
@@ -236,37 +331,51 @@ def _default_move(app: AppPlan, own: Ownership) -> list[str]:
         if hit is None or change.before not in app.after.urls():
             continue
         out.append(
-            f"moving the default ACS from {visible(change.before)} ({hit.region} "
-            f"{hit.stack.value}) to {visible(change.after)} changes a working sign-in path: "
-            "needs approval" + FORCE_HINT
+            _gate(
+                "default_move",
+                f"moving the default ACS from {visible(change.before)} ({hit.region} "
+                f"{hit.stack.value}) to {visible(change.after)} changes a working sign-in "
+                "path: needs approval",
+            )
         )
     return out
 
 
-def _capabilities(app: AppPlan, observed: ObservedApp) -> list[str]:
+def _capabilities(app: AppPlan, observed: ObservedApp) -> list[Violation]:
     caps = observed.capabilities
     after = app.after
-    out: list[str] = []
+    out: list[Violation] = []
+
+    def limit(code: str, message: str) -> None:
+        out.append(_absolute_violation(code, message))
+
     if not caps.multi_acs and len(after.acs) > 1:
-        out.append(f"the app holds one ACS URL; the plan asks for {len(after.acs)}")
+        limit("single_acs", f"the app holds one ACS URL; the plan asks for {len(after.acs)}")
     if len(after.acs) > caps.max_acs:
-        out.append(f"{len(after.acs)} ACS URLs exceed the app's limit of {caps.max_acs}")
+        limit("too_many_acs", f"{len(after.acs)} ACS URLs exceed the app's limit of {caps.max_acs}")
     for entry in after.acs:
         if len(entry.url) > caps.max_url_length:
-            out.append(
-                f"ACS URL {entry.url[:60]}... is longer than {caps.max_url_length} characters"
+            limit(
+                "url_too_long",
+                f"ACS URL {entry.url[:60]}... is longer than {caps.max_url_length} characters",
             )
     if caps.indexed:
         seen: set[int] = set()
         for entry in after.acs:
             if entry.index is None:
-                out.append(f"ACS URL {entry.url} has no index; the app requires one")
+                limit("index_missing", f"ACS URL {entry.url} has no index; the app requires one")
             elif not 0 <= entry.index <= caps.max_index:
-                out.append(f"index {entry.index} of {entry.url} is outside 0..{caps.max_index}")
+                limit(
+                    "index_out_of_range",
+                    f"index {entry.index} of {entry.url} is outside 0..{caps.max_index}",
+                )
             elif entry.index in seen:
-                out.append(f"index {entry.index} is used twice")
+                limit("index_duplicate", f"index {entry.index} is used twice")
             else:
                 seen.add(entry.index)
     if after.acs and after.default_acs not in after.urls():
-        out.append(f"the default ACS {after.default_acs} is not among the app's ACS URLs")
+        limit(
+            "default_not_listed",
+            f"the default ACS {after.default_acs} is not among the app's ACS URLs",
+        )
     return out

@@ -40,13 +40,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from agent.config import Config, load_config
+from agent.connector import ConnectorCaches
 from agent.errors import IdpSyncError
 from agent.events.listener import EventListener
 from agent.health import HealthServer, Readiness
 from agent.jsonlog import register_secret
 from agent.metrics import ServiceMetrics
+from agent.outcomes import RunOutcome
 from agent.plan import Plan
-from agent.runner import RunSummary, recorded_sync
+from agent.runner import RunRequest, RunSummary, recorded_sync
 from agent.sources.base import CachedCopy
 from agent.sources.factory import open_source
 from agent.sources.regions import fetch_instance
@@ -95,6 +97,8 @@ class Service:
         self.store = store
         self.holder = holder or default_holder()
         self.metrics = ServiceMetrics()
+        # Connector caches (Okta's reads and signing keys) kept across cycles, per target.
+        self.connector_caches = ConnectorCaches()
         svc = config.service
         self.readiness = Readiness(
             interval=svc.interval.total_seconds(), lease_ttl=svc.lease_ttl.total_seconds()
@@ -294,14 +298,15 @@ class Service:
                     holder=self.holder,
                     stop=_StopWhenNotLeader(self),
                     approved=approved,
+                    request=RunRequest(caches=self.connector_caches),
                 )
             except IdpSyncError as exc:  # e.g. the state store went away: report, go on
                 log.error("sync could not run or be recorded: %s", exc)
-                self.metrics.sync_runs.labels(outcome="error").inc()
+                self.metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
                 return None
             except Exception:  # never let one run kill the job: log it, the next run tries
                 log.exception("sync could not run or be recorded")
-                self.metrics.sync_runs.labels(outcome="error").inc()
+                self.metrics.sync_runs.labels(outcome=RunOutcome.ERROR).inc()
                 return None
             self.last_run = summary
             if summary.succeeded:

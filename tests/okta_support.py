@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agent.connector import ConnectorContext
+from agent.connector import ConnectorCaches, ConnectorContext
 from connectors.okta import OktaConnector
 from connectors.okta.config import OktaTarget
 from tests.fakes.okta_fake import OktaFake
@@ -101,8 +101,19 @@ def target(fake: OktaFake, **overrides: Any) -> OktaTarget:
     return OktaTarget.model_validate(raw)
 
 
-def context(tmp: Path | None = None, token: str = TOKEN, **env: str) -> ConnectorContext:
-    return ConnectorContext(env={"OKTA_API_TOKEN": token, **env}, base_dir=tmp or Path.cwd())
+def context(
+    tmp: Path | None = None,
+    token: str = TOKEN,
+    *,
+    caches: ConnectorCaches | None = None,
+    **env: str,
+) -> ConnectorContext:
+    """``caches``: what a service keeps across its cycles (default: a fresh set, as a run)."""
+    return ConnectorContext(
+        env={"OKTA_API_TOKEN": token, **env},
+        base_dir=tmp or Path.cwd(),
+        caches=caches or ConnectorCaches(),
+    )
 
 
 @pytest.fixture

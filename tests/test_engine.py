@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from agent import engine
+from agent import engine, registry
 from agent.config import Config, IdentityCenterConfig, MetadataSource, PolicyConfig
 from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.engine import (
@@ -68,7 +68,7 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeConnector.fail_on = set()
     FakeConnector.lie_on = set()
     FakeConnector.forbid_writes = False
-    monkeypatch.setattr(engine, "connector_class", lambda type_name, key=None: FakeConnector)
+    monkeypatch.setattr(registry, "connector_class", lambda type_name, key=None: FakeConnector)
 
 
 def make_config(*targets: str, policy: PolicyConfig | None = None) -> Config:

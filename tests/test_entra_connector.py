@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from agent.engine import apply_verified
 from agent.errors import (
     AuthError,
     Conflict,
@@ -186,7 +187,8 @@ async def test_lagging_read_back_converges_within_the_bound(graph: GraphFake) ->
     graph.read_lag = 0.15
     async with connector(graph, readback_interval=0.05, readback_attempts=20) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        result = await conn.apply(plan_for(observed, full_trust("us-east-1")))
+        # The engine verifies (issue 14): it re-reads through the connector until it shows.
+        result = await apply_verified(conn, plan_for(observed, full_trust("us-east-1")))
     assert result.trust == full_trust("us-east-1")
     reads = [r for r in graph.requests if r.method == "GET" and "applications(" in r.path]
     assert len(reads) >= 3  # the pre-write check plus at least two polls
@@ -198,7 +200,7 @@ async def test_read_back_that_never_converges_fails_verification(graph: GraphFak
     async with connector(graph, readback_interval=0.01, readback_attempts=3) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
         with pytest.raises(VerificationFailed, match="after 3 read"):
-            await conn.apply(plan_for(observed, full_trust("us-east-1")))
+            await apply_verified(conn, plan_for(observed, full_trust("us-east-1")))
 
 
 async def test_apply_without_differences_writes_nothing(graph: GraphFake) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.engine import apply_verified
 from connectors.entra.client import IdentifierUriBlocked
 from tests.entra_support import ISSUER, connector, full_trust, graph, plan_for
 from tests.fakes.graph_fake import GraphFake
@@ -34,7 +35,8 @@ async def test_a_refusal_during_the_sp_switch_lag_is_retried_until_it_passes(
         graph, batch=batch, identifier_uri_wait=5, readback_interval=0.05, readback_attempts=20
     ) as conn:
         (observed,) = await conn.observe_many(await conn.discover())
-        result = await conn.apply(plan_for(observed, full_trust("us-east-1")))
+        # The engine verifies (issue 14): it re-reads through the connector until it shows.
+        result = await apply_verified(conn, plan_for(observed, full_trust("us-east-1")))
     statuses = _app_patches(graph)
     assert statuses[0] == 400 and statuses[-1] == 204  # refused at first, then accepted
     assert set(statuses[:-1]) == {400}

@@ -8,28 +8,19 @@ import copy
 import email.utils
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from agent.connector import ConnectorCaches
 from agent.errors import Conflict, ConnectorError, NotSupported
 from agent.model import AppRef
-from connectors.okta import OktaConnector, keycache, mapping, readcache
+from connectors.okta import OktaConnector, mapping, readcache
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import context, custom_app, fake, okta_env, recorded_keys, target
 from tests.test_okta_connector import plan_for, with_regions
 
 __all__ = ["fake", "okta_env"]
-
-
-@pytest.fixture(autouse=True)
-def empty_caches() -> Iterator[None]:
-    keycache.forget()
-    readcache.forget()
-    yield
-    keycache.forget()
-    readcache.forget()
 
 
 @pytest.fixture
@@ -48,8 +39,10 @@ def loads_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-async def _observe_once(fake: OktaFake, app_id: str, **overrides: Any) -> None:
-    conn = OktaConnector(target(fake, **overrides), context())
+async def _observe_once(
+    fake: OktaFake, app_id: str, caches: ConnectorCaches | None = None, **overrides: Any
+) -> None:
+    conn = OktaConnector(target(fake, **overrides), context(caches=caches))
     try:
         await conn.observe(AppRef("okta-test", app_id))
     finally:
@@ -58,10 +51,11 @@ async def _observe_once(fake: OktaFake, app_id: str, **overrides: Any) -> None:
 
 async def test_a_response_body_is_parsed_once(fake: OktaFake, loads_here: list[str]) -> None:
     app_id = fake.add_app(custom_app(), keys=recorded_keys())
-    await _observe_once(fake, app_id)  # reads the signing key once per process
+    caches = ConnectorCaches()  # what the service keeps across its cycles (issue 14)
+    await _observe_once(fake, app_id, caches)  # reads the signing key once per cache
     loads_here.clear()
     fake.reset_log()
-    await _observe_once(fake, app_id)
+    await _observe_once(fake, app_id, caches)
     (response,) = fake.requests
     # The SDK's execute() parsed it twice more (a cache check and an error check).
     assert loads_here == [response.response]
@@ -213,8 +207,9 @@ async def test_a_text_read_before_is_neither_encoded_nor_mapped_again(
     monkeypatch.setattr(mapping, "read_app", counting_read_app)
     app_id = fake.add_app(custom_app(), keys=recorded_keys())
     seen = []
+    caches = ConnectorCaches()  # what the service keeps across its cycles (issue 14)
     for _ in range(2):  # two runs (a connector each), as a service's cycles
-        conn = OktaConnector(target(fake), context())
+        conn = OktaConnector(target(fake), context(caches=caches))
         try:
             seen.append(await conn.observe(AppRef("okta-test", app_id)))
         finally:
@@ -223,7 +218,7 @@ async def test_a_text_read_before_is_neither_encoded_nor_mapped_again(
     assert seen[0] == seen[1]
 
     fake.edit_app(app_id, lambda d: d["settings"].__setitem__("manualProvisioning", True))
-    conn = OktaConnector(target(fake), context())
+    conn = OktaConnector(target(fake), context(caches=caches))
     try:
         changed = await conn.observe(AppRef("okta-test", app_id))
     finally:
@@ -248,11 +243,12 @@ async def test_an_app_the_mapping_refuses_is_refused_on_every_read(fake: OktaFak
 def test_the_read_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readcache, "MAX_ENTRIES", 3)
     trust, caps = mapping.trust_from_raw(custom_app())
+    reads = readcache.ReadCache()
     keys = [readcache.digest(f"text {n}") for n in range(5)]
     for n, key in enumerate(keys):
-        readcache.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
-    assert readcache.lookup(keys[0]) is None and readcache.lookup(keys[1]) is None
-    assert readcache.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)
+        reads.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
+    assert reads.lookup(keys[0]) is None and reads.lookup(keys[1]) is None
+    assert reads.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)
 
 
 async def _write_once(fake: OktaFake, app_id: str) -> None:
@@ -277,9 +273,7 @@ async def test_the_lean_http_client_sends_what_the_sdks_client_sends(
     await _write_once(fake, app_id)
     lean = wire()
     fake.reset_log()
-    fake.apps[app_id] = before
-    keycache.forget()
-    readcache.forget()
+    fake.apps[app_id] = before  # each _write_once has a fresh context: nothing remembered
     monkeypatch.setattr(client_module, "_lean_http_client", lambda base: base)  # the SDK's
     await _write_once(fake, app_id)
     assert [r[0] for r in lean] == ["GET", "GET", "GET", "PUT", "GET"]

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from agent import engine
+from agent import registry
 from agent.model import ObservedApp
 from agent.plan import AppPlan
 from tests.test_engine import FakeConnector, add_app, fake_registry, make_config, sync
@@ -45,7 +45,7 @@ class SlowConnector(FakeConnector):
 def slow_registry(fake_registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
     SlowConnector.in_flight = SlowConnector.peak = 0
     SlowConnector.stop_after_first = None
-    monkeypatch.setattr(engine, "connector_class", lambda type_name, key=None: SlowConnector)
+    monkeypatch.setattr(registry, "connector_class", lambda type_name, key=None: SlowConnector)
 
 
 @pytest.mark.parametrize("parallel", [1, 3])

@@ -4,23 +4,16 @@ an app again costs one GET (the app); apps are written as concurrently as the ta
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 
+from agent.connector import ConnectorCaches
 from agent.model import AppRef
 from connectors.okta import OktaConnector, keycache
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import context, custom_app, fake, okta_env, recorded_keys, target
 
 __all__ = ["fake", "okta_env"]
-
-
-@pytest.fixture(autouse=True)
-def empty_key_cache() -> Iterator[None]:
-    keycache.forget()
-    yield
-    keycache.forget()
 
 
 def app_with_kid(kid: str) -> dict[str, object]:
@@ -44,8 +37,9 @@ async def test_a_known_kid_costs_no_second_request(fake: OktaFake) -> None:
     app_id = fake.add_app(custom_app(), keys=recorded_keys())
     ref = AppRef("okta-test", app_id)
     seen = []
+    caches = ConnectorCaches()  # what the service keeps across its cycles (issue 14)
     for _ in range(2):  # two runs: a connector per run, as the engine makes them
-        conn = OktaConnector(target(fake), context())
+        conn = OktaConnector(target(fake), context(caches=caches))
         try:
             seen.append(await conn.observe(ref))
         finally:
@@ -85,10 +79,11 @@ async def test_the_same_kid_in_another_org_is_read_there(fake: OktaFake) -> None
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keycache, "MAX_ENTRIES", 2)
+    keys = keycache.KeyCache()
     for kid in ("a", "b", "c"):
-        keycache.remember("https://org", kid, None)
-    assert keycache.lookup("https://org", "a") == (False, None)
-    assert keycache.lookup("https://org", "c") == (True, None)
+        keys.remember("https://org", kid, None)
+    assert keys.lookup("https://org", "a") == (False, None)
+    assert keys.lookup("https://org", "c") == (True, None)
 
 
 def test_write_concurrency_is_the_targets_concurrency(fake: OktaFake) -> None:

@@ -9,7 +9,6 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -29,9 +28,11 @@ from agent.engine import SyncOptions, SyncResult, error_findings, run_sync
 from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
+from agent.outcomes import AppStatus, RunOutcome
 from agent.plan import Plan, plan_from_dict
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
+from agent.runner import RunRequest, recorded_sync
 from agent.store import HeldLease, Store
 from agent.textsafe import safe_line
 from agent.xmlsec_check import check_xmlsec
@@ -121,53 +122,36 @@ def _recorded_run(
     info: RunInfo,
     progress: ProgressSink | None,
 ) -> SyncResult:
-    """A writing run, recorded in the state store while this process holds the apply lease."""
-    mode = "apply-plan" if approved is not None else "apply"
-    run_id = info.run_id = store.begin_run(kind="sync", mode=mode, holder=holder)
-    try:
-        result = asyncio.run(
-            run_sync(
-                config,
-                options,
-                desired=desired,
-                context=context,
-                memory=store,
-                hooks=store.hooks(run_id),
-                approved=approved,
-                progress=progress,
-            )
-        )
-    except IdpSyncError as exc:
-        store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=str(exc))
-        raise
-    except BaseException as exc:  # even a bug or Ctrl-C leaves no run "running" for ever
-        with contextlib.suppress(IdpSyncError):
-            error = f"unexpected {type(exc).__name__}: {exc}"
-            store.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, error=error)
-        raise
-    failed = [f"{o.ref.key}: {o.error}" for o in result.outcomes if o.status == "failed"]
-    store.finish_run(
-        run_id,
-        outcome=run_outcome(result),
-        exit_code=result.exit_code,
-        plan=result.plan,
-        findings=[*result.plan.findings, *(f for a in result.plan.apps for f in a.findings)],
-        error="; ".join(failed) or None,
+    """A writing run, recorded in the state store while this process holds the apply lease:
+    the service's own recorded run (:func:`agent.runner.recorded_sync`), which re-raises an
+    error once it has recorded it."""
+
+    def remember(run_id: int) -> None:
+        info.run_id = run_id
+
+    request = RunRequest(
+        options=options,
+        desired=desired,
+        context=context,
+        progress=progress,
+        on_begin=remember,
+        raise_errors=True,
     )
-    return result
-
-
-def run_outcome(result: SyncResult) -> str:
-    """One word for the run (as the service records it): the worst app status wins."""
-    statuses = {o.status for o in result.outcomes}
-    if "failed" in statuses:
-        return "partial" if "applied" in statuses else "failed"
-    for status in ("blocked", "pending"):
-        if status in statuses:
-            return status
-    if "skipped" in statuses:
-        return "pending"
-    return "applied" if "applied" in statuses else "in_sync"
+    summary = asyncio.run(
+        recorded_sync(
+            config,
+            store,
+            None,
+            apply=True,
+            holder=holder,
+            stop=None,
+            approved=approved,
+            request=request,
+        )
+    )
+    if summary.result is None:  # not reached: with raise_errors an error is raised
+        raise IdpSyncError(summary.error or "the run could not complete")
+    return summary.result
 
 
 def _colour(text: str) -> str:
@@ -215,7 +199,11 @@ def _outcomes(result: SyncResult) -> None:
     """Per-app outcomes on stderr: what was written or failed; with -v every decision."""
     verbose = verbosity() >= 1
     for o in result.outcomes:
-        if verbose or o.status in ("applied", "failed", "skipped") or o.ref.app_id == "*":
+        if (
+            verbose
+            or o.status in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED)
+            or o.ref.app_id == "*"
+        ):
             detail = f": {o.error}" if o.error else ""
             if verbose and not detail:
                 app = next((a for a in result.plan.apps if a.ref == o.ref), None)
@@ -415,7 +403,7 @@ def _already_applied(config_path: str, state_url: str | None, approved: Plan) ->
         done = [
             r
             for r in store.runs(limit=1000)
-            if r.plan_checksum == checksum and r.outcome == "applied"
+            if r.plan_checksum == checksum and r.outcome == RunOutcome.APPLIED
         ]
     finally:
         store.close()

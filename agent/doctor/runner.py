@@ -24,7 +24,7 @@ from agent.doctor.network import Dialer
 from agent.doctor.result import Check, CheckResult, DoctorReport, Status
 from agent.errors import SourceError
 from agent.model import DesiredTrust, ObservedApp, RegionStatus
-from agent.registry import connector_class
+from agent.registry import build_connector
 from agent.sources.regions import InstanceInfo, fetch_instance
 
 ConnectorFactory = Callable[[TargetConfig, ConnectorContext], Connector]
@@ -33,7 +33,7 @@ DesiredBuilder = Callable[[Config, InstanceInfo | None, datetime], DesiredTrust]
 
 def registry_connector(target: TargetConfig, context: ConnectorContext) -> Connector:
     """The connector the registry declares for ``target.type`` (what ``sync`` uses)."""
-    return connector_class(target.type)(target, context)
+    return build_connector(target, context)
 
 
 def _build_desired(config: Config, info: InstanceInfo | None, now: datetime) -> DesiredTrust:

@@ -15,7 +15,7 @@ from agent.diff import ownership_of
 from agent.doctor.result import Check, CheckResult, Status
 from agent.errors import IdpSyncError
 from agent.model import DesiredTrust, ObservedApp, RegionStatus
-from agent.registry import connector_class
+from agent.registry import build_connector
 
 SINGLE_ACS_OPTIONS = (
     "replace it with a custom SAML app that lists every Region's ACS URL, add one app per "
@@ -38,7 +38,7 @@ async def observe_targets(
     for target in config.targets:
         try:
             if connector_for is None:
-                connector = connector_class(target.type)(target, context)
+                connector = build_connector(target, context)
             else:
                 connector = connector_for(target, context)
             async with connector:

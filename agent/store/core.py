@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from agent.errors import StateStoreError
 from agent.model import Finding
+from agent.outcomes import RunOutcome
 from agent.plan import Plan
 from agent.sources.base import CachedCopy, private_mkdir
 from agent.store import audit as audit_log
@@ -228,7 +229,7 @@ class Store:
                     started_at=at,
                     kind=kind,
                     mode=mode,
-                    outcome="running",
+                    outcome=RunOutcome.RUNNING.value,
                     change_count=0,
                     findings="[]",
                     holder=holder,
@@ -254,6 +255,7 @@ class Store:
         now: datetime | None = None,
     ) -> None:
         checksum = plan.checksum() if plan is not None else None
+        outcome = str(outcome)  # a RunOutcome is stored as its plain value
         values = {
             "finished_at": utc_now(now),
             "outcome": outcome,

@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy import insert
 
 from agent.model import ObservedApp
+from agent.outcomes import AppStatus
 from agent.plan import AppPlan
 from agent.store.core import Store, translate_db_errors, utc_now
 from agent.store.schema import backups, changes
@@ -59,7 +60,7 @@ class RunHooks:
     def after_write(
         self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
     ) -> None:
-        status = "applied" if error is None else "failed"
+        status = (AppStatus.APPLIED if error is None else AppStatus.FAILED).value
         message = str(error)[:2000] if error is not None else None
         at = utc_now(None)
         rows = [

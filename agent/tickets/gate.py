@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 from agent.errors import IdpSyncError
+from agent.outcomes import RunOutcome
 from agent.runner import RunSummary
 from agent.tickets.desk import ApplyReport, TicketDesk
 
@@ -98,5 +99,6 @@ def _report(summary: RunSummary) -> ApplyReport:
         f"{o.ref.key}: {o.status}" + (f" ({o.error})" if o.error else "")
         for o in summary.result.outcomes
     )
-    outcome = "applied" if summary.outcome in ("applied", "in_sync") else "failed"
+    applied = summary.outcome in (RunOutcome.APPLIED, RunOutcome.IN_SYNC)
+    outcome = "applied" if applied else "failed"
     return ApplyReport(outcome, summary.run_id, lines)

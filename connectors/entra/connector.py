@@ -7,9 +7,11 @@ What it reads and writes (domain.md 4):
   ``keyCredentials`` with expiry, ``preferredTokenSigningKeyThumbprint``). Never writes.
 * apply: re-reads the application (Graph has no ETag) and raises Conflict if it moved since
   observe; sets the SP to ``saml`` mode first (the identifier-URI protection policy exempts
-  only SAML apps); PATCHes the application with a fresh minimal body; then polls the
-  read-back, bounded, until it shows the write (Graph is eventually consistent) or raises
-  VerificationFailed. The SP's ``replyUrls`` are never written: they mirror the application.
+  only SAML apps); PATCHes the application with a fresh minimal body; then reads it back.
+  Graph is eventually consistent: ``read_back`` lets the engine re-read (``reread``), bounded
+  by ``readback_attempts`` x ``readback_interval``, until the read shows the plan; the engine
+  alone compares it (a verification failure). The SP's ``replyUrls`` are never written: they
+  mirror the application.
 
 ``observe_many`` batches: ``$filter=appId in (...)`` (15 values per request) for explicit
 apps, and the discovery listing (one ``applicationTemplateId`` filter with ``$select``,
@@ -27,9 +29,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from agent.connector import Connector, ConnectorContext, TargetConfig
+from agent.connector import Connector, ConnectorContext, ReadBack, TargetConfig
 from agent.errors import Conflict as ConflictError
-from agent.errors import ConnectorError, NotSupported, VerificationFailed
+from agent.errors import ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp, Severity
 from agent.plan import AppPlan
 from connectors.entra import mapping
@@ -285,26 +287,18 @@ class EntraConnector(Connector):
             log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
             wait = self.target.identifier_uri_wait if switched else 0.0
             await patch_through_policy_lag(graph, str(current["id"]), body, key=ref.key, wait=wait)
-        expected = mapping.applied_trust(current, plan.after)
-        return await self._read_back(ref, expected, sp)
+        self._sp_seen[ref.app_id] = sp  # what the read-backs report the SP as
+        return await self.reread(ref)
 
-    async def _read_back(self, ref: AppRef, expected: AppTrust, sp: dict[str, Any]) -> ObservedApp:
-        """Poll the application until it shows ``expected`` (bounded), else VerificationFailed."""
-        graph, seen = self.graph(), None
-        for attempt in range(self.target.readback_attempts):
-            if attempt:
-                await asyncio.sleep(self.target.readback_interval)
-            doc = await graph.get_application(ref.app_id, APP_SELECT)
-            seen = mapping.trust_from_raw(doc)[0]
-            if seen == expected:
-                return self._observed(ref, doc, sp, seen)
-        raise VerificationFailed(
-            f"{ref.key}: the application did not show the write after "
-            f"{self.target.readback_attempts} read(s) "
-            f"(expected {len(expected.acs)} reply URL(s), default {expected.default_acs}; "
-            f"saw {len(seen.acs) if seen else 0}, default {seen.default_acs if seen else None})",
-            target=self.name,
-        )
+    @property
+    def read_back(self) -> ReadBack:
+        """Graph's reads lag its writes: the engine re-reads, bounded, until one shows it."""
+        return ReadBack(self.target.readback_attempts, self.target.readback_interval)
+
+    async def reread(self, ref: AppRef) -> ObservedApp:
+        """The application as Graph reads it now (one GET), with the SP apply last saw."""
+        doc = await self.graph().get_application(ref.app_id, APP_SELECT)
+        return self._observed(ref, doc, self._sp_seen.get(ref.app_id))
 
 
 # ---- helpers (pure) -------------------------------------------------------------------------

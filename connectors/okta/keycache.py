@@ -1,4 +1,4 @@
-"""Signing certificates by key ID, remembered for the life of the process.
+"""Signing certificates by key ID, remembered for as long as their owner keeps the cache.
 
 Why: observing an app needs its active signing certificate (for expiry findings), and that
 takes a second request, ``GET /apps/{id}/credentials/keys``, which doubled Okta's cost per
@@ -8,7 +8,9 @@ app. A key's certificate never changes for its ``kid``: Okta has no call that up
 org, later observes of any app signed by it cost one request: the app itself.
 
 Keyed by org URL and ``kid`` (a cloned key keeps its ``kid``, and is the same certificate),
-and bounded, so a long-running service whose keys churn does not grow without end.
+and bounded, so a long-running service whose keys churn does not grow without end. A
+:class:`KeyCache` is passed in (``ConnectorContext.caches``: a run's, or a service's for its
+life, one per target); there is no process-wide copy.
 """
 
 from __future__ import annotations
@@ -18,19 +20,21 @@ from connectors.okta.lru import BoundedLru
 
 MAX_ENTRIES = 10_000
 
-# (org URL, kid) -> the key's certificate, or None when its x5c held none idpsync can read.
-_known: BoundedLru[tuple[str, str], Certificate | None] = BoundedLru()
 
+class KeyCache:
+    """(org URL, kid) -> the key's certificate, or None when its x5c held none idpsync reads."""
 
-def lookup(org_url: str, kid: str) -> tuple[bool, Certificate | None]:
-    """(True, certificate-or-None) when ``kid`` was read before in this org, else (False, None)."""
-    return _known.get((org_url, kid))
+    def __init__(self) -> None:
+        self._known: BoundedLru[tuple[str, str], Certificate | None] = BoundedLru()
 
+    def lookup(self, org_url: str, kid: str) -> tuple[bool, Certificate | None]:
+        """(True, certificate-or-None) when ``kid`` was read before in this org, else
+        (False, None)."""
+        return self._known.get((org_url, kid))
 
-def remember(org_url: str, kid: str, certificate: Certificate | None) -> None:
-    _known.put((org_url, kid), certificate, MAX_ENTRIES)
+    def remember(self, org_url: str, kid: str, certificate: Certificate | None) -> None:
+        self._known.put((org_url, kid), certificate, MAX_ENTRIES)
 
-
-def forget() -> None:
-    """Drop every remembered key (tests)."""
-    _known.clear()
+    def forget(self) -> None:
+        """Drop every remembered key."""
+        self._known.clear()

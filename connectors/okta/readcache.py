@@ -1,4 +1,4 @@
-"""What reading an app's JSON text yields, remembered by the text's SHA-256 for the process.
+"""What reading an app's JSON text yields, remembered by the text's SHA-256.
 
 Why: after the parse, the largest CPU costs of a read are the app's canonical fingerprint (a
 key-sorted JSON encoding of the whole app) and its mapping to an :class:`AppTrust`. Both
@@ -12,6 +12,9 @@ Nothing is trusted that the text does not determine: any change to the app chang
 text, so the digest, so it is computed afresh. An app the mapping refuses is never
 remembered (it is refused again on every read). Bounded (least recently used first out), and
 it keeps digests and results only, not the text.
+
+A :class:`ReadCache` belongs to whoever passes it in (``ConnectorContext.caches``: a run, or
+a service for its life, one per target); there is no process-wide copy.
 """
 
 from __future__ import annotations
@@ -26,21 +29,23 @@ MAX_ENTRIES = 10_000
 # One read's results: canonical fingerprint, then kind, trust and capabilities when mapped.
 Read = tuple[str, str, AppTrust, Capabilities]
 
-_known: BoundedLru[bytes, Read] = BoundedLru()
-
 
 def digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
-def lookup(key: bytes) -> Read | None:
-    return _known.get(key)[1]
+class ReadCache:
+    """Reads remembered by text digest, at most ``MAX_ENTRIES`` (the least recent go first)."""
 
+    def __init__(self) -> None:
+        self._known: BoundedLru[bytes, Read] = BoundedLru()
 
-def remember(key: bytes, read: Read) -> None:
-    _known.put(key, read, MAX_ENTRIES)
+    def lookup(self, key: bytes) -> Read | None:
+        return self._known.get(key)[1]
 
+    def remember(self, key: bytes, read: Read) -> None:
+        self._known.put(key, read, MAX_ENTRIES)
 
-def forget() -> None:
-    """Drop everything remembered (tests)."""
-    _known.clear()
+    def forget(self) -> None:
+        """Drop everything remembered."""
+        self._known.clear()

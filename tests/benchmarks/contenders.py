@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from agent.config import Config, parse_config
-from agent.connector import ConnectorContext
+from agent.connector import ConnectorCaches, ConnectorContext
 from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.sources.base import LastGoodCache, MemoryCache
@@ -86,6 +86,7 @@ class Idpsync:
     def __init__(self, s: Scenario, ep: Endpoints, workdir: Path) -> None:
         self.config = idpsync_config(s, ep, workdir)
         self.cache: LastGoodCache = MemoryCache()
+        self.caches = ConnectorCaches()  # the connectors' caches, kept across cycles
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.env = {"BENCH_OKTA_TOKEN": sc.OKTA_TOKEN, "BENCH_GRAPH_TOKEN": sc.GRAPH_TOKEN}
 
@@ -94,7 +95,7 @@ class Idpsync:
 
     async def sync(self, *, dry_run: bool) -> tuple[RunResult, SyncResult]:
         context = ConnectorContext(
-            env=self.env, base_dir=self.config.base_dir, on_request=self._record
+            env=self.env, base_dir=self.config.base_dir, on_request=self._record, caches=self.caches
         )
         started, cpu = time.perf_counter(), time.process_time()
         desired = await asyncio.to_thread(build_desired, self.config, cache=self.cache)

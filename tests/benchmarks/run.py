@@ -70,15 +70,13 @@ def _row(contender: str, run: str, result: RunResult, stats: dict[str, Any]) -> 
     }
 
 
-def forget_process_caches(*, keys: bool) -> None:
+def forget_process_caches(agent: Idpsync, *, keys: bool) -> None:
     """Make the next sync see what a new process would: no remembered reads of Okta apps, and
     (``keys``) no signing keys. A repeated dry-run is then a first run again, and a repeated
     apply does not profit from the reads of the repetition before it."""
-    from connectors.okta import keycache, readcache
-
-    readcache.forget()
+    agent.caches.drop("okta.reads")
     if keys:
-        keycache.forget()
+        agent.caches.drop("okta.keys")
 
 
 def median_row(reps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -111,7 +109,7 @@ async def measure_size(s: Scenario, *, with_baseline: bool, repeat: int = 1) -> 
             for run in RUNS:
                 if rep and run != "steady":  # the first repetition starts from the seed
                     await asyncio.to_thread(fakes.restore)
-                    forget_process_caches(keys=run == "dry_run")
+                    forget_process_caches(agent, keys=run == "dry_run")
                 await asyncio.to_thread(fakes.reset)
                 gc.collect()
                 result, _ = await agent.sync(dry_run=run == "dry_run")

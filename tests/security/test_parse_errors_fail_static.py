@@ -175,7 +175,7 @@ def test_a_writing_cli_run_that_crashes_is_still_recorded(
     async def explode(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("agent.cli.sync.run_sync", explode)
+    monkeypatch.setattr("agent.runner.run_sync", explode)  # the CLI records through the runner
     result = CliRunner().invoke(cli, ["sync", "--config", str(path)])
     assert isinstance(result.exception, RuntimeError)
     reopened = Store.open("sqlite:///state.db", base_dir=path.parent)

@@ -1,0 +1,56 @@
+"""PURE: the words idpsync uses for what happened, to one app and to one run, defined once.
+
+Both are ``StrEnum``: a value is the very string the state store, plan.json, the metrics'
+labels and the CLI's outcome lines have always held (``AppStatus.APPLIED == "applied"``), so
+nothing stored or scraped changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class AppStatus(StrEnum):
+    """What a run did with one app (``AppOutcome.status``; a change record's status)."""
+
+    IN_SYNC = "in_sync"  # nothing to change
+    PENDING = "pending"  # changes planned, not written (dry-run, observe mode)
+    APPLIED = "applied"  # written, read back and verified
+    FAILED = "failed"  # observe, write or verification failed
+    BLOCKED = "blocked"  # the safety checks refused the plan
+    SKIPPED = "skipped"  # not written because the run is stopping
+
+
+class RunOutcome(StrEnum):
+    """One word for a whole run, as ``idpsync history`` and the metrics show it."""
+
+    IN_SYNC = "in_sync"
+    APPLIED = "applied"
+    PENDING = "pending"
+    BLOCKED = "blocked"
+    PARTIAL = "partial"  # some apps applied, some failed
+    FAILED = "failed"
+    ERROR = "error"  # the run itself could not complete (no per-app outcomes)
+    RUNNING = "running"  # recorded at the start; replaced when the run finishes
+
+
+# An app in any of these is not in the state the metadata asks for.
+DRIFT = frozenset({AppStatus.PENDING, AppStatus.BLOCKED, AppStatus.FAILED, AppStatus.SKIPPED})
+
+# The agent did its job (even if a person must now approve or unblock a plan).
+SUCCEEDED = frozenset(
+    {RunOutcome.IN_SYNC, RunOutcome.APPLIED, RunOutcome.PENDING, RunOutcome.BLOCKED}
+)
+
+
+def run_outcome(statuses: Iterable[str]) -> RunOutcome:
+    """The run's word from its apps' statuses: the worst wins (a skipped write is pending)."""
+    seen = set(statuses)
+    if AppStatus.FAILED in seen:
+        return RunOutcome.PARTIAL if AppStatus.APPLIED in seen else RunOutcome.FAILED
+    if AppStatus.BLOCKED in seen:
+        return RunOutcome.BLOCKED
+    if seen & {AppStatus.PENDING, AppStatus.SKIPPED}:
+        return RunOutcome.PENDING
+    return RunOutcome.APPLIED if AppStatus.APPLIED in seen else RunOutcome.IN_SYNC
