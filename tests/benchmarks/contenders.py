@@ -34,14 +34,19 @@ class RunResult:
 
 
 def idpsync_config(s: Scenario, ep: Endpoints, workdir: Path) -> Config:
-    okta = {
+    return parse_config(idpsync_raw(s, ep), path="<benchmark>", base_dir=workdir)
+
+
+def idpsync_raw(s: Scenario, ep: Endpoints) -> dict[str, Any]:
+    """The configuration as a user writes it: only what the scenario needs, else defaults."""
+    okta: dict[str, Any] = {
         "name": "okta",
         "type": "okta",
         "org_url": ep.okta_url,
         "auth": {"method": "api_token", "token_env": "BENCH_OKTA_TOKEN"},
         "apps": [{"label": sc.LABEL}],
     }
-    entra = {
+    entra: dict[str, Any] = {
         "name": "entra",
         "type": "entra",
         "tenant_id": ep.graph_tenant,
@@ -60,7 +65,7 @@ def idpsync_config(s: Scenario, ep: Endpoints, workdir: Path) -> Config:
         "targets": [okta, entra],
         "policy": {"max_changes": 10 * s.apps + 10},
     }
-    return parse_config(raw, path="<benchmark>", base_dir=workdir)
+    return raw
 
 
 def preload() -> None:

@@ -26,6 +26,9 @@ from typing import Any
 from tests.benchmarks import scenario as sc
 from tests.benchmarks.contenders import Idpsync, RunResult, baseline, preload
 from tests.benchmarks.floor import floor
+from tests.benchmarks.region import lines as region_lines
+from tests.benchmarks.region import target as region_target
+from tests.benchmarks.region import time_to_trust
 from tests.benchmarks.report import print_size, print_targets, targets_for
 from tests.benchmarks.scenario import Scenario
 from tests.benchmarks.servers import Fakes, isolate_environment
@@ -223,6 +226,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "linearly (stated in the output); 0: all apps",
     )
     parser.add_argument(
+        "--region",
+        action="store_true",
+        help="also measure the time to trust a new Region under the service's watch, at each "
+        "--apps size (shipped defaults; about two watch intervals, 60 s each, per size)",
+    )
+    parser.add_argument(
         "--tuned",
         action="store_true",
         help="also run a second, labelled table with tuned settings (Okta 50, Entra 32)",
@@ -253,13 +262,21 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
             print_size(sizes[-1])
-    targets = targets_for(sizes, soak_result)
+    regions = []
+    if args.region:
+        for apps, latency in plan:
+            s = replace(Scenario(), apps=apps, latency=latency)
+            print(f"... time to trust a new Region: {apps} apps", file=sys.stderr, flush=True)
+            regions.append(await time_to_trust(s))
+            print("\n".join(region_lines(regions[-1])) + "\n", flush=True)
+    targets = targets_for(sizes, soak_result) + [region_target(r) for r in regions]
     print_targets(targets, soak_result)
     return {
         "command": "python -m tests.benchmarks.run " + " ".join(sys.argv[1:]),
         "minimum_per_app": sc.MINIMUM,
         "sizes": sizes,
         "soak": soak_result,
+        "time_to_trust": regions,
         "targets": [t.to_dict() for t in targets],
         "passed": all(t.passed for t in targets),
     }

@@ -46,6 +46,10 @@ LABEL = "AWS IAM Identity Center"
 OKTA_TOKEN = "bench-okta-token"
 GRAPH_TOKEN = "bench-graph-token"
 OKTA_PAGE = 200  # Okta's maximum list page
+# Graph's documented writes per app+tenant per 150 s (domain.md 4.5;
+# https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits)
+GRAPH_WRITES = 3000
+GRAPH_WRITES_WINDOW = 150.0
 GRAPH_PAGE = 999  # Graph's maximum $top for /applications and /servicePrincipals
 
 
