@@ -3,7 +3,7 @@ and every app (both IdPs) is written and verified.
 
 The real service (:class:`agent.service.Service`: APScheduler, watch job, lease, SQLite
 state, backups and audit) runs in this process with the shipped defaults (``watch_interval``
-60 s, the connectors' defaults), against the benchmark's fakes. Every app starts converged
+and the connectors' settings), against the benchmark's fakes. Every app starts converged
 to ``regions_before`` Regions and the metadata lists as many; right after a watch poll (the
 worst moment: a whole ``watch_interval`` until the next one) the metadata gains one Region.
 Reported: seconds from that change to the end of the run that verified the last app, and
