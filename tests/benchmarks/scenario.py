@@ -82,6 +82,7 @@ class Scenario:
     # write_budget 0.5 of the smallest tier's 3,500 units per 10 s: connectors.entra.pacing).
     graph_budget_units: int = 1750
     graph_budget_window: float = 10.0
+    graph_budget_writes: int = 1500  # of Graph's 3,000 writes per 150 s
     regions_before: int = 16  # every app trusts this many Regions; the metadata has 17
     regions_after: int = 17
 
@@ -316,6 +317,9 @@ def graph_time(s: Scenario, cost: PhaseCost, used: list[float]) -> float:
     if cost.per_call > 1:  # batched writes are paced to the budget the defaults allow
         windows = math.ceil(total / s.graph_budget_units) - 1
         rate = max(rate, windows * s.graph_budget_window)
+        writes = cost.requests.get("patch", 0)  # and to half of 3,000 writes per 150 s
+        windows = max(0, math.ceil(writes / s.graph_budget_writes) - 1)
+        rate = max(rate, windows * GRAPH_WRITES_WINDOW)
     return max(latency, rate)
 
 
