@@ -170,7 +170,7 @@ class PolicyConfig(_Strict):
 class ServiceConfig(_Strict):
     mode: Literal["observe", "apply", "approve"] = "observe"
     interval: timedelta = timedelta(minutes=15)
-    watch_interval: timedelta = timedelta(seconds=60)
+    watch_interval: timedelta = timedelta(seconds=30)
     jitter: timedelta = timedelta(seconds=30)
     lease_ttl: timedelta = timedelta(seconds=60)
     listen: str = "127.0.0.1:9464"

@@ -175,6 +175,9 @@ def test_example_yaml_shows_commented_service_and_state_that_load(tmp_path: Path
 
 def test_every_shipped_example_config_loads() -> None:
     found = [*REPO.glob("config/*.yaml"), *REPO.glob("config/examples/*.yaml")]
+    # CloudFormation templates (config/*.cfn.yaml, e.g. the EventBridge rule) are not idpsync
+    # configurations.
+    found = [p for p in found if not p.name.endswith(".cfn.yaml")]
     assert found
     for path in found:
         load_config(path)

@@ -1,4 +1,4 @@
-"""Entra's cost per app: as many apps written at once as the target's ``concurrency`` (each
+"""Entra's cost per app: as many apps written at once as fill ``concurrency`` envelopes (each
 app: guard GET, PATCH, read-back, one request at a time); PATCH bodies written as JSON equal
 to what the SDK model serialises to; URLs expanded once, to what the SDK builders build."""
 
@@ -18,9 +18,12 @@ from tests.fakes.graph_fake import GraphFake
 __all__ = ["graph"]
 
 
-def test_write_concurrency_is_the_targets_concurrency(graph: GraphFake) -> None:
-    assert connector(graph, concurrency=7).write_concurrency == 7
-    assert connector(graph).write_concurrency == 4  # the documented default
+def test_write_concurrency_fills_the_envelopes_in_flight(graph: GraphFake) -> None:
+    # Issue 19: with $batch, 20 apps per envelope x ``concurrency`` envelopes (paced by
+    # connectors.entra.pacing); unbatched, ``concurrency`` apps as before.
+    assert connector(graph, concurrency=7).write_concurrency == 140
+    assert connector(graph).write_concurrency == 80  # the documented default: 4 x 20
+    assert connector(graph, concurrency=7, batch=False).write_concurrency == 7
 
 
 BODIES = [

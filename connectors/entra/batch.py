@@ -28,7 +28,9 @@ every sub-request in it fails with that error, translated for each caller.
 
 Pacing
 ------
-At most ``concurrency`` envelopes are in flight, as for single requests. A 429 means the
+At most ``concurrency`` envelopes are in flight. Before it leaves, each envelope waits
+until Graph's identity budgets, at the configured share, have room for every request in
+it (:mod:`connectors.entra.pacing`: resource units per 10 s, writes per 150 s). A 429 means the
 tenant's budget is spent, for idpsync and for every other integration sharing it: until its
 ``Retry-After`` has passed no envelope leaves (measured at 5,000 apps on the benchmark's
 throttled tenant: 19 answers 429 instead of 120).
@@ -52,6 +54,7 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from opentelemetry import trace
 
 from agent.errors import ConnectorError
+from connectors.entra.pacing import GraphPacer, envelope_cost
 
 MAX_BATCH = 20  # Graph's limit of requests per $batch
 RETRY_STATUSES = frozenset({429, 503, 504})  # RetryHandler.DEFAULT_RETRY_STATUS_CODES
@@ -87,8 +90,10 @@ class Batcher:
         target: str,
         on_attempt: Hook | None = None,
         max_in_flight: int = 4,
+        pacer: GraphPacer | None = None,
     ) -> None:
         self._adapter = adapter
+        self._pacer = pacer
         # Envelopes in flight, like single requests, stay within the target's concurrency.
         self._gate = asyncio.Semaphore(max_in_flight)
         # A throttled request means the tenant's budget is spent for everyone: no envelope
@@ -179,6 +184,8 @@ class Batcher:
         try:
             async with self._gate:
                 await self._wait_for_budget()
+                if self._pacer is not None:
+                    await self._pacer.acquire(envelope_cost([(c.method, c.url) for c in calls]))
                 raw = await self._adapter.send_primitive_async(info, "bytes", self._errors)
             answers = _responses(raw)
         except _BadEnvelope as exc:

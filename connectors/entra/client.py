@@ -76,6 +76,7 @@ from agent.errors import AuthError, ConnectorError, RateLimited
 from connectors.entra.batch import Batcher
 from connectors.entra.budget import SlidingWindow, selects_key_credentials
 from connectors.entra.config import EntraTarget
+from connectors.entra.pacing import GraphPacer
 from connectors.entra.transport import AiohttpTransport
 
 # Called once per HTTP attempt (retries included): (request kind, HTTP status or 0).
@@ -217,6 +218,9 @@ class GraphClient:
                 target=target.name,
                 on_attempt=on_attempt,
                 max_in_flight=target.concurrency,
+                pacer=GraphPacer(
+                    share=target.write_budget, resource_units=target.resource_units_per_10s
+                ),
             )
             if target.batch
             else None

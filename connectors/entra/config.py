@@ -93,7 +93,33 @@ class EntraTarget(TargetConfig):
     auth: EntraAuth
     apps: list[EntraApp] = Field(min_length=1)
     concurrency: int = Field(
-        default=4, ge=1, le=32, description="parallel requests: batched reads and app writes"
+        default=4,
+        ge=1,
+        le=32,
+        description=(
+            "parallel requests: listing reads, and $batch envelopes in flight (each carries up "
+            "to 20 requests, so with batch: true up to 20 x concurrency apps are written at "
+            "once); with batch: false, apps written at once"
+        ),
+    )
+    write_budget: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "share of Graph's documented app+tenant limits (resource units per 10 s, 3,000 "
+            "writes per 150 s) that batched writes may use; the rest is left to the tenant's "
+            "other integrations"
+        ),
+    )
+    resource_units_per_10s: int = Field(
+        default=3500,
+        ge=100,
+        le=8000,
+        description=(
+            "Graph's resource-unit limit per 10 s for this tenant's size: 3500 (< 50 users, "
+            "the default: every tenant has at least this), 5000 (50-500), 8000 (> 500)"
+        ),
     )
     timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per HTTP request")
     max_retries: int = Field(

@@ -35,6 +35,7 @@ from agent.errors import ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp, Severity
 from agent.plan import AppPlan
 from connectors.entra import mapping
+from connectors.entra.batch import MAX_BATCH
 from connectors.entra.client import GraphClient
 from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraTarget
 from connectors.entra.credentials import Credentials, build_credentials
@@ -113,10 +114,15 @@ class EntraConnector(Connector):
     def write_concurrency(self) -> int:
         """Apps written at once (each: guard GET, PATCH, read-back; one request at a time).
 
-        Not multiplied when ``$batch`` would carry more: measured at 5,000 apps, four times
-        as many apps in flight drained a throttled tenant's budget into ~13x more 429s for
-        2% less time, and that budget is shared with the tenant's other integrations.
+        With ``$batch`` (the default) enough apps to fill every envelope in flight: the
+        requests of up to 20 apps at the same step share one envelope, ``concurrency``
+        envelopes are in flight, and one group's read-backs overlap the next group's
+        writes. What keeps this from draining a tenant's budget is not the number of apps
+        but the pacer (:mod:`connectors.entra.pacing`: at most ``write_budget`` of Graph's
+        documented limits). Unbatched, one request per app is in flight: ``concurrency``.
         """
+        if self.target.batch:
+            return self.target.concurrency * MAX_BATCH
         return self.target.concurrency
 
     def trust_from_raw(self, raw: str) -> AppTrust:

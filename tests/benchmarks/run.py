@@ -26,11 +26,17 @@ from typing import Any
 from tests.benchmarks import scenario as sc
 from tests.benchmarks.contenders import Idpsync, RunResult, baseline, preload
 from tests.benchmarks.floor import floor
+from tests.benchmarks.region import lines as region_lines
+from tests.benchmarks.region import target as region_target
+from tests.benchmarks.region import time_to_trust
 from tests.benchmarks.report import print_size, print_targets, targets_for
 from tests.benchmarks.scenario import Scenario
 from tests.benchmarks.servers import Fakes, isolate_environment
 
-SCALING = ((100, 0.020), (1000, 0.020), (5000, 0.005))
+# (apps, latency): 20 ms (the machine's CPU bounds idpsync and the floor alike), 100 ms (the
+# low end of real Graph and Okta latency), 5 ms at 5,000 apps (scaling).
+SCALING = ((100, 0.020), (1000, 0.020), (1000, 0.100), (5000, 0.005))
+SLOW = 0.05  # from this latency on, the naive script may be sampled (--baseline-sample)
 RUNS = ("dry_run", "apply", "steady")
 
 
@@ -87,7 +93,30 @@ def median_row(reps: list[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-async def measure_size(s: Scenario, *, with_baseline: bool, repeat: int = 1) -> dict[str, Any]:
+async def _baseline_rows(
+    s: Scenario, ep: Any, fakes: Fakes, sample: int | None
+) -> list[tuple[str, RunResult, dict[str, Any], int | None]]:
+    """The naive script's dry-run and apply. With ``sample`` (slow scenarios: at 100 ms it
+    would take minutes per run) it handles the first sample/2 apps of each IdP, and its
+    times are scaled linearly to all apps; the row says so (``extrapolated_from_apps``)."""
+    per_idp = max(1, sample // 2) if sample else None
+    out = []
+    for run in ("dry_run", "apply"):
+        await asyncio.to_thread(fakes.restore)
+        await asyncio.to_thread(fakes.reset)
+        result = await asyncio.to_thread(baseline, s, ep, write=run == "apply", limit=per_idp)
+        measured = 2 * per_idp if per_idp else None
+        if measured:
+            factor = s.apps / measured
+            result.seconds *= factor
+            result.cpu_seconds *= factor
+        out.append((run, result, await asyncio.to_thread(fakes.stats), measured))
+    return out
+
+
+async def measure_size(
+    s: Scenario, *, with_baseline: bool, repeat: int = 1, baseline_sample: int = 100
+) -> dict[str, Any]:
     """Every run of one size: idpsync dry-run, apply, steady; the baseline's dry-run and apply;
     the floor's dry-run and apply (each from the seeded, drifted state).
 
@@ -116,11 +145,12 @@ async def measure_size(s: Scenario, *, with_baseline: bool, repeat: int = 1) -> 
                 keep("idpsync", run, result, await asyncio.to_thread(fakes.stats))
         peak = peak_rss_mb()
         if with_baseline:
-            for run in ("dry_run", "apply"):
-                await asyncio.to_thread(fakes.restore)
-                await asyncio.to_thread(fakes.reset)
-                result = await asyncio.to_thread(baseline, s, ep, write=run == "apply")
-                keep("baseline", run, result, await asyncio.to_thread(fakes.stats))
+            slow = s.latency >= SLOW and 0 < baseline_sample < s.apps
+            for run, result, stats, measured in await _baseline_rows(
+                s, ep, fakes, baseline_sample if slow else None
+            ):
+                keep("baseline", run, result, stats)
+                reps[("baseline", run)][-1]["extrapolated_from_apps"] = measured
         for _ in range(repeat):
             for run in ("dry_run", "apply"):
                 await asyncio.to_thread(fakes.restore)
@@ -186,6 +216,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat", type=int, default=3, help="repetitions of idpsync and the floor (median)"
     )
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=100,
+        help="at >= 50 ms latency, run the naive script on this many apps and extrapolate "
+        "linearly (stated in the output); 0: all apps",
+    )
+    parser.add_argument(
+        "--region",
+        action="store_true",
+        help="also measure the time to trust a new Region under the service's watch, at each "
+        "--apps size (shipped defaults; about two watch intervals, 60 s each, per size)",
+    )
+    parser.add_argument(
+        "--tuned",
+        action="store_true",
+        help="also run a second, labelled table with tuned settings (Okta 50, Entra 32)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     return parser.parse_args(argv)
 
@@ -199,22 +247,34 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
         print(f"... memory soak: {args.cycles} cycles", file=sys.stderr, flush=True)
         soak_result = await soak(s, args.cycles)
     sizes = []
-    for apps, latency in plan:
-        s = replace(Scenario(), apps=apps, latency=latency)
-        print(f"... {apps} apps, {latency * 1000:g} ms latency", file=sys.stderr, flush=True)
-        sizes.append(
-            await measure_size(
-                s, with_baseline=apps <= args.baseline_max, repeat=max(1, args.repeat)
+    for tuned in (False, True) if args.tuned else (False,):
+        for apps, latency in plan:
+            s = replace(Scenario(), apps=apps, latency=latency, tuned=tuned)
+            print(f"... {apps} apps, {latency * 1000:g} ms, {s.settings()}", file=sys.stderr)
+            sizes.append(
+                await measure_size(
+                    s,
+                    with_baseline=apps <= args.baseline_max,
+                    repeat=max(1, args.repeat),
+                    baseline_sample=args.baseline_sample,
+                )
             )
-        )
-        print_size(sizes[-1])
-    targets = targets_for(sizes, soak_result)
+            print_size(sizes[-1])
+    regions = []
+    if args.region:
+        for apps, latency in plan:
+            s = replace(Scenario(), apps=apps, latency=latency)
+            print(f"... time to trust a new Region: {apps} apps", file=sys.stderr, flush=True)
+            regions.append(await time_to_trust(s))
+            print("\n".join(region_lines(regions[-1])) + "\n", flush=True)
+    targets = targets_for(sizes, soak_result) + [region_target(r) for r in regions]
     print_targets(targets, soak_result)
     return {
         "command": "python -m tests.benchmarks.run " + " ".join(sys.argv[1:]),
         "minimum_per_app": sc.MINIMUM,
         "sizes": sizes,
         "soak": soak_result,
+        "time_to_trust": regions,
         "targets": [t.to_dict() for t in targets],
         "passed": all(t.passed for t in targets),
     }

@@ -204,6 +204,23 @@ class _Fakes:
 
         fake._find = find  # type: ignore[method-assign]
 
+    def publish(self, regions: int) -> None:
+        """Serve metadata for ``regions`` Regions (a new ETag when it changes)."""
+        self.metadata.publish(sc.metadata_xml(regions))
+
+    def applied(self, regions: int) -> int:
+        """How many apps (both IdPs) now hold exactly the trust of ``regions`` Regions."""
+        okta = sc.trust(regions, indexed=True)
+        entra = set(sc.trust(regions, indexed=False).urls())
+        from connectors.okta import mapping
+
+        with self.okta._lock:
+            done = sum(mapping.apply_trust(d, okta) == d for d in self.okta.apps.values())
+        with self.graph.lock:
+            apps = self.graph.objects["applications"].values()
+            done += sum(set(a.latest()["web"]["redirectUris"]) == entra for a in apps)
+        return done
+
     def restore(self) -> None:
         """Put every app back to its seeded (drifted) state."""
         okta, graph = self._seeded
@@ -220,6 +237,7 @@ class _Fakes:
         self.okta.max_in_flight = 0
         self.graph.clear_log()
         self.graph.rate_limit(self.s.graph_capacity, self.s.graph_refill)
+        self.graph.write_limit(sc.GRAPH_WRITES, sc.GRAPH_WRITES_WINDOW)
         self.metadata.statuses.clear()
         self.cpu_mark = time.process_time()
 
@@ -310,6 +328,13 @@ class Fakes:
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("stats")
+        return result
+
+    def publish(self, regions: int) -> None:
+        self._call("publish", regions)
+
+    def applied(self, regions: int) -> int:
+        result: int = self._call("applied", regions)
         return result
 
     def close(self) -> None:

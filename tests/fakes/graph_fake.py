@@ -35,6 +35,7 @@ import struct
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,6 +141,8 @@ class GraphFake:
         self.max_in_values = 15
         self.max_batch = 20  # requests per $batch
         self._bucket: tuple[float, float, float, float] | None = None  # cap, rate, level, t
+        self._write_window: tuple[int, float] | None = None  # writes allowed per seconds
+        self._write_times: deque[float] = deque()
         self._writes = 0
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -169,6 +172,28 @@ class GraphFake:
     def rate_limit(self, capacity: float, per_second: float) -> None:
         """A token bucket: each request takes a token; an empty bucket answers 429."""
         self._bucket = (capacity, per_second, capacity, time.monotonic())
+
+    def write_limit(self, limit: int, window: float) -> None:
+        """Graph's app+tenant write limit (3,000 per 150 s: domain.md 4.5 and
+        https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits):
+        a write beyond ``limit`` in any ``window`` seconds is answered 429."""
+        with self.lock:
+            self._write_window = (limit, window)
+            self._write_times.clear()
+
+    def take_write(self) -> int | None:
+        """None if a write may proceed, else the Retry-After seconds for a 429."""
+        if self._write_window is None:
+            return None
+        limit, window = self._write_window
+        with self.lock:
+            now = time.monotonic()
+            while self._write_times and self._write_times[0] <= now - window:
+                self._write_times.popleft()
+            if len(self._write_times) < limit:
+                self._write_times.append(now)
+                return None
+            return max(1, math.ceil(self._write_times[0] + window - now))
 
     def writes(self) -> list[Request]:
         """Write requests (a ``$batch`` envelope is not one: its sub-requests are logged)."""
@@ -701,6 +726,8 @@ def _handler_for(fake: GraphFake) -> type[BaseHTTPRequestHandler]:
                     headers["x-ms-throttle-scope"] = "Tenant/Read/keyCredentials/fake"
                     raise GraphError(429, "TooManyRequests", "Too many requests.")
                 wait = fake.take_token()
+                if wait is None and method != "GET":
+                    wait = fake.take_write()
                 if wait is not None:
                     headers["Retry-After"] = str(wait)
                     headers["x-ms-throttle-scope"] = "Tenant_Application/ReadWrite/fake"

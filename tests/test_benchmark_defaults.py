@@ -1,0 +1,76 @@
+"""The benchmark measures what users get (issue 19): the shipped defaults unless --tuned,
+settings printed per table, the naive script's extrapolation stated, and the targets by
+latency (<= 1.3 x bound at >= 50 ms, <= 1.2 x floor below)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from connectors.entra.config import EntraTarget
+from connectors.okta.config import OktaTarget
+from tests.benchmarks import report
+from tests.benchmarks.contenders import idpsync_raw
+from tests.benchmarks.scenario import Scenario, lower_bound
+from tests.benchmarks.servers import Endpoints
+
+EP = Endpoints("https://okta", "https://graph", "t", "https://md", "ca.pem", (), (), ())
+
+
+def test_contenders_use_the_shipped_defaults_unless_tuned() -> None:
+    s = Scenario()
+    assert s.okta_concurrency == OktaTarget.model_fields["concurrency"].default == 10
+    assert s.graph_concurrency == EntraTarget.model_fields["concurrency"].default == 4
+    okta, entra = idpsync_raw(s, EP)["targets"]
+    assert "concurrency" not in okta and "concurrency" not in entra
+    assert set(entra) == {"name", "type", "tenant_id", "graph_url", "auth", "apps"}
+    tuned = replace(s, tuned=True)
+    okta, entra = idpsync_raw(tuned, EP)["targets"]
+    assert (okta["concurrency"], entra["concurrency"]) == (50, 32)
+    assert "shipped defaults" in s.to_dict()["settings"] and "tuned" in tuned.settings()
+
+
+def test_the_100_ms_bound_follows_the_defaults_concurrency() -> None:
+    s = replace(Scenario(), apps=1000, latency=0.1)
+    # dry-run: Okta 3 list pages + 500 GETs + 500 key reads, 10 at a time: 101 latencies.
+    assert abs(lower_bound(s, "dry_run") - 10.1) < 1e-9
+    # apply adds Okta's 1,500 write-phase requests, 10 at a time: 150 latencies.
+    assert abs(lower_bound(s, "apply") - (5.1 + 15.0)) < 1e-9
+
+
+def _size(latency: float, idp: float, floor: float, base: float, sampled: int | None) -> Any:
+    def row(contender: str, run: str, seconds: float, **extra: Any) -> dict[str, Any]:
+        counts = {"okta": {}, "entra": {}, "writes": 0, "429": 0, "failed": 0}
+        return {
+            "contender": contender,
+            "run": run,
+            "seconds": seconds,
+            "cpu_seconds": 0.0,
+            "fakes_cpu_seconds": 0.0,
+            **counts,
+            **extra,
+        }
+
+    rows = [row("idpsync", r, idp) for r in ("dry_run", "apply")]
+    rows += [row("floor", r, floor) for r in ("dry_run", "apply")]
+    rows += [row("baseline", r, base, extrapolated_from_apps=sampled) for r in ("dry_run", "apply")]
+    scenario = {**replace(Scenario(), latency=latency).to_dict()}
+    return {
+        "scenario": scenario,
+        "rows": rows,
+        "lower_bound": {"dry_run": 1.0, "apply": 1.0},
+        "peak_rss_mb": 1.0,
+    }
+
+
+def test_targets_by_latency_and_the_extrapolation_is_stated() -> None:
+    fast = report._time_targets(_size(0.02, 1.1, 1.0, 20.0, None), "x")
+    assert next(t.name for t in fast) == "x: dry_run <= 1.2 x the floor"
+    assert all(t.passed for t in fast)
+    slow_size = _size(0.1, 1.4, 1.0, 20.0, 100)
+    slow = report._time_targets(slow_size, "x")
+    assert slow[0].name == "x: dry_run <= 1.3 x lower bound" and not slow[0].passed
+    assert "measured on 100 apps, scaled linearly" in slow[1].detail
+    text = "\n".join(report.table(slow_size))
+    assert "baseline*" in text and "scaled linearly to 1000" in text
+    assert "settings (idpsync, floor and bound): shipped defaults" in text
