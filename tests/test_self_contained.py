@@ -1,4 +1,4 @@
-"""The test suite runs from a fresh clone: no test reads the developers' ``../shared`` tree.
+"""The test suite runs from a fresh clone: no test reads the developers' sibling ``shared`` tree.
 
 ``shared/`` (recorded payloads, specs, docs) exists only on the maintainers' machines; what a
 test needs is copied under ``tests/data/`` with a README naming its origin and licence.
@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-# A path into the sibling tree: "../shared", "/work/shared", or a Path join onto "shared".
+# A path into the sibling tree: parent-relative, absolute under /work, or a Path join onto it.
 OUTSIDE = re.compile(r"""\.\./shared\b|/work/shared\b|/\s*["']shared["']""")
 
 
