@@ -32,15 +32,17 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, JsonValue, field_validator
 
-from agent.connector import Connector, TargetConfig
-from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
-from agent.model import AppRef, AppTrust, Capabilities, ObservedApp, TrustedAcs
-from agent.plan import AppPlan
+from agent.connector import ConnectorContext, TargetConfig
+from agent.errors import ConfigError, ConnectorError, NotSupported
+from agent.model import AppRef, AppTrust, Capabilities, TrustedAcs
+from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.codec import Decoded, FunctionCodec, UnsupportedApp
 
 TrustFromRaw = Callable[[dict[str, Any]], tuple[AppTrust, Capabilities]]
 ApplyTrust = Callable[[dict[str, Any], AppTrust], dict[str, Any]]
@@ -132,10 +134,6 @@ def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
 # ---- the connector ----------------------------------------------------------------------
 
 
-def _fingerprint(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _indent_of(text: str) -> int | None:
     """The indent the file uses (so a rewrite keeps its layout); None for one-line JSON."""
     lines = text.splitlines()
@@ -196,11 +194,29 @@ def read_regular_file(path: Path, error: Callable[[str], ConnectorError]) -> byt
         os.close(fd)
 
 
-class FileConnector(Connector):
-    """One app per target, stored as a JSON file (``path`` resolves against the config)."""
+@dataclass(frozen=True)
+class _FileRead(Fetched):
+    """A read of the app file, with the path every link resolved to (what is written)."""
+
+    real: Path = Path()
+    broken: ConnectorError | None = None  # the file is not a JSON object (see document())
+
+
+class FileConnector(KitConnector):
+    """One app per target, stored as a JSON file (``path`` resolves against the config).
+
+    The kit's template does observe and apply; this class is the file's vendor knowledge:
+    how to find, read and atomically write the document, and which format decodes it.
+    """
 
     kind: ClassVar[str] = "file"
+    vendor: ClassVar[str] = "file"
     config_model: ClassVar[type[TargetConfig]] = FileTargetConfig
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        trust_of, write_in = self._mapping()
+        self.codec = FunctionCodec(_decoder(trust_of, self._cfg.format), _encoder(write_in))
 
     @property
     def _cfg(self) -> FileTargetConfig:
@@ -233,8 +249,8 @@ class FileConnector(Connector):
             reason = getattr(exc, "strerror", None) or str(exc)
             raise self._error(f"cannot read the app file ({reason})") from None
 
-    def _read(self) -> bytes:
-        return read_regular_file(self._real_path(), self._error)
+    def parse_raw(self, raw: str) -> dict[str, Any]:
+        return self._parse(raw.encode("utf-8"))
 
     def _parse(self, data: bytes) -> dict[str, Any]:
         try:
@@ -245,56 +261,69 @@ class FileConnector(Connector):
             raise self._error("the document must be a JSON object")
         return doc
 
-    def _ref(self) -> AppRef:
-        return AppRef(target=self.name, app_id=self._cfg.path, label=self.path.name)
+    def decode(self, ref: AppRef, doc: dict[str, Any]) -> Decoded:
+        """A document the format cannot read is a broken file, not an unsupported app."""
+        try:
+            return self.codec.decode(doc)
+        except UnsupportedApp as exc:
+            raise self._error(f"unexpected document: {exc}") from None
+
+    def encode(self, ref: AppRef, doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+        try:
+            return self.codec.encode(doc, trust)
+        except UnsupportedApp as exc:  # the format's own limits
+            raise NotSupported(f"{self.path}: {exc}", target=self.name) from None
+
+    def fingerprint(self, fetched: Fetched) -> str:
+        """The file's bytes: any edit at all, even of whitespace, is a conflict."""
+        return hashlib.sha256(fetched.text.encode("utf-8")).hexdigest()
 
     async def discover(self) -> list[AppRef]:
-        return [self._ref()]
+        return [AppRef(target=self.name, app_id=self._cfg.path, label=self.path.name)]
 
-    async def observe(self, ref: AppRef) -> ObservedApp:
-        data = self._read()
-        trust_of, _ = self._mapping()
-        try:
-            trust, caps = trust_of(self._parse(data))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise self._error(f"unexpected document: {exc}") from None
-        self.context.record(self.name, "get", 200)
-        return ObservedApp(
-            ref=ref,
-            trust=trust,
-            capabilities=caps,
-            raw=data.decode("utf-8"),
-            fingerprint=_fingerprint(data),
-            kind=f"file:{self._cfg.format}",
-        )
-
-    def trust_from_raw(self, raw: str) -> AppTrust:
-        trust_of, _ = self._mapping()
-        return trust_of(self._parse(raw.encode("utf-8")))[0]
-
-    async def apply(self, plan: AppPlan) -> ObservedApp:
-        real = self._real_path()  # resolved once: the file checked is the file written
+    async def fetch(self, ref: AppRef) -> _FileRead:
+        real = self._real_path()
         data = read_regular_file(real, self._error)
-        if _fingerprint(data) != plan.fingerprint:
-            raise Conflict(
-                f"{self.path} changed since it was observed; plan again", target=self.name
-            )
-        text = data.decode("utf-8")
-        trust_of, write_in = self._mapping()
-        doc = self._parse(data)
-        _, caps = trust_of(doc)
-        if not caps.multi_acs and len(plan.after.acs) > 1:
-            raise NotSupported("the app holds one ACS URL", target=self.name)
+        self.context.record(self.name, "get", 200)
         try:
-            new_doc = write_in(doc, plan.after)
-        except (ValueError, KeyError, TypeError) as exc:  # the format's own limits
-            raise NotSupported(f"{self.path}: {exc}", target=self.name) from None
-        body = json.dumps(new_doc, indent=_indent_of(text), ensure_ascii=False)
-        if text.endswith("\n"):
+            return _FileRead(doc=self._parse(data), text=data.decode("utf-8"), real=real)
+        except ConnectorError as exc:  # raised by document(), after the conflict guard
+            return _FileRead(doc={}, text=data.decode("utf-8", "replace"), real=real, broken=exc)
+
+    def document(self, fetched: Fetched) -> dict[str, Any]:
+        if isinstance(fetched, _FileRead) and fetched.broken is not None:
+            raise fetched.broken
+        return fetched.doc
+
+    async def send(self, ref: AppRef, before: Fetched, after: dict[str, Any]) -> None:
+        # The file checked by the conflict guard is the file written (resolved once).
+        real = before.real if isinstance(before, _FileRead) else self._real_path()
+        body = json.dumps(after, indent=_indent_of(before.text), ensure_ascii=False)
+        if before.text.endswith("\n"):
             body += "\n"
         try:
             await asyncio.to_thread(write_atomically, real, body.encode("utf-8"))
         except OSError as exc:
             raise self._error(f"cannot write the app file ({exc.strerror})") from None
         self.context.record(self.name, "put", 200)
-        return await self.observe(plan.ref)
+
+
+def _decoder(trust_of: TrustFromRaw, format_name: str) -> Callable[[dict[str, Any]], Decoded]:
+    def decode(doc: dict[str, Any]) -> Decoded:
+        try:
+            trust, caps = trust_of(doc)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UnsupportedApp(str(exc)) from None
+        return Decoded(trust=trust, capabilities=caps, kind=f"file:{format_name}")
+
+    return decode
+
+
+def _encoder(write_in: ApplyTrust) -> Callable[[dict[str, Any], AppTrust], dict[str, Any]]:
+    def encode(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+        try:
+            return write_in(doc, trust)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UnsupportedApp(str(exc)) from None
+
+    return encode

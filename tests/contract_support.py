@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.connector import Connector, ConnectorContext
+from agent.connector import ConnectorContext
 from agent.model import DesiredTrust, Stack
 from connectors.file import FileConnector, FileTargetConfig
+from connectors.kit.testing import Subject
 from connectors.okta import OktaConnector
 from tests import entra_support, okta_support
 from tests.fakes.graph_fake import GraphFake
@@ -40,27 +39,6 @@ OKTA_MANAGED_SIGN_ON = (
     "allowMultipleAcsEndpoints",
 )
 ENTRA_MANAGED_WEB = ("redirectUris", "redirectUriSettings")
-
-Write = tuple[str, str]  # (HTTP method, path)
-
-
-@dataclass
-class Subject:
-    """One connector over its fake, reduced to what the contract cases need."""
-
-    kind: str
-    connector: Connector
-    app_id: str  # what discover() must return
-    desired: DesiredTrust  # adds eu-west-1 and ap-southeast-2 to the app
-    requests: Callable[[], list[Write]]  # every request since clear_log(), in order
-    clear_log: Callable[[], None]
-    app_write: Write  # the one write an apply that changes trust makes
-    stored: Callable[[], dict[str, Any]]  # the app document as the IdP (or disk) holds it
-    unmanaged: Callable[[dict[str, Any]], dict[str, Any]]  # stored minus the managed fields
-    edit: Callable[[], None]  # an administrator's edit behind idpsync's back
-
-    def writes(self) -> list[Write]:
-        return [r for r in self.requests() if r[0] != "GET"]
 
 
 def contract_desired() -> DesiredTrust:
@@ -84,7 +62,7 @@ FILE_DOC: dict[str, Any] = {
 async def file_subject(tmp_path: Path, stack: AsyncExitStack) -> Subject:
     path = tmp_path / "app.json"
     path.write_text(json.dumps(FILE_DOC, indent=2) + "\n", encoding="utf-8")
-    log: list[Write] = []
+    log: list[tuple[str, str]] = []
     methods = {"get": "GET", "put": "PUT"}
     context = ConnectorContext(
         env={},

@@ -15,9 +15,11 @@ from agent.config import parse_config
 from agent.connector import ConnectorContext
 from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
 from agent.model import AppTrust, TrustedAcs
-from agent.plan import AppPlan
+from agent.plan import Action, AppPlan, Change, Field
+from agent.safety import app_violations
 from connectors.file import FileConnector, FileTargetConfig, apply_trust, trust_from_raw
-from tests.test_diff_factories import ENTITY, url
+from tests.security.trust_support import Policy
+from tests.test_diff_factories import ENTITY, desired, url
 
 EU = url("eu-west-1")
 US = url("us-east-1")
@@ -90,14 +92,20 @@ async def test_apply_refuses_when_file_changed(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-async def test_single_acs_file_refuses_two_urls(tmp_path: Path) -> None:
+async def test_single_acs_file_limit_is_data_checked_while_planning(tmp_path: Path) -> None:
+    """The app's limit is declared when it is read and checked by safety while planning
+    (issue 14: never again at apply), so a two-URL plan for it never reaches apply."""
     path = tmp_path / "app.json"
     write_doc(path, {"multi_acs": False, "acs": [{"url": US}]})
     conn = connector(path)
     obs = await conn.observe((await conn.discover())[0])
     assert obs.trust.default_acs == US and obs.capabilities.max_acs == 1
-    with pytest.raises(NotSupported):
-        await conn.apply(plan_for(obs, AppTrust(None, (TrustedAcs(US), TrustedAcs(EU)), US)))
+    assert not obs.capabilities.multi_acs
+    two = AppTrust(None, (TrustedAcs(US, 0), TrustedAcs(EU, 1)), US)
+    change = Change(Action.ADD, Field.ACS_URL, "eu-west-1", None, EU)
+    plan = AppPlan(obs.ref, obs.fingerprint, obs.trust, two, changes=(change,))
+    codes = {v.code for v in app_violations(plan, desired(), obs, policy=Policy())}
+    assert {"single_acs", "too_many_acs"} <= codes
 
 
 async def test_failed_write_leaves_original(

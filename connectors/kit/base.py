@@ -1,0 +1,187 @@
+"""The connector template: the vendor supplies fetch, send, discovery and a codec.
+
+Modelled on octoDNS's ``BaseProvider`` (``plan``/``apply`` in the base wrap a provider's
+``_apply``): everything that must behave the same for every IdP lives here once.
+
+* ``observe`` = :meth:`fetch` → codec ``decode`` → :meth:`fingerprint` (+ certificates);
+* ``observe_many`` runs observes concurrently, at most :attr:`observe_concurrency` at a
+  time; the first failure cancels the rest and is raised as itself;
+* ``apply`` = a fresh :meth:`fetch` → the conflict guard (its fingerprint must equal the
+  plan's) → codec ``encode`` → :meth:`send` (only if the document changed) → a read-back.
+  If the answer to a send is lost (reset, timeout, 5xx), the app is read again and the
+  write counts as landed only if the app moved to exactly the planned trust: a blind retry
+  could overwrite an edit made in between;
+* codec errors become :class:`agent.errors.NotSupported` naming the app.
+
+Comparing the read-back with the plan is the engine's job (``agent.verify``), never the
+connector's.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from agent.connector import Connector
+from agent.errors import Conflict, ConnectorError, NotSupported
+from agent.model import AppRef, AppTrust, Certificate, ObservedApp
+from agent.plan import AppPlan
+from connectors.kit.codec import Codec, Decoded, Doc, UnsupportedApp
+
+# json.dumps with these options builds a new encoder on every call; one is enough.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_fingerprint(doc: Any) -> str:
+    """SHA-256 of ``doc`` as canonical JSON: changes whenever any field of it changes."""
+    return hashlib.sha256(_CANONICAL.encode(doc).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One app as read from the IdP: the parsed document and the text it was read from
+    (kept as the backup, ``ObservedApp.raw``)."""
+
+    doc: Doc
+    text: str
+    request_id: str | None = None
+
+
+class KitConnector(Connector):
+    """A connector whose vendor code is :meth:`discover`, :meth:`fetch`, :meth:`send` and a
+    codec; see the module docstring for what the template does with them."""
+
+    codec: Codec  # a class attribute, or set per instance (the file connector's formats)
+    vendor: ClassVar[str] = "the IdP"
+
+    # --- what the vendor supplies -------------------------------------------------------
+
+    @abc.abstractmethod
+    async def fetch(self, ref: AppRef) -> Fetched:
+        """Read one app (a failed read raises; it is never returned empty)."""
+
+    @abc.abstractmethod
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> None:
+        """Write ``after`` (the encoded document) for an app read as ``before``: a PUT of
+        the whole document, or a PATCH of what differs, as the vendor's API requires."""
+
+    async def certificates(self, ref: AppRef, fetched: Fetched) -> tuple[Certificate, ...]:
+        """The IdP's signing certificates for this app (none unless the vendor has them)."""
+        return ()
+
+    def fingerprint(self, fetched: Fetched) -> str:
+        """What the conflict guard compares; by default the whole document's content."""
+        return canonical_fingerprint(fetched.doc)
+
+    def document(self, fetched: Fetched) -> Doc:
+        """The document of a read. A vendor whose reads can be unparsable keeps the error
+        for here, so the conflict guard (which needs only the fingerprint) runs first."""
+        return fetched.doc
+
+    def parse_raw(self, raw: str) -> Doc:
+        """A backup's text (``ObservedApp.raw``) as a document."""
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise ValueError("the backup is not a JSON object")
+        return doc
+
+    @property
+    def observe_concurrency(self) -> int:
+        """Observes in flight at once; a target's ``concurrency`` key when it has one."""
+        return max(1, int(getattr(self.config, "concurrency", 4)))
+
+    # --- the template -------------------------------------------------------------------
+
+    def decode(self, ref: AppRef, doc: Doc) -> Decoded:
+        try:
+            return self.codec.decode(doc)
+        except UnsupportedApp as exc:
+            raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
+
+    def encode(self, ref: AppRef, doc: Doc, trust: AppTrust) -> Doc:
+        try:
+            return self.codec.encode(doc, trust)
+        except UnsupportedApp as exc:
+            raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
+
+    async def observe(self, ref: AppRef) -> ObservedApp:
+        fetched = await self.fetch(ref)
+        decoded = self.decode(ref, self.document(fetched))
+        return ObservedApp(
+            ref=AppRef(ref.target, ref.app_id, decoded.label or ref.label),
+            trust=decoded.trust,
+            capabilities=decoded.capabilities,
+            raw=fetched.text,
+            fingerprint=self.fingerprint(fetched),
+            certificates=await self.certificates(ref, fetched),
+            findings=decoded.findings,
+            kind=decoded.kind,
+            sp_certificate=decoded.sp_certificate,
+        )
+
+    async def observe_many(self, refs: Sequence[AppRef]) -> list[ObservedApp]:
+        gate = asyncio.Semaphore(self.observe_concurrency)
+
+        async def one(ref: AppRef) -> ObservedApp:
+            async with gate:
+                return await self.observe(ref)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(r)) for r in refs]
+        except BaseExceptionGroup as eg:
+            first: BaseException = eg
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            raise first from None
+        return [t.result() for t in tasks]
+
+    async def apply(self, plan: AppPlan) -> ObservedApp:
+        ref = plan.ref
+        fresh = await self.fetch(ref)
+        if self.fingerprint(fresh) != plan.fingerprint:
+            raise Conflict(
+                f"app {ref.app_id} changed since it was observed; not written, "
+                "re-plan to include the new state",
+                target=self.name,
+            )
+        doc = self.document(fresh)
+        new_doc = self.encode(ref, doc, plan.after)
+        expected = self.decode(ref, new_doc).trust
+        if new_doc != doc:
+            await self._send_checked(ref, fresh, new_doc, expected)
+        return await self.observe(ref)  # the engine compares it with the plan
+
+    async def _send_checked(
+        self, ref: AppRef, before: Fetched, new_doc: Doc, expected: AppTrust
+    ) -> None:
+        try:
+            await self.send(ref, before, new_doc)
+        except ConnectorError as exc:
+            if exc.status is not None and exc.status < 500:
+                raise
+            if not await self._landed(ref, before, expected):
+                raise
+
+    async def _landed(self, ref: AppRef, before: Fetched, expected: AppTrust) -> bool:
+        """After a lost answer: did the app move from ``before`` to exactly ``expected``?"""
+        try:
+            now = await self.fetch(ref)
+            moved = self.fingerprint(now) != self.fingerprint(before)
+            return moved and self.decode(ref, self.document(now)).trust == expected
+        except ConnectorError:
+            return False
+
+    def trust_from_raw(self, raw: str) -> AppTrust:
+        try:
+            doc = self.parse_raw(raw)
+            return self.codec.decode(doc).trust
+        except (ValueError, UnsupportedApp) as exc:
+            raise NotSupported(
+                f"not a managed {self.vendor} app: {exc}", target=self.name
+            ) from None
