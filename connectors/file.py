@@ -296,6 +296,7 @@ class FileConnector(KitConnector):
         return fetched.doc
 
     async def send(self, ref: AppRef, before: Fetched, after: dict[str, Any]) -> None:
+        """Writes the file; returns None, so the template reads it back from disk."""
         # The file checked by the conflict guard is the file written (resolved once).
         real = before.real if isinstance(before, _FileRead) else self._real_path()
         body = json.dumps(after, indent=_indent_of(before.text), ensure_ascii=False)

@@ -66,9 +66,14 @@ class KitConnector(Connector):
         """Read one app (a failed read raises; it is never returned empty)."""
 
     @abc.abstractmethod
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> None:
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
         """Write ``after`` (the encoded document) for an app read as ``before``: a PUT of
-        the whole document, or a PATCH of what differs, as the vendor's API requires."""
+        the whole document, or a PATCH of what differs, as the vendor's API requires.
+
+        Return the app as the write's answer states it (Okta's PUT answers with the app as
+        stored) and the template uses that as the read-back; return None and the template
+        reads the app again. Only a vendor whose write answer *is* the stored app (not an
+        echo of the request) may return it."""
 
     async def certificates(self, ref: AppRef, fetched: Fetched) -> tuple[Certificate, ...]:
         """The IdP's signing certificates for this app (none unless the vendor has them)."""
@@ -110,7 +115,10 @@ class KitConnector(Connector):
             raise NotSupported(f"{ref.app_id}: {exc}", target=self.name) from None
 
     async def observe(self, ref: AppRef) -> ObservedApp:
-        fetched = await self.fetch(ref)
+        return await self.observed(ref, await self.fetch(ref))
+
+    async def observed(self, ref: AppRef, fetched: Fetched) -> ObservedApp:
+        """The vendor-neutral state of one read."""
         decoded = self.decode(ref, self.document(fetched))
         return ObservedApp(
             ref=AppRef(ref.target, ref.app_id, decoded.label or ref.label),
@@ -153,20 +161,23 @@ class KitConnector(Connector):
         doc = self.document(fresh)
         new_doc = self.encode(ref, doc, plan.after)
         expected = self.decode(ref, new_doc).trust
+        stored = None
         if new_doc != doc:
-            await self._send_checked(ref, fresh, new_doc, expected)
-        return await self.observe(ref)  # the engine compares it with the plan
+            stored = await self._send_checked(ref, fresh, new_doc, expected)
+        # The engine compares the read-back with the plan (agent.verify).
+        return await (self.observed(ref, stored) if stored else self.observe(ref))
 
     async def _send_checked(
         self, ref: AppRef, before: Fetched, new_doc: Doc, expected: AppTrust
-    ) -> None:
+    ) -> Fetched | None:
         try:
-            await self.send(ref, before, new_doc)
+            return await self.send(ref, before, new_doc)
         except ConnectorError as exc:
             if exc.status is not None and exc.status < 500:
                 raise
             if not await self._landed(ref, before, expected):
                 raise
+            return None
 
     async def _landed(self, ref: AppRef, before: Fetched, expected: AppTrust) -> bool:
         """After a lost answer: did the app move from ``before`` to exactly ``expected``?"""
