@@ -42,6 +42,13 @@ class TargetConfig(BaseModel):
     name: str
     type: str
 
+    def value_problems(self) -> list[tuple[str, str, str]]:
+        """Vendor-specific shape checks for ``idpsync validate-config``: ``(status, key,
+        message)`` with status ``warn`` or ``fail`` and ``key`` relative to the target
+        (``api_url``). A connector overrides it to check what it knows (a regional API
+        host, a realm name); generic checks (files, ``*_env``, URLs) run for every target."""
+        return []
+
 
 T = TypeVar("T")
 

@@ -94,6 +94,12 @@ def okta_org_url_problems(url: str) -> tuple[str, str] | None:
     return None
 
 
+def _is_url_key(name: str) -> bool:
+    """``graph_url``, ``authority``, ``url`` and any ``*_url`` a connector adds
+    (``api_url``, ``token_url``), except Okta's ``org_url`` (checked on its own)."""
+    return name in _URL_KEYS or (name.endswith("_url") and name != "org_url")
+
+
 def _url_check(key: str, url: str) -> Check:
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -129,7 +135,7 @@ def _checks_for(
         if problem is None:
             return [Check(OK, key, f"{value} plausible")]
         return [Check(problem[0], key, problem[1])]
-    if name in _URL_KEYS and "://" in value and not value.startswith("s3://"):
+    if _is_url_key(name) and "://" in value and not value.startswith("s3://"):
         return [_url_check(key, value)]
     return []
 
@@ -188,9 +194,11 @@ def check_config(config: Config, *, env: Mapping[str, str], offline: bool = Fals
         if key.startswith("state") or name == "base_dir":
             continue  # state.url is checked by opening the store, never echoed (passwords)
         out += _checks_for(key, name, value, context, env)
-        if isinstance(value, str) and name in (*_URL_KEYS, "org_url") and "://" in value:
+        if isinstance(value, str) and (_is_url_key(name) or name == "org_url") and "://" in value:
             urls.append((key, value))
     out += [_env_check(env, key, var) for key, var in _implicit_env(config)]
+    for i, target in enumerate(config.targets):
+        out += [Check(st, f"targets[{i}].{k}", msg) for st, k, msg in target.value_problems()]
     state = _state_check(config, env)
     if state is not None:
         out.append(state)
