@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 PURE = (
     "agent/acs_shape.py",
     "agent/diff.py",
+    "agent/diff_certs.py",
     "agent/exitcodes.py",
     "agent/placeholder.py",
     "agent/plan.py",
@@ -31,6 +32,7 @@ ALLOWED_AGENT = {
     "agent.model",
     "agent.plan",
     "agent.diff",
+    "agent.diff_certs",
     "agent.acs_shape",
     "agent.placeholder",
     "agent.plan_header",
