@@ -9,11 +9,9 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import sys
-from pathlib import Path
 
 import click
 
@@ -29,7 +27,8 @@ from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.outcomes import AppStatus, RunOutcome
-from agent.plan import Plan, plan_from_dict
+from agent.plan import Plan
+from agent.plan_file import load_plan
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
 from agent.runner import RunRequest, recorded_sync
@@ -310,42 +309,6 @@ def _open_ticket(config_path: str, plan: Plan, name: str) -> None:
         click.echo(open_ticket(config, config_path, store, plan, name), err=True)
     finally:
         store.close()
-
-
-def load_plan(path: str) -> Plan:
-    """Read plan.json; refuse a file whose checksum does not match its content."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan ({exc.strerror})", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc.msg})", path=path) from None
-    except RecursionError:  # json's C parser recurses once per nesting level
-        raise ConfigError(
-            "not an idpsync plan (JSON nested too deeply); use the plan.json that "
-            "`idpsync plan --out DIR` wrote",
-            path=path,
-        ) from None
-    if not isinstance(doc, dict):
-        raise ConfigError("not an idpsync plan (expected a JSON object)", path=path)
-    try:
-        plan = plan_from_dict(doc)
-    except ValueError as exc:
-        raise ConfigError(str(exc), path=path) from None
-    if doc.get("checksum") != plan.checksum() and "://***@" in json.dumps(doc):
-        raise ConfigError(
-            "the plan holds a URL whose user information idpsync redacted (an IdP app lists "
-            "a URL with user:password@), so it cannot be applied exactly; remove that URL "
-            "from the app, then run `idpsync plan` again",
-            path=path,
-        )
-    if doc.get("checksum") != plan.checksum():
-        raise ConfigError(
-            "the plan's checksum does not match its content (was the file edited?); "
-            "run `idpsync plan` again",
-            path=path,
-        )
-    return plan
 
 
 @cli.command("apply")
