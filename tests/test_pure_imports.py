@@ -15,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PURE = (
     "agent/acs_shape.py",
+    "agent/acs_validator.py",
     "agent/diff.py",
     "agent/exitcodes.py",
     "agent/placeholder.py",
@@ -32,6 +33,7 @@ ALLOWED_AGENT = {
     "agent.plan",
     "agent.diff",
     "agent.acs_shape",
+    "agent.acs_validator",
     "agent.placeholder",
     "agent.plan_header",
     "agent.textsafe",
