@@ -82,7 +82,7 @@ class World:
                 "client_secret_env": OL_ENV,
                 "apps": [{"name": NAME}],
             }
-        entry.update(name=self.target_name, backoff_base=0.01, timeout=5, **target)
+        entry.update({"name": self.target_name, "backoff_base": 0.01, "timeout": 5, **target})
         config = {
             "identity_center": {"primary_region": "us-east-1", "metadata": [{"file": "md.xml"}]},
             "targets": [entry],
