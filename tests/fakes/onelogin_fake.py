@@ -62,6 +62,7 @@ class OneLoginFake(FakeIdP):
         self.tokens: dict[str, float] = {}
         self.bucket_limits.setdefault("account", 5000)
         self._next_id = 928532
+        self.cursor_override: str | None = None  # hostile tests: After-Cursor on every page
 
     # --- test helpers ----------------------------------------------------------------------
 
@@ -184,6 +185,8 @@ class OneLoginFake(FakeIdP):
             response.headers["After-Cursor"] = _cursor(limit, page + 1)
         if page > 1:
             response.headers["Before-Cursor"] = _cursor(limit, page - 1)
+        if self.cursor_override is not None:
+            response.headers["After-Cursor"] = self.cursor_override
         return response
 
     def _app(self, request: web.Request) -> dict[str, Any] | None:
