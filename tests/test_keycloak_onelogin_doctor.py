@@ -100,3 +100,16 @@ def test_validate_config_runs_the_vendor_checks(tmp_path: Path) -> None:
     assert ("targets[0].client_secret_env", "fail") in checks
     assert ("targets[1].api_url", "fail") in checks  # a path
     assert ("targets[1].api_url", "warn") in checks  # not a OneLogin host
+
+
+@pytest.mark.parametrize("section", ["## Keycloak", "## OneLogin"])
+def test_the_readme_example_is_a_valid_target(section: str) -> None:
+    import yaml
+
+    from agent.registry import connector_class
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split(f"\n{section}\n", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (target,) = yaml.safe_load(block)["targets"]
+    model = connector_class(target["type"]).config_model.model_validate(target)
+    assert model.value_problems() == []
