@@ -37,7 +37,8 @@ from connectors.kit.codec import Decoded, Doc, UnsupportedApp
 
 POST_ACS = "saml_assertion_consumer_url_post"
 # Keycloak keeps each redirect URI in a VARCHAR(255) column (REDIRECT_URIS.VALUE in its
-# schema); Identity Center's ACS URLs are about 100 characters.
+# schema); Identity Center's ACS URLs are about 100 characters. Keycloak documents no limit
+# on the number of redirect URIs; 200 is idpsync's own bound (3 per Region, 60+ Regions).
 MAX_URL = 255
 CAPABILITIES = Capabilities(multi_acs=True, max_acs=200, max_url_length=MAX_URL, indexed=False)
 

@@ -33,7 +33,7 @@ import ssl
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from agent.connector import ConnectorContext, ReadBack, TargetConfig
+from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.keycloak import codec
@@ -114,10 +114,6 @@ class KeycloakConnector(KitConnector):
 
     def _client_path(self, client_uuid: str) -> str:
         return f"{self._clients}/{quote(client_uuid, safe='')}"
-
-    @property
-    def read_back(self) -> ReadBack:
-        return ReadBack()
 
     async def aclose(self) -> None:
         await self.http.aclose()
