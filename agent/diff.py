@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agent.acs_shape import AcsShape, path_tenant, read_acs_url, recognition_patterns
+from agent.acs_validator import validator_findings
 from agent.diff_certs import app_certificate_findings, sp_certificate_findings
 from agent.model import (
     AcsEndpoint,
@@ -203,6 +204,7 @@ def diff_app(
     after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
     findings.extend(app_certificate_findings(observed, now))
     findings.extend(sp_certificate_findings(desired, observed))
+    findings.extend(validator_findings(observed.capabilities.acs_url_pattern, desired))
     key = observed.ref.key
     findings = [f if f.app else _with_app(f, key) for f in findings]
     return AppPlan(

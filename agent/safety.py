@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from agent.acs_validator import refusal, rejected
 from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.placeholder import is_placeholder
@@ -373,6 +374,16 @@ def _capabilities(app: AppPlan, observed: ObservedApp) -> list[Violation]:
                 limit("index_duplicate", f"index {entry.index} is used twice")
             else:
                 seen.add(entry.index)
+    if caps.acs_url_pattern is not None:
+        added = [u for u in after.urls() if u not in app.before.urls()]
+        reason = refusal(caps.acs_url_pattern)
+        if added and reason is not None:
+            limit(
+                "acs_validator_unchecked",
+                f"the app's ACS URL validator cannot be checked: {reason}",
+            )
+        elif added and (bad := rejected(caps.acs_url_pattern, added)):
+            limit("acs_validator_rejects", f"the app's ACS URL validator rejects {', '.join(bad)}")
     if after.acs and after.default_acs not in after.urls():
         limit(
             "default_not_listed",

@@ -15,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PURE = (
     "agent/acs_shape.py",
+    "agent/acs_validator.py",
     "agent/diff.py",
     "agent/diff_certs.py",
     "agent/exitcodes.py",
@@ -34,6 +35,7 @@ ALLOWED_AGENT = {
     "agent.diff",
     "agent.diff_certs",
     "agent.acs_shape",
+    "agent.acs_validator",
     "agent.placeholder",
     "agent.plan_header",
     "agent.textsafe",
