@@ -88,5 +88,12 @@ def test_garbage_text_is_none(garbage: str) -> None:
 def test_garbage_der_and_jwks_are_none(der: bytes) -> None:
     assert certs.from_der(b"") is None
     assert certs.from_der(der[:-10]) is None  # truncated
-    for key in ({}, {"x5c": []}, {"x5c": "abc"}, {"x5c": [42]}, {"x5c": ["%%%"]}):
+    keys: list[dict[str, object]] = [
+        {},
+        {"x5c": []},
+        {"x5c": "abc"},
+        {"x5c": [42]},
+        {"x5c": ["%%%"]},
+    ]
+    for key in keys:
         assert certs.from_jwk(key) is None
