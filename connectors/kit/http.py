@@ -60,6 +60,9 @@ class StaticAuth:
 
     fixed: Mapping[str, str]
 
+    def __repr__(self) -> str:  # the header names only: their values are the credential
+        return f"StaticAuth(headers={sorted(self.fixed)!r})"
+
     async def headers(self, http: httpx.AsyncClient) -> Mapping[str, str]:
         return self.fixed
 
