@@ -13,7 +13,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from click.testing import CliRunner, Result
 
@@ -97,13 +97,14 @@ class World:
         return CliRunner().invoke(cli, ["sync", "--config", str(path), *extra])
 
     def store(self) -> dict[Any, dict[str, Any]]:
-        return self.fake.clients if self.vendor == "keycloak" else self.fake.apps
+        held = self.fake.clients if self.vendor == "keycloak" else self.fake.apps
+        return cast(dict[Any, dict[str, Any]], held)
 
     def apps(self) -> dict[Any, dict[str, Any]]:
         return {i: self.store()[i] for i in self.app_ids}
 
     def writes(self) -> list[Any]:
-        return self.fake.calls("PUT")
+        return cast(list[Any], self.fake.calls("PUT"))
 
     def acs_urls(self, app: dict[str, Any]) -> frozenset[str]:
         if self.vendor == "keycloak":

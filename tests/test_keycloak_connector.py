@@ -16,6 +16,7 @@ from agent.errors import AuthError, ConnectorError
 from agent.model import AppRef, AppTrust, ObservedApp
 from connectors.keycloak import KeycloakConnector
 from connectors.keycloak import codec as kc
+from connectors.kit.codec import UnsupportedApp
 from connectors.kit.testing import (
     ENTITY,
     PRIMARY_URLS,
@@ -107,7 +108,7 @@ def test_encode_round_trips_and_keeps_every_other_member_as_the_same_object() ->
     ],
 )
 def test_documents_it_does_not_manage_are_refused(doc: dict[str, Any], message: str) -> None:
-    with pytest.raises(kc.UnsupportedApp, match=message):
+    with pytest.raises(UnsupportedApp, match=message):
         kc.decode(doc)
 
 

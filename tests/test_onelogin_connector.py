@@ -16,6 +16,7 @@ from agent.diff import diff_app
 from agent.errors import AuthError, ConnectorError
 from agent.model import AppRef, ObservedApp
 from agent.safety import app_violations
+from connectors.kit.codec import UnsupportedApp
 from connectors.kit.testing import (
     ENTITY,
     PRIMARY_URLS,
@@ -143,7 +144,7 @@ def test_pathological_validators_are_refused_not_run(validator: str) -> None:
     ],
 )
 def test_apps_it_does_not_manage_are_refused(doc: dict[str, Any], message: str) -> None:
-    with pytest.raises(ol.UnsupportedApp, match=message):
+    with pytest.raises(UnsupportedApp, match=message):
         ol.decode(doc)
 
 
