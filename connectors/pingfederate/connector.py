@@ -23,6 +23,7 @@ Basic auth; one per run with OAuth).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ssl
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -111,7 +112,7 @@ class PingFederateConnector(KitConnector):
         self.http = JsonHttp(
             target=target.name,
             base_url=f"{admin.scheme}://{admin.netloc}",
-            context=context,
+            context=dataclasses.replace(context, timeout=target.timeout),
             auth=admin_auth(target, context),
             policy=RetryPolicy(
                 max_retries=target.max_retries,

@@ -26,6 +26,7 @@ read-back. The token request is one per run (per hour).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -92,7 +93,7 @@ class PingOneConnector(KitConnector):
         self.http = JsonHttp(
             target=target.name,
             base_url=f"{api.scheme}://{api.netloc}",
-            context=context,
+            context=dataclasses.replace(context, timeout=target.timeout),
             auth=ClientCredentials(target.name, target.token_url, target.client_id, secret),
             policy=RetryPolicy(
                 max_retries=target.max_retries,
