@@ -98,3 +98,21 @@ def test_pingfederate_adds_post_endpoints_and_leaves_artifact_alone(
         assert all(r.headers.get("X-XSRF-Header") == "PingFederate" for r in world.fake.requests)
     finally:
         world.fake.stop()
+
+
+def test_pingone_rate_limit_is_waited_out_and_the_run_converges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PingOne's own 429s (a spent per-second budget, Retry-After), not injected faults."""
+    world = make_world("pingone", tmp_path, monkeypatch, apps=4)
+    try:
+        world.fake.bucket_limits = {"api": 4}
+        world.fake.bucket_window = 1.0
+        world.config(max_retries=6)
+        result = world.sync()
+        assert result.exit_code == 0, output_of(result)
+        limited = [r for r in world.fake.requests if r.status == 429]
+        assert limited, "the budget was never spent: the test proves nothing"
+        assert all(world.urls(app) == DESIRED_URLS for app in world.apps().values())
+    finally:
+        world.fake.stop()
