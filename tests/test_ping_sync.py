@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.ping_support import DESIRED_URLS, OLD_URLS, PingWorld, acs, make_world, output_of
+from tests.ping_support import (
+    DESIRED_URLS,
+    LABEL,
+    OLD_URLS,
+    PingWorld,
+    acs,
+    make_world,
+    output_of,
+)
 
 
 @pytest.fixture(params=["pingone", "pingfederate"])
@@ -114,5 +122,28 @@ def test_pingone_rate_limit_is_waited_out_and_the_run_converges(
         limited = [r for r in world.fake.requests if r.status == 429]
         assert limited, "the budget was never spent: the test proves nothing"
         assert all(world.urls(app) == DESIRED_URLS for app in world.apps().values())
+    finally:
+        world.fake.stop()
+
+
+@pytest.mark.parametrize("kind", ["pingone", "pingfederate"])
+def test_a_namesake_without_saml_browser_sso_is_not_selected(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(kind, tmp_path, monkeypatch)
+    try:
+        if kind == "pingone":
+            oidc = {"name": LABEL, "type": "WEB_APP", "protocol": "OPENID_CONNECT"}
+            other = world.fake.add_app({**oidc, "enabled": True})
+            before = dict(world.fake.apps[other])
+        else:
+            other = world.fake.add_connection({"name": LABEL, "entityId": "urn:wstrust"})
+            before = dict(world.fake.connections[other])
+        result = world.sync()
+        assert result.exit_code == 0, output_of(result)
+        assert all(world.urls(app) == DESIRED_URLS for app in world.apps().values())
+        store = world.fake.apps if kind == "pingone" else world.fake.connections
+        assert store[other] == before
+        assert not [r for r in world.puts() if r.path.endswith(other)]
     finally:
         world.fake.stop()

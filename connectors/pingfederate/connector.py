@@ -156,7 +156,12 @@ class PingFederateConnector(KitConnector):
                 continue
             if listed is None:
                 listed = await self._list_connections()
-            found = [c for c in listed if c.get("name") == selector.name]
+            # A WS-Trust-only connection may share the name; only browser SSO has ACS URLs.
+            found = [
+                c
+                for c in listed
+                if c.get("name") == selector.name and isinstance(c.get("spBrowserSso"), dict)
+            ]
             if not found:
                 raise ConnectorError(f"no SP connection named {selector.name!r}", target=self.name)
             for conn in found:

@@ -140,10 +140,14 @@ class PingOneConnector(KitConnector):
                 continue
             if listed is None:
                 listed = await self._list_apps()
-            found = [a for a in listed if a.get("name") == selector.name]
+            # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
+            found = [
+                a for a in listed if a.get("name") == selector.name and a.get("protocol") == "SAML"
+            ]
             if not found:
                 raise ConnectorError(
-                    f"no application named {selector.name!r} in the environment", target=self.name
+                    f"no SAML application named {selector.name!r} in the environment",
+                    target=self.name,
                 )
             for app in found:
                 app_id = str(app["id"])
