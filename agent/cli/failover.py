@@ -1,0 +1,169 @@
+"""``idpsync failover --to REGION`` and ``idpsync failover --back`` (README "Failover for
+single-ACS apps").
+
+Like every change: planned (stdout, ``--out DIR``: plan.md, plan.json, ...), checked by the
+safety rules, dry-run with ``--dry-run`` (and a ``--ticket`` for review), recorded in the
+history (kind ``failover``) with backups and audit when it writes, under the apply lease.
+The engine writes and verifies; this module decides only what to ask it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from agent.cli.base import cli, config_option, handle_errors
+from agent.cli.state import open_store, state_url_option
+from agent.cli.sync import _open_ticket, _report, _run, format_option, out_option, target_option
+from agent.cli.ticket import RunInfo, prepare_out_dir
+from agent.config import Config, load_config
+from agent.engine import EngineHooks, SyncOptions, SyncResult
+from agent.errors import IdpSyncError, UnsafePlan
+from agent.failover import FailoverHooks, failover_planner, refusals
+from agent.model import DesiredTrust, ObservedApp, Stack
+from agent.outcomes import AppStatus
+from agent.plan import Failover, FailoverDirection, Plan, RecordedDefault
+from agent.runner import RunRequest
+from agent.sources.primary_health import probe_primary
+from agent.store import Store
+
+
+def _recorded(config: Config, state_url: str | None) -> tuple[RecordedDefault, ...]:
+    store = open_store(config, state_url)
+    try:
+        return store.failovers.recorded()
+    finally:
+        store.close()
+
+
+def _intent(
+    config: Config, to: str | None, state_url: str | None, targets: tuple[str, ...]
+) -> Failover:
+    """The failover's typed reason: direction, Region, the probe's answer, the records."""
+    ic = config.identity_center
+    direction = FailoverDirection.TO if to else FailoverDirection.BACK
+    recorded: tuple[RecordedDefault, ...] = ()
+    if direction is FailoverDirection.BACK:
+        recorded = tuple(
+            r
+            for r in _recorded(config, state_url)
+            if not targets or r.app_key.split("/", 1)[0] in targets
+        )
+        if not recorded:
+            raise IdpSyncError(
+                "nothing to fail back: no failover is recorded in the state store "
+                "(`idpsync failover --to REGION` records each app it re-points)"
+            )
+    replica = to or next((r for r in ic.effective_api_regions if r != ic.primary_region), None)
+    health = probe_primary(ic, replica)
+    return Failover(
+        direction=direction,
+        region=to or ic.primary_region,
+        primary=ic.primary_region,
+        primary_state=health.state,
+        evidence=health.evidence,
+        recorded=recorded,
+    )
+
+
+def _shape(failover: Failover, stack: Stack, config: Config, force: bool) -> RunRequest:
+    planner = failover_planner(failover, stack=stack, policy=config.policy, force=force)
+
+    def checked(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
+        problems = refusals(failover, desired, stack)
+        if problems:  # before any plan, let alone a write
+            raise UnsafePlan([f"failover refused: {p}" for p in problems])
+        return planner(desired, observed)
+
+    def hooks(store: Store, inner: EngineHooks, run_id: int) -> EngineHooks:
+        return FailoverHooks(inner, store.failovers, failover, run_id)
+
+    return RunRequest(planner=checked, kind="failover", wrap_hooks=hooks)
+
+
+def _forget_restored(config: Config, state_url: str | None, result: SyncResult) -> None:
+    """A recorded app that already holds its previous trust (restored by hand, or a
+    failover write that never landed) needs no --back: its record goes."""
+    assert result.plan.failover is not None
+    done = [
+        o.ref.key
+        for o in result.outcomes
+        if o.status == AppStatus.IN_SYNC
+        and o.observed is not None
+        and (r := result.plan.failover.record_for(o.ref.key)) is not None
+        and o.observed.trust == r.previous
+    ]
+    if not done:
+        return
+    store = open_store(config, state_url)
+    try:
+        for key in done:
+            store.failovers.clear(key)
+    finally:
+        store.close()
+
+
+@cli.command("failover")
+@config_option
+@click.option("--to", "to", metavar="REGION", help="Point single-ACS apps at this replica.")
+@click.option("--back", is_flag=True, help="Restore the recorded previous defaults.")
+@click.option(
+    "--stack",
+    type=click.Choice(["ipv4", "dualstack"]),
+    default=None,
+    help="Which of REGION's ACS URLs (default: identity_center.default_stack, ipv4).",
+)
+@click.option("--dry-run", is_flag=True, help="Plan only; never write to any IdP.")
+@click.option("--force", is_flag=True, help="Lift policy.max_changes only; never a failover rule.")
+@format_option
+@out_option
+@target_option
+@state_url_option
+@click.option("--ticket", default=None, metavar="NAME", help="With --dry-run: open its ticket.")
+@handle_errors
+def failover_command(
+    config_path: str,
+    to: str | None,
+    back: bool,
+    stack: str | None,
+    dry_run: bool,
+    force: bool,
+    output_format: str,
+    out_dir: str | None,
+    targets: tuple[str, ...],
+    state_url: str | None,
+    ticket: str | None,
+) -> None:
+    """During a primary-Region outage, point every single-ACS app's default ACS at a
+    healthy replica (--to REGION); afterwards, restore the recorded defaults (--back).
+
+    \b
+    --to REGION  only while sso-admin reports the primary unavailable (its endpoint fails
+                 while REGION's answers) and REGION is ACTIVE with ACS URLs in the metadata.
+    --back       only while the primary answers again, and only for apps that still hold
+                 what the failover wrote (else: a conflict, exit 3).
+    Multi-ACS apps are never changed: they trust every Region already.
+    Run with --dry-run first. Exit codes: 0 applied or nothing to do, 1 error,
+    2 changes pending (--dry-run), 3 refused or blocked by the safety checks.
+    """
+    if bool(to) == back:
+        raise click.UsageError("give exactly one of --to REGION or --back")
+    if ticket and not dry_run:
+        raise click.UsageError("--ticket opens a review ticket for a --dry-run plan")
+    if out_dir:
+        prepare_out_dir(out_dir)
+    config = load_config(config_path)
+    chosen = Stack(stack or config.identity_center.default_stack)
+    failover = _intent(config, to, state_url, targets)
+    info = RunInfo()
+    options = SyncOptions(dry_run=dry_run, force=force, targets=targets)
+    shape = _shape(failover, chosen, config, force)
+    result = _run(config_path, options, state_url=state_url, info=info, shape=shape)
+    _report(result, output_format, out_dir, config_path=config_path, info=info, state_url=state_url)
+    if failover.direction is FailoverDirection.BACK and not dry_run:
+        _forget_restored(config, state_url, result)
+    if ticket:
+        _open_ticket(config_path, result.plan, ticket)
+    sys.exit(result.exit_code)
