@@ -83,7 +83,17 @@ def draft_plan(
     for app in sorted(observed, key=lambda o: o.ref.key):
         findings: list[Finding] = []
         after = app.trust
-        if not app.capabilities.multi_acs:
+        if app.capabilities.multi_acs:
+            findings.append(
+                Finding(
+                    "failover_multi_acs",
+                    Severity.INFO,
+                    "a multi-ACS app: failover leaves it (it trusts every Region it lists; "
+                    "idpsync sync keeps that list complete)",
+                    app=app.ref.key,
+                )
+            )
+        else:
             if failover.direction is FailoverDirection.BACK:
                 after = _back_trust(app, failover)
             elif url is not None:

@@ -81,6 +81,11 @@ def run_rules(failover: Failover, desired: DesiredTrust) -> list[Rule]:
     status = desired.region_status(region)
     if status is not RegionStatus.ACTIVE:
         state = status.value if status is not None else "not listed by sso-admin"
+        if not desired.regions:
+            state = (
+                "unknown: no Region list (during a primary outage sso-admin answers only "
+                "from a replica named in identity_center.api_regions)"
+            )
         out.append(("failover_region_not_active", f"Region {region} is {state}, not ACTIVE"))
     if not any(a.region == region for a in desired.acs):
         out.append(

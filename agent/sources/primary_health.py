@@ -74,7 +74,10 @@ def probe_primary(
 ) -> PrimaryHealth:
     """Ask the primary's and ``replica``'s sso-admin endpoints (see module docstring)."""
     if ic.instance_arn is None:
-        return PrimaryHealth(PrimaryState.UNKNOWN, "identity_center.instance_arn is not set")
+        return PrimaryHealth(
+            PrimaryState.UNKNOWN,
+            "identity_center.instance_arn is not set, so sso-admin cannot be asked",
+        )
     session = boto3.session.Session() if client_factory is None else None
 
     def client(region: str) -> Any:
