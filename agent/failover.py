@@ -112,20 +112,29 @@ def draft_plan(
     return Plan(
         desired_digest=desired.digest(),
         apps=tuple(apps),
-        findings=desired.findings,
+        findings=(*desired.findings, _reason(failover)),
         failover=failover,
     )
 
 
-def failover_planner(
-    failover: Failover, *, stack: Stack, policy: PolicyConfig, force: bool
-) -> Planner:
+def _reason(failover: Failover) -> Finding:
+    """The failover's reason as a run-wide note, so plan.md, the text and plan.html say it."""
+    if failover.direction is FailoverDirection.TO:
+        what = f"failover --to {failover.region} ({failover.stack.value})"
+    else:
+        what = f"failover --back to the recorded defaults ({len(failover.recorded)} app(s))"
+    said = f"primary {failover.primary} {failover.primary_state.value}"
+    return Finding(f"failover_{failover.direction.value}", Severity.INFO, f"{what}: {said} "
+                   f"({failover.evidence or 'no detail'})")  # fmt: skip
+
+
+def failover_planner(failover: Failover, *, policy: PolicyConfig, force: bool) -> Planner:
     """The engine's planner for this failover (see module docstring)."""
 
     def plan(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
         url = None
         if failover.direction is FailoverDirection.TO:
-            url = region_url(desired, failover.region, stack)
+            url = region_url(desired, failover.region, failover.stack)
         draft = draft_plan(desired, observed, failover, url)
         by_key = {o.ref.key: o for o in observed}
         return checked_plan(draft, desired, by_key, policy=policy, force=force)
@@ -133,10 +142,10 @@ def failover_planner(
     return plan
 
 
-def refusals(failover: Failover, desired: DesiredTrust, stack: Stack) -> list[str]:
+def refusals(failover: Failover, desired: DesiredTrust) -> list[str]:
     """Why this failover must not be planned at all (the run-wide rules, plus the stack)."""
     out = [message for _, message in run_rules(failover, desired)]
-    to = failover.direction is FailoverDirection.TO
+    to, stack = failover.direction is FailoverDirection.TO, failover.stack
     if to and not out and region_url(desired, failover.region, stack) is None:
         out.append(f"the metadata has no {stack.value} ACS URL for {failover.region}")
     return out

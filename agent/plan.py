@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from agent.model import AppRef, AppTrust, Finding, Severity, TrustedAcs
+from agent.model import AppRef, AppTrust, Finding, Severity, Stack, TrustedAcs
 
 PLAN_FORMAT_VERSION = 1
 
@@ -161,6 +161,7 @@ class Failover:
     primary_state: PrimaryState
     evidence: str = ""
     recorded: tuple[RecordedDefault, ...] = ()
+    stack: Stack = Stack.IPV4  # which of ``region``'s ACS URLs ``to`` points at
 
     def record_for(self, app_key: str) -> RecordedDefault | None:
         return next((r for r in self.recorded if r.app_key == app_key), None)
@@ -173,6 +174,7 @@ class Failover:
             "primary_state": self.primary_state.value,
             "evidence": self.evidence,
             "recorded": [r.to_dict() for r in self.recorded],
+            "stack": self.stack.value,
         }
 
     def checksum_dict(self) -> dict[str, Any]:
@@ -341,4 +343,5 @@ def _failover_from_dict(d: dict[str, Any], trust: Callable[[dict[str, Any]], App
             RecordedDefault(str(r["app_key"]), trust(r["previous"]), trust(r["written"]))
             for r in d.get("recorded", ())
         ),
+        stack=Stack(d.get("stack", Stack.IPV4.value)),
     )

@@ -198,3 +198,42 @@ def test_back_after_a_manual_edit_is_a_conflict(
     assert "changed since the failover wrote it" in result.output
     assert okta_acs(fake, setup["single"]) == elsewhere, "a conflict writes nothing"
     assert file_doc(setup) == FILE_DOC, "the unconflicted app is restored"
+
+
+def test_a_reviewed_failover_plan_applies_through_apply_plan(
+    fake: OktaFake, sso: SsoAdminFake, setup: dict[str, Any]
+) -> None:
+    outage(sso)
+    out = setup["dir"] / "review"
+    dry = idpsync(setup, "--to", "eu-west-1", "--dry-run", "--out", str(out))
+    assert dry.exit_code == 2, dry.output
+    assert "failover --to eu-west-1 (ipv4): primary us-east-1 unavailable" in (
+        out / "plan.md"
+    ).read_text()
+    plan = str(out / "plan.json")
+    config = str(setup["config"])
+
+    sso.failing.clear()  # the primary came back before the approval: refused, not applied
+    late = CliRunner().invoke(cli, ["apply", "-c", config, "--plan", plan])
+    assert late.exit_code == 3 and "does not report the primary" in late.output, late.output
+    assert okta_acs(fake, setup["single"]) == PRIMARY
+
+    outage(sso)
+    fake.edit_app(setup["multi"], lambda app: app.update(label="renamed"))
+    stale = CliRunner().invoke(cli, ["apply", "-c", config, "--plan", plan])
+    assert stale.exit_code == 1 and "stale" in stale.output, stale.output
+    assert okta_acs(fake, setup["single"]) == PRIMARY
+    sso.failing.clear()
+    dry = idpsync(setup, "--to", "eu-west-1", "--dry-run", "--out", str(out))
+    assert dry.exit_code == 3, "a healthy primary: no plan to approve"
+
+    outage(sso)
+    assert idpsync(setup, "--to", "eu-west-1", "--dry-run", "--out", str(out)).exit_code == 2
+    applied = CliRunner().invoke(cli, ["apply", "-c", config, "--plan", plan])
+    assert applied.exit_code == 0, applied.output
+    assert okta_acs(fake, setup["single"]) == REPLICA
+    back = idpsync(setup, "--back")
+    assert back.exit_code == 3, "the primary is still down"
+    sso.failing.clear()
+    assert idpsync(setup, "--back").exit_code == 0
+    assert okta_acs(fake, setup["single"]) == PRIMARY

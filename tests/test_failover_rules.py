@@ -43,7 +43,7 @@ def single(default: str = PRIMARY, index: int | None = None, app_id: str = "one"
 
 
 def plan_for(failover: Failover, *apps: ObservedApp, force: bool = False) -> Plan:
-    planner = failover_planner(failover, stack=Stack.IPV4, policy=POLICY, force=force)
+    planner = failover_planner(failover, policy=POLICY, force=force)
     return planner(desired(), list(apps))
 
 
@@ -89,22 +89,23 @@ def test_to_needs_the_primary_reported_unavailable(state: PrimaryState, expected
 
 def test_to_refuses_the_primary_a_region_not_active_or_not_in_the_metadata() -> None:
     adding = desired(("us-east-1", "eu-west-1"), statuses={"eu-west-1": RegionStatus.ADDING})
-    assert any("is ADDING, not ACTIVE" in r for r in refusals(to(), adding, Stack.IPV4))
-    assert any("primary" in r for r in refusals(to(region="us-east-1"), desired(), Stack.IPV4))
-    nowhere = refusals(to(region="ap-south-1"), desired(), Stack.IPV4)
+    assert any("is ADDING, not ACTIVE" in r for r in refusals(to(), adding))
+    assert any("primary" in r for r in refusals(to(region="us-east-1"), desired()))
+    nowhere = refusals(to(region="ap-south-1"), desired())
     assert any("not listed by sso-admin" in r for r in nowhere)
     assert any("no ACS URL for ap-south-1" in r for r in nowhere)
-    no_list = refusals(to(), desired(with_regions=False), Stack.IPV4)
+    no_list = refusals(to(), desired(with_regions=False))
     assert any("api_regions" in r for r in no_list)
     ipv4_only = desired(stacks=(Stack.IPV4,))
-    assert refusals(to(), ipv4_only, Stack.DUALSTACK) == [
+    assert refusals(dataclasses.replace(to(), stack=Stack.DUALSTACK), ipv4_only) == [
         "the metadata has no dualstack ACS URL for eu-west-1"
     ]
-    assert refusals(to(), desired(), Stack.IPV4) == []
+    assert refusals(to(), desired()) == []
 
 
 def test_dualstack_is_chosen_by_stack() -> None:
-    planner = failover_planner(to(), stack=Stack.DUALSTACK, policy=POLICY, force=False)
+    dual = dataclasses.replace(to(), stack=Stack.DUALSTACK)
+    planner = failover_planner(dual, policy=POLICY, force=False)
     plan = planner(desired(), [single()])
     assert plan.apps[0].after.default_acs == url("eu-west-1", Stack.DUALSTACK)
 

@@ -39,7 +39,11 @@ def _recorded(config: Config, state_url: str | None) -> tuple[RecordedDefault, .
 
 
 def _intent(
-    config: Config, to: str | None, state_url: str | None, targets: tuple[str, ...]
+    config: Config,
+    to: str | None,
+    stack: Stack,
+    state_url: str | None,
+    targets: tuple[str, ...],
 ) -> Failover:
     """The failover's typed reason: direction, Region, the probe's answer, the records."""
     ic = config.identity_center
@@ -65,14 +69,15 @@ def _intent(
         primary_state=health.state,
         evidence=health.evidence,
         recorded=recorded,
+        stack=stack if direction is FailoverDirection.TO else Stack.IPV4,
     )
 
 
-def _shape(failover: Failover, stack: Stack, config: Config, force: bool) -> RunRequest:
-    planner = failover_planner(failover, stack=stack, policy=config.policy, force=force)
+def _shape(failover: Failover, config: Config, force: bool) -> RunRequest:
+    planner = failover_planner(failover, policy=config.policy, force=force)
 
     def checked(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
-        problems = refusals(failover, desired, stack)
+        problems = refusals(failover, desired)
         if problems:  # before any plan, let alone a write
             raise UnsafePlan([f"failover refused: {p}" for p in problems])
         return planner(desired, observed)
@@ -81,6 +86,48 @@ def _shape(failover: Failover, stack: Stack, config: Config, force: bool) -> Run
         return FailoverHooks(inner, store.failovers, failover, run_id)
 
     return RunRequest(planner=checked, kind="failover", wrap_hooks=hooks)
+
+
+def run_failover(
+    config_path: str,
+    failover: Failover,
+    options: SyncOptions,
+    *,
+    state_url: str | None,
+    info: RunInfo,
+    approved: Plan | None = None,
+) -> SyncResult:
+    """Plan (and unless dry-run, apply) ``failover`` through the engine's recorded run;
+    with ``approved``, exactly that plan or nothing (stale is refused)."""
+    config = load_config(config_path)
+    shape = _shape(failover, config, options.force)
+    result = _run(
+        config_path, options, approved=approved, state_url=state_url, info=info, shape=shape
+    )
+    if failover.direction is FailoverDirection.BACK and not options.dry_run:
+        _forget_restored(config, state_url, result)
+    return result
+
+
+def apply_approved(
+    config_path: str, approved: Plan, *, force: bool, output_format: str, state_url: str | None
+) -> None:
+    """``idpsync apply --plan`` of a reviewed failover plan: the same failover, probed and
+    recorded afresh, must plan exactly the same changes (a primary that came back, or an app
+    that moved, makes it stale)."""
+    reviewed = approved.failover
+    assert reviewed is not None
+    config = load_config(config_path)
+    to = reviewed.region if reviewed.direction is FailoverDirection.TO else None
+    targets = tuple(sorted({a.ref.target for a in approved.apps}))
+    failover = _intent(config, to, reviewed.stack, state_url, ())
+    options = SyncOptions(dry_run=False, force=force, targets=targets)
+    info = RunInfo()
+    result = run_failover(
+        config_path, failover, options, state_url=state_url, info=info, approved=approved
+    )
+    _report(result, output_format, None, config_path=config_path, info=info)
+    sys.exit(result.exit_code)
 
 
 def _forget_restored(config: Config, state_url: str | None, result: SyncResult) -> None:
@@ -156,14 +203,11 @@ def failover_command(
         prepare_out_dir(out_dir)
     config = load_config(config_path)
     chosen = Stack(stack or config.identity_center.default_stack)
-    failover = _intent(config, to, state_url, targets)
+    failover = _intent(config, to, chosen, state_url, targets)
     info = RunInfo()
     options = SyncOptions(dry_run=dry_run, force=force, targets=targets)
-    shape = _shape(failover, chosen, config, force)
-    result = _run(config_path, options, state_url=state_url, info=info, shape=shape)
+    result = run_failover(config_path, failover, options, state_url=state_url, info=info)
     _report(result, output_format, out_dir, config_path=config_path, info=info, state_url=state_url)
-    if failover.direction is FailoverDirection.BACK and not dry_run:
-        _forget_restored(config, state_url, result)
     if ticket:
         _open_ticket(config_path, result.plan, ticket)
     sys.exit(result.exit_code)

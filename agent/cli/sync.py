@@ -391,6 +391,12 @@ def apply_command(
         sys.exit(EXIT_ERROR)
     if _already_applied(config_path, state_url, approved):
         sys.exit(ExitCode.OK)
+    if approved.failover is not None:  # a reviewed `idpsync failover` plan: its own planner
+        from agent.cli.failover import apply_approved  # late: that module builds on this one
+
+        apply_approved(
+            config_path, approved, force=force, output_format=output_format, state_url=state_url
+        )
     options = SyncOptions(dry_run=False, force=force, targets=targets)
     info = RunInfo()
     result = _run(config_path, options, approved=approved, state_url=state_url, info=info)
