@@ -21,6 +21,7 @@ PURE = (
     "agent/plan.py",
     "agent/plan_header.py",
     "agent/safety.py",
+    "agent/safety_failover.py",
     "agent/render.py",
     "agent/render_html.py",
     "agent/textsafe.py",
@@ -34,6 +35,7 @@ ALLOWED_AGENT = {
     "agent.acs_shape",
     "agent.placeholder",
     "agent.plan_header",
+    "agent.safety_failover",
     "agent.textsafe",
     "agent.trust_matrix",
 }
