@@ -10,7 +10,6 @@ The engine writes and verifies; this module decides only what to ask it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 import click
 
@@ -19,15 +18,11 @@ from agent.cli.state import open_store, state_url_option
 from agent.cli.sync import _open_ticket, _report, _run, format_option, out_option, target_option
 from agent.cli.ticket import RunInfo, prepare_out_dir
 from agent.config import Config, load_config
-from agent.engine import EngineHooks, SyncOptions, SyncResult
-from agent.errors import IdpSyncError, UnsafePlan
-from agent.failover import FailoverHooks, failover_planner, refusals
-from agent.model import DesiredTrust, ObservedApp, Stack
+from agent.engine import SyncOptions, SyncResult
+from agent.failover_run import failover_intent, failover_request
+from agent.model import Stack
 from agent.outcomes import AppStatus
 from agent.plan import Failover, FailoverDirection, Plan, RecordedDefault
-from agent.runner import RunRequest
-from agent.sources.primary_health import probe_primary
-from agent.store import Store
 
 
 def _recorded(config: Config, state_url: str | None) -> tuple[RecordedDefault, ...]:
@@ -39,53 +34,10 @@ def _recorded(config: Config, state_url: str | None) -> tuple[RecordedDefault, .
 
 
 def _intent(
-    config: Config,
-    to: str | None,
-    stack: Stack,
-    state_url: str | None,
-    targets: tuple[str, ...],
+    config: Config, to: str | None, stack: Stack, state_url: str | None, targets: tuple[str, ...]
 ) -> Failover:
-    """The failover's typed reason: direction, Region, the probe's answer, the records."""
-    ic = config.identity_center
-    direction = FailoverDirection.TO if to else FailoverDirection.BACK
-    recorded: tuple[RecordedDefault, ...] = ()
-    if direction is FailoverDirection.BACK:
-        recorded = tuple(
-            r
-            for r in _recorded(config, state_url)
-            if not targets or r.app_key.split("/", 1)[0] in targets
-        )
-        if not recorded:
-            raise IdpSyncError(
-                "nothing to fail back: no failover is recorded in the state store "
-                "(`idpsync failover --to REGION` records each app it re-points)"
-            )
-    replica = to or next((r for r in ic.effective_api_regions if r != ic.primary_region), None)
-    health = probe_primary(ic, replica)
-    return Failover(
-        direction=direction,
-        region=to or ic.primary_region,
-        primary=ic.primary_region,
-        primary_state=health.state,
-        evidence=health.evidence,
-        recorded=recorded,
-        stack=stack if direction is FailoverDirection.TO else Stack.IPV4,
-    )
-
-
-def _shape(failover: Failover, config: Config, force: bool) -> RunRequest:
-    planner = failover_planner(failover, policy=config.policy, force=force)
-
-    def checked(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
-        problems = refusals(failover, desired)
-        if problems:  # before any plan, let alone a write
-            raise UnsafePlan([f"failover refused: {p}" for p in problems])
-        return planner(desired, observed)
-
-    def hooks(store: Store, inner: EngineHooks, run_id: int) -> EngineHooks:
-        return FailoverHooks(inner, store.failovers, failover, run_id)
-
-    return RunRequest(planner=checked, kind="failover", wrap_hooks=hooks)
+    recorded = _recorded(config, state_url) if not to else ()
+    return failover_intent(config, recorded, to=to, stack=stack, targets=targets)
 
 
 def run_failover(
@@ -100,7 +52,7 @@ def run_failover(
     """Plan (and unless dry-run, apply) ``failover`` through the engine's recorded run;
     with ``approved``, exactly that plan or nothing (stale is refused)."""
     config = load_config(config_path)
-    shape = _shape(failover, config, options.force)
+    shape = failover_request(failover, config, force=options.force)
     result = _run(
         config_path, options, approved=approved, state_url=state_url, info=info, shape=shape
     )
