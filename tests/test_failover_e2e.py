@@ -207,9 +207,10 @@ def test_a_reviewed_failover_plan_applies_through_apply_plan(
     out = setup["dir"] / "review"
     dry = idpsync(setup, "--to", "eu-west-1", "--dry-run", "--out", str(out))
     assert dry.exit_code == 2, dry.output
-    assert "failover --to eu-west-1 (ipv4): primary us-east-1 unavailable" in (
-        out / "plan.md"
-    ).read_text()
+    assert (
+        "failover --to eu-west-1 (ipv4): primary us-east-1 unavailable"
+        in (out / "plan.md").read_text()
+    )
     plan = str(out / "plan.json")
     config = str(setup["config"])
 
