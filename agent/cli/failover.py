@@ -2,8 +2,9 @@
 single-ACS apps").
 
 Like every change: planned (stdout, ``--out DIR``: plan.md, plan.json, ...), checked by the
-safety rules, dry-run with ``--dry-run`` (and a ``--ticket`` for review), recorded in the
-history (kind ``failover``) with backups and audit when it writes, under the apply lease.
+safety rules, dry-run with ``--dry-run`` (and a ``--ticket`` for review; ``idpsync apply
+--plan`` and the service apply a reviewed plan through :mod:`agent.failover_run`), recorded in
+the history (kind ``failover``) with backups and audit when it writes, under the apply lease.
 The engine writes and verifies; this module decides only what to ask it.
 """
 

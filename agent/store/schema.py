@@ -39,7 +39,7 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("kind", String(32), nullable=False),  # sync | rollback
+    Column("kind", String(32), nullable=False),  # sync | rollback | failover
     Column("mode", String(16), nullable=False),  # observe | apply | dry-run
     Column("outcome", String(32), nullable=False),  # running | in_sync | applied | ...
     Column("exit_code", Integer),
