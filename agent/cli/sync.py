@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import socket
 import sys
-from pathlib import Path
 
 import click
 
 from agent.cli.base import EXIT_ERROR, _version, cli, config_option, handle_errors, quiet, verbosity
 from agent.cli.desired import cache_for
+from agent.cli.planfile import load_plan as load_plan  # re-exported: tests, other modules
 from agent.cli.state import STATE_URL_ENV, open_store, sqlite_file, state_url_option
 from agent.cli.ticket import RunInfo, build_header, prepare_out_dir, write_outputs
 from agent.config import Config, load_config
@@ -30,7 +29,7 @@ from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.outcomes import AppStatus, RunOutcome
-from agent.plan import Plan, plan_from_dict
+from agent.plan import Plan
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
 from agent.runner import RunRequest, recorded_sync
@@ -317,42 +316,6 @@ def _open_ticket(config_path: str, plan: Plan, name: str) -> None:
         click.echo(open_ticket(config, config_path, store, plan, name), err=True)
     finally:
         store.close()
-
-
-def load_plan(path: str) -> Plan:
-    """Read plan.json; refuse a file whose checksum does not match its content."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan ({exc.strerror})", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc.msg})", path=path) from None
-    except RecursionError:  # json's C parser recurses once per nesting level
-        raise ConfigError(
-            "not an idpsync plan (JSON nested too deeply); use the plan.json that "
-            "`idpsync plan --out DIR` wrote",
-            path=path,
-        ) from None
-    if not isinstance(doc, dict):
-        raise ConfigError("not an idpsync plan (expected a JSON object)", path=path)
-    try:
-        plan = plan_from_dict(doc)
-    except ValueError as exc:
-        raise ConfigError(str(exc), path=path) from None
-    if doc.get("checksum") != plan.checksum() and "://***@" in json.dumps(doc):
-        raise ConfigError(
-            "the plan holds a URL whose user information idpsync redacted (an IdP app lists "
-            "a URL with user:password@), so it cannot be applied exactly; remove that URL "
-            "from the app, then run `idpsync plan` again",
-            path=path,
-        )
-    if doc.get("checksum") != plan.checksum():
-        raise ConfigError(
-            "the plan's checksum does not match its content (was the file edited?); "
-            "run `idpsync plan` again",
-            path=path,
-        )
-    return plan
 
 
 @cli.command("apply")
