@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -55,6 +55,10 @@ from agent.verify import verified
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_TARGETS = 8
+
+# Another way to plan the observed apps (``idpsync failover``): it returns a checked plan
+# (``checked_plan``); observing, the write path and verification stay the engine's.
+Planner = Callable[[DesiredTrust, Sequence[ObservedApp]], Plan]
 
 
 @dataclass(frozen=True)
@@ -185,8 +189,11 @@ async def run_sync(
     now: datetime | None = None,
     approved: Plan | None = None,
     progress: ProgressSink | None = None,
+    planner: Planner | None = None,
 ) -> SyncResult:
-    """One reconcile run over the selected targets. See the module docstring."""
+    """One reconcile run over the selected targets. See the module docstring.
+
+    ``planner`` replaces the sync diff (removal grace included) for a failover run."""
     now = now or datetime.now(UTC)
     progress = progress or NoProgress()
     chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
@@ -202,22 +209,26 @@ async def run_sync(
             [o for apps, _ in results for o in apps]
         )
         failures = [f for _, f in results if f is not None] + unreadable
-        removable = removable_regions(
-            desired,
-            observed,
-            policy=config.policy,
-            memory=memory or InMemoryRegionMemory(),
-            now=now,
-        )
-        plan = dataclasses.replace(
-            build_plan(
+        if planner is None:
+            removable = removable_regions(
+                desired,
+                observed,
+                policy=config.policy,
+                memory=memory or InMemoryRegionMemory(),
+                now=now,
+            )
+            planned = build_plan(
                 desired,
                 observed,
                 policy=config.policy,
                 force=options.force,
                 removable=removable,
                 now=now,
-            ),
+            )
+        else:
+            planned = planner(desired, observed)
+        plan = dataclasses.replace(
+            planned,
             targets=tuple(t.name for t in chosen),
             unobserved=tuple(
                 UnobservedTarget(target=f.ref.target, error=f.error or "not observed")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from agent.model import AppRef, AppTrust, Finding, Severity, TrustedAcs
+from agent.model import AppRef, AppTrust, Finding, Severity, Stack, TrustedAcs
 
 PLAN_FORMAT_VERSION = 1
 
@@ -113,6 +114,76 @@ class UnobservedTarget:
         return {"target": self.target, "error": self.error}
 
 
+class FailoverDirection(StrEnum):
+    TO = "to"  # ``idpsync failover --to REGION``: single-ACS defaults to a healthy replica
+    BACK = "back"  # ``idpsync failover --back``: the recorded previous defaults restored
+
+
+class PrimaryState(StrEnum):
+    """What the sso-admin probe said about the primary Region when the plan was made."""
+
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"
+    UNKNOWN = "unknown"  # no answer anywhere, or a denial: never read as an outage
+
+
+@dataclass(frozen=True)
+class RecordedDefault:
+    """One app's failover record (state store): the trust before the failover wrote it, and
+    what the failover wrote. ``failover --back`` restores ``previous`` only while the app
+    still holds ``written`` (the conflict guard)."""
+
+    app_key: str
+    previous: AppTrust
+    written: AppTrust
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "app_key": self.app_key,
+            "previous": self.previous.to_dict(),
+            "written": self.written.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Failover:
+    """The typed reason of a failover plan: what the safety checks recognise as approved.
+
+    Not a bypass: with it, the checks allow exactly one kind of change (re-pointing a
+    single-ACS app's one ACS URL and default) and refuse every other change outright
+    (``agent.safety_failover``). ``region`` is where the defaults go (the replica for
+    ``to``, the primary for ``back``).
+    """
+
+    direction: FailoverDirection
+    region: str
+    primary: str
+    primary_state: PrimaryState
+    evidence: str = ""
+    recorded: tuple[RecordedDefault, ...] = ()
+    stack: Stack = Stack.IPV4  # which of ``region``'s ACS URLs ``to`` points at
+
+    def record_for(self, app_key: str) -> RecordedDefault | None:
+        return next((r for r in self.recorded if r.app_key == app_key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction.value,
+            "region": self.region,
+            "primary": self.primary,
+            "primary_state": self.primary_state.value,
+            "evidence": self.evidence,
+            "recorded": [r.to_dict() for r in self.recorded],
+            "stack": self.stack.value,
+        }
+
+    def checksum_dict(self) -> dict[str, Any]:
+        """What the checksum covers: everything but the probe's wording."""
+        doc = self.to_dict()
+        del doc["evidence"]
+        return doc
+
+
 @dataclass(frozen=True)
 class Plan:
     """Every app's plan plus run-wide findings, tied to one desired state.
@@ -128,6 +199,7 @@ class Plan:
     violations: tuple[str, ...] = ()  # run-wide safety violations (e.g. a failed source)
     targets: tuple[str, ...] = ()
     unobserved: tuple[UnobservedTarget, ...] = ()
+    failover: Failover | None = None  # set on ``idpsync failover`` plans only
 
     @property
     def complete(self) -> bool:
@@ -151,6 +223,7 @@ class Plan:
             "targets": list(self.targets),
             "complete": self.complete,
             "unobserved": [u.to_dict() for u in self.unobserved],
+            **({"failover": self.failover.to_dict()} if self.failover is not None else {}),
         }
 
     def checksum(self) -> str:
@@ -173,6 +246,8 @@ class Plan:
         }
         if self.unobserved:
             core["unobserved"] = [u.to_dict() for u in self.unobserved]
+        if self.failover is not None:  # a sync plan's checksum is unchanged
+            core["failover"] = self.failover.checksum_dict()
         canonical = json.dumps(core, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -251,6 +326,22 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
                 UnobservedTarget(target=str(u["target"]), error=str(u["error"]))
                 for u in doc.get("unobserved", ())
             ),
+            failover=_failover_from_dict(doc["failover"], trust) if "failover" in doc else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idpsync plan: {exc!r}") from exc
+
+
+def _failover_from_dict(d: dict[str, Any], trust: Callable[[dict[str, Any]], AppTrust]) -> Failover:
+    return Failover(
+        direction=FailoverDirection(d["direction"]),
+        region=str(d["region"]),
+        primary=str(d["primary"]),
+        primary_state=PrimaryState(d["primary_state"]),
+        evidence=str(d.get("evidence", "")),
+        recorded=tuple(
+            RecordedDefault(str(r["app_key"]), trust(r["previous"]), trust(r["written"]))
+            for r in d.get("recorded", ())
+        ),
+        stack=Stack(d.get("stack", Stack.IPV4.value)),
+    )

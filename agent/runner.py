@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from agent.config import Config
 from agent.connector import ConnectorCaches, ConnectorContext
 from agent.desired import build_desired
-from agent.engine import SyncOptions, SyncResult, run_sync
+from agent.engine import EngineHooks, Planner, SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
@@ -105,6 +105,11 @@ class RunRequest:
     on_begin: Callable[[int], None] | None = None
     raise_errors: bool = False
     caches: ConnectorCaches | None = None  # the service's, kept across its cycles
+    # ``idpsync failover``: its planner, the run's kind in the history, and hooks around
+    # the store's own (backups, changes, audit) that keep the failover ledger.
+    planner: Planner | None = None
+    kind: str = "sync"
+    wrap_hooks: Callable[[Store, EngineHooks, int], EngineHooks] | None = None
 
 
 async def _record_error(
@@ -151,7 +156,7 @@ async def recorded_sync(
     mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
     if metrics is not None:
         metrics.know_targets(t.name for t in config.targets)
-    run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
+    run_id = await asyncio.to_thread(store.begin_run, kind=request.kind, mode=mode, holder=holder)
     if request.on_begin is not None:
         request.on_begin(run_id)
     started = time.perf_counter()
@@ -200,16 +205,20 @@ async def _engine_run(
     desired = request.desired
     if desired is None:
         desired = await asyncio.to_thread(build_desired, config, cache=store)
+    hooks: EngineHooks | None = store.hooks(run_id) if apply else None
+    if hooks is not None and request.wrap_hooks is not None:
+        hooks = request.wrap_hooks(store, hooks, run_id)
     return await run_sync(
         config,
         request.options or SyncOptions(dry_run=not apply),
         desired=desired,
         context=context,
         memory=store,
-        hooks=store.hooks(run_id) if apply else None,
+        hooks=hooks,
         stop=stop,
         approved=approved,
         progress=request.progress,
+        planner=request.planner,
     )
 
 

@@ -20,6 +20,9 @@ Three kinds of rule:
   pattern), moving a working default ACS (one of this instance's URLs that stays trusted),
   more than ``policy.max_changes`` changes in one run. Any removal outside ``mode: sync``
   is refused outright (change the policy instead).
+* Failover (``Plan.failover``, a typed reason, never a bypass): its absolute rules are in
+  ``agent.safety_failover``; the one re-point they allow is exempt from the removal and
+  default-move rules above, and nothing else is.
 
 A message that asks for ``--force`` shows the before and after values through
 :func:`visible`, so a look-alike (a Cyrillic letter, a zero-width space) cannot pass for the
@@ -37,7 +40,8 @@ from agent.acs_validator import refusal, rejected
 from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.placeholder import is_placeholder
-from agent.plan import Action, AppPlan, Field, Plan
+from agent.plan import Action, AppPlan, Failover, Field, Plan
+from agent.safety_failover import app_rules, repointed_urls, run_rules
 
 FORCE_HINT = " (use --force to allow)"
 
@@ -130,7 +134,9 @@ def check_plan(
     """Every violation's text: run-wide ones first, then each app's (prefixed by app)."""
     found = run_violations(plan, desired, policy=policy)
     for app in plan.apps:
-        found += app_violations(app, desired, observed.get(app.ref.key), policy=policy)
+        found += app_violations(
+            app, desired, observed.get(app.ref.key), policy=policy, failover=plan.failover
+        )
     return [v.text for v in enforce(found, force=force)]
 
 
@@ -155,6 +161,8 @@ def check_app(
 def run_violations(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike) -> list[Violation]:
     """Every violation that concerns the whole run (it blocks every app)."""
     out = _primary_mismatch(desired)
+    if plan.failover is not None:  # its preconditions block even a plan without changes
+        out += [_absolute_violation(c, m) for c, m in run_rules(plan.failover, desired)]
     if not plan.change_count:
         return out
     if not desired.complete:
@@ -214,19 +222,26 @@ def app_violations(
     observed: ObservedApp | None,
     *,
     policy: PolicyLike,
+    failover: Failover | None = None,
 ) -> list[Violation]:
-    """Every violation of one app's plan, each naming the app (``app_key``)."""
+    """Every violation of one app's plan, each naming the app (``app_key``). ``failover``:
+    the plan's typed failover reason (``agent.safety_failover``)."""
     if not app.changes:
         return []
     own = ownership_of(desired)
-    out = _absolute(app, desired) + _policy(app, policy)
-    out += _new_tenant(app, own) + _default_move(app, own)
+    repointed = repointed_urls(app, failover)
+    out = _absolute(app, desired, repointed) + _policy(app, policy, repointed)
+    out += _new_tenant(app, own) + ([] if repointed else _default_move(app, own))
     if observed is not None:
         out += _capabilities(app, observed)
+    if failover is not None:
+        out += [_absolute_violation(c, m) for c, m in app_rules(app, failover, observed, own)]
     return [dataclasses.replace(v, app_key=app.ref.key) for v in out]
 
 
-def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
+def _absolute(
+    app: AppPlan, desired: DesiredTrust, repointed: frozenset[str] = frozenset()
+) -> list[Violation]:
     out: list[Violation] = []
     own = ownership_of(desired)
 
@@ -241,8 +256,8 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
         if change.action is not Action.REMOVE or change.field is not Field.ACS_URL:
             continue
         url = change.before or ""
-        if is_placeholder(url):
-            continue  # no instance's URL: removable with --force (_policy)
+        if is_placeholder(url) or url in repointed:
+            continue  # a placeholder: removable with --force (_policy); a failover re-point
         hit = own.classify(url)
         if hit is None:
             refuse(url, "remove_foreign", "it does not belong to this Identity Center")
@@ -263,9 +278,13 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
     return out
 
 
-def _policy(app: AppPlan, policy: PolicyLike) -> list[Violation]:
+def _policy(
+    app: AppPlan, policy: PolicyLike, repointed: frozenset[str] = frozenset()
+) -> list[Violation]:
     out: list[Violation] = []
-    removals = [c for c in app.changes if c.action is Action.REMOVE]
+    removals = [
+        c for c in app.changes if c.action is Action.REMOVE and (c.before or "") not in repointed
+    ]
     if removals and policy.mode != "sync":
         out.append(
             _absolute_violation(

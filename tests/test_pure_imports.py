@@ -23,6 +23,7 @@ PURE = (
     "agent/plan.py",
     "agent/plan_header.py",
     "agent/safety.py",
+    "agent/safety_failover.py",
     "agent/render.py",
     "agent/render_html.py",
     "agent/textsafe.py",
@@ -38,6 +39,7 @@ ALLOWED_AGENT = {
     "agent.acs_validator",
     "agent.placeholder",
     "agent.plan_header",
+    "agent.safety_failover",
     "agent.textsafe",
     "agent.trust_matrix",
 }

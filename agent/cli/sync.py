@@ -9,6 +9,7 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import sys
@@ -67,8 +68,10 @@ def _run(
     approved: Plan | None = None,
     state_url: str | None = None,
     info: RunInfo | None = None,
+    shape: RunRequest | None = None,
 ) -> SyncResult:
-    """Build the desired state and run the engine.
+    """Build the desired state and run the engine (``shape``: a failover's planner, kind and
+    hooks; its other fields are set here).
 
     A dry run touches nothing, not even the state store. A writing run records itself in the
     state store (``state.url``, the service's store: same variables, same defaults): a full
@@ -93,6 +96,7 @@ def _run(
                     context=context,
                     approved=approved,
                     progress=progress,
+                    planner=shape.planner if shape is not None else None,
                 )
             )
         store = open_store(config, state_url)
@@ -101,8 +105,9 @@ def _run(
         try:
             with HeldLease(lease, purpose="a writing sync"):
                 return _recorded_run(
-                    store, holder, config, options, desired, context, approved, info, progress
-                )
+                    store, holder, config, options, desired, context, approved, info, progress,
+                    shape or RunRequest(),
+                )  # fmt: skip
         finally:
             store.close()
     finally:
@@ -120,6 +125,7 @@ def _recorded_run(
     approved: Plan | None,
     info: RunInfo,
     progress: ProgressSink | None,
+    shape: RunRequest,
 ) -> SyncResult:
     """A writing run, recorded in the state store while this process holds the apply lease:
     the service's own recorded run (:func:`agent.runner.recorded_sync`), which re-raises an
@@ -128,7 +134,8 @@ def _recorded_run(
     def remember(run_id: int) -> None:
         info.run_id = run_id
 
-    request = RunRequest(
+    request = dataclasses.replace(
+        shape,
         options=options,
         desired=desired,
         context=context,
@@ -347,6 +354,12 @@ def apply_command(
         sys.exit(EXIT_ERROR)
     if _already_applied(config_path, state_url, approved):
         sys.exit(ExitCode.OK)
+    if approved.failover is not None:  # a reviewed `idpsync failover` plan: its own planner
+        from agent.cli.failover import apply_approved  # late: that module builds on this one
+
+        apply_approved(
+            config_path, approved, force=force, output_format=output_format, state_url=state_url
+        )
     options = SyncOptions(dry_run=False, force=force, targets=targets)
     info = RunInfo()
     result = _run(config_path, options, approved=approved, state_url=state_url, info=info)
