@@ -76,8 +76,9 @@ def started_fake() -> JumpCloudFake:
 async def contract_subject(stack: AsyncExitStack) -> Subject:
     fake = started_fake()
     stack.callback(fake.stop)
-    # An entity ID from before a migration, so the single-ACS app has a change to write.
-    app_id = fake.add_app(custom_app(entity="urn:amazon:webservices:old"))
+    # One ACS URL, the default: the suite's add-only plan has nothing for it to write (its
+    # apply cases are covered in test_jumpcloud_connector.py and test_jumpcloud_sync.py).
+    app_id = fake.add_app(custom_app())
     fake.add_app(custom_app(displayLabel=f"{LABEL} (staging)"))  # the decoy
     conn = connector(fake)
     stack.push_async_callback(conn.aclose)
