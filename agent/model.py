@@ -133,6 +133,10 @@ class Capabilities:
     max_url_length: int = 1024
     indexed: bool = True  # the app stores an index per ACS entry
     max_index: int = 65535
+    # False: no API can write the app (Google Workspace custom SAML apps). The plan gives a
+    # person the console steps (``AppPlan.manual_steps``), the app's outcome is
+    # ``needs_person``, and the engine never calls ``apply`` for it.
+    writable: bool = True
 
 
 @dataclass(frozen=True)

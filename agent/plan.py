@@ -81,10 +81,17 @@ class AppPlan:
     findings: tuple[Finding, ...] = ()
     blocked: tuple[str, ...] = ()
     kind: str = ""
+    # What a person must do in the IdP's console (the app cannot be written: see
+    # ``Capabilities.writable``); empty for every app idpsync writes itself.
+    manual_steps: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def needs_person(self) -> bool:
+        return bool(self.manual_steps)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +105,7 @@ class AppPlan:
             "changes": [c.to_dict() for c in self.changes],
             "findings": [_finding_dict(f) for f in self.findings],
             "blocked": list(self.blocked),
+            "manual_steps": list(self.manual_steps),
         }
 
 
@@ -238,6 +246,7 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
                 findings=tuple(finding(f) for f in a.get("findings", ())),
                 blocked=tuple(a.get("blocked", ())),
                 kind=a.get("kind", ""),
+                manual_steps=tuple(str(s) for s in a.get("manual_steps", ())),
             )
             for a in doc["apps"]
         )
