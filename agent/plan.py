@@ -94,7 +94,7 @@ class AppPlan:
         return bool(self.manual_steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "target": self.ref.target,
             "app_id": self.ref.app_id,
             "label": self.ref.label,
@@ -105,8 +105,10 @@ class AppPlan:
             "changes": [c.to_dict() for c in self.changes],
             "findings": [_finding_dict(f) for f in self.findings],
             "blocked": list(self.blocked),
-            "manual_steps": list(self.manual_steps),
         }
+        if self.manual_steps:  # only guided apps carry it (older plan.json files stay equal)
+            doc["manual_steps"] = list(self.manual_steps)
+        return doc
 
 
 @dataclass(frozen=True)

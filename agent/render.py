@@ -148,13 +148,16 @@ def render_json(plan: Plan) -> str:
 
 
 def _summary(plan: Plan) -> dict[str, Any]:
-    return {
+    summary: dict[str, Any] = {
         "apps": len(plan.apps),
         "apps_with_changes": sum(1 for a in plan.apps if a.changes),
         "changes": plan.change_count,
         "blocked": plan.blocked,
-        "needs_person": sum(1 for a in plan.apps if a.manual_steps),
     }
+    manual = sum(1 for a in plan.apps if a.manual_steps)
+    if manual:  # apps whose manual steps a person must take (absent when none)
+        summary["needs_person"] = manual
+    return summary
 
 
 def _cell(value: str | None) -> str:
@@ -193,7 +196,7 @@ def render_markdown(plan: Plan, header: PlanHeader | None = None) -> str:
         f"- Safety: {_safety_word(plan, s['blocked'])}",
         *(
             [f"- Needs a person: {s['needs_person']} app(s) (manual steps below)"]
-            if s["needs_person"]
+            if s.get("needs_person")
             else []
         ),
         f"- Desired state digest: {md_code(plan.desired_digest)}",

@@ -228,4 +228,3 @@ def test_an_apps_entry_needs_exactly_one_selector() -> None:
         _target(apps=[{"id": "5f0c1b2a3d4e5f6a7b8c9d0e", "label": LABEL}])
     with pytest.raises(ValueError, match="extra"):
         _target(api_key="inline secrets are refused")
-

@@ -157,8 +157,7 @@ class JumpCloudConnector(KitConnector):
 
     def _listing_error(self, problem: str, answer: Answer) -> ConnectorError:
         return ConnectorError(
-            f"listing GET {LIST} returned something other than a list of applications: "
-            f"{problem}",
+            f"listing GET {LIST} returned something other than a list of applications: {problem}",
             target=self.name,
             status=answer.status,
         )
