@@ -24,6 +24,10 @@ LABEL = "AWS IAM Identity Center"
 API_KEY = "sentinel-jumpcloud-api-key-5e2b7d"  # never to appear in any output
 KEY_ENV = "IDPSYNC_SENTINEL_JUMPCLOUD_KEY"
 METADATA = (DATA / "metadata" / "combined-md-prefix.xml").read_bytes()
+# What METADATA asks of a single-ACS app: its issuer and the primary's IPv4 ACS URL.
+E2E_TENANT = "75732d656173742d312d3f2a6b1c-9d4e-4f10-8a2b-5c6d7e8f9a0b"
+E2E_ENTITY = "https://us-east-1.signin.aws.amazon.com/platform/saml/d-9067230fde"
+E2E_DEFAULT = f"https://us-east-1.signin.aws/platform/saml/acs/{E2E_TENANT}"
 
 
 def custom_app(acs: str = PRIMARY_URLS[0], entity: str = ENTITY, **top: Any) -> dict[str, Any]:
@@ -113,8 +117,9 @@ class JumpCloudWorld:
     app_ids: list[str] = field(default_factory=list)
 
     def add_apps(self, count: int = 1) -> list[str]:
+        """New applications for Identity Center whose SP fields are not filled in yet."""
         for i in range(count):
-            doc = custom_app(description=f"app-{i}-kept-byte-for-byte")
+            doc = custom_app(acs="", entity="", description=f"app-{i}-kept-byte-for-byte")
             self.app_ids.append(self.fake.add_app(doc))
         return self.app_ids
 
@@ -150,6 +155,10 @@ class JumpCloudWorld:
 
     def apps(self) -> dict[str, dict[str, Any]]:
         return {i: self.fake.apps[i] for i in self.app_ids}
+
+    def trust(self, app_id: str) -> tuple[str, str]:
+        config = self.fake.apps[app_id]["config"]
+        return config["acsUrl"]["value"], config["spEntityId"]["value"]
 
 
 def make_world(workdir: Path, monkeypatch: Any, apps: int = 1) -> JumpCloudWorld:
