@@ -221,3 +221,13 @@ def test_validate_config_refuses_a_missing_state_file(tmp_path: Path) -> None:
     result = _run(path, "validate-config")
     assert result.exit_code == ExitCode.ERROR, result.output
     assert "state_file" in result.output
+
+
+def test_an_approved_plan_with_manual_steps_applies_nothing_and_exits_2(tmp_path: Path) -> None:
+    path = _config(tmp_path)
+    out = tmp_path / "ticket"
+    planned_run = _run(path, "plan", "--out", str(out))
+    assert planned_run.exit_code == ExitCode.CHANGES_PENDING, planned_run.output
+    applied = _run(path, "apply", "--plan", str(out / "plan.json"))
+    assert applied.exit_code == ExitCode.CHANGES_PENDING, applied.output
+    assert "needs_person" in applied.output
