@@ -8,6 +8,9 @@ wires connectors to them and enforces the rules no connector may get wrong:
   a read-back that must equal the plan's ``after`` or the app is reported as failed.
 * One app's failure never stops the others; an app holding a URL Python cannot parse (a
   port out of range) fails on its own, naming the URL, before it is planned.
+* An app no API can write (``Capabilities.writable`` False, a guided connector) gets the
+  console steps a person takes (``AppPlan.manual_steps``) and the outcome ``needs_person``:
+  never ``in_sync``, and :meth:`Connector.apply` is never called for it.
 * ``stop`` (SIGTERM) is checked before each write: the writes in progress finish, no new
   one starts.
 * Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target;
@@ -32,6 +35,7 @@ from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.errors import ConfigError
 from agent.exitcodes import ExitCode
+from agent.manual import attach_manual_steps
 from agent.model import (
     AppRef,
     DesiredTrust,
@@ -108,7 +112,7 @@ class _ProgressHooks:
         self.started: dict[str, int] = {}
         self.finished: dict[str, int] = {}
         for app in plan.apps:
-            if app.changes and not app.blocked and not plan.violations:
+            if app.changes and not app.blocked and not plan.violations and not app.manual_steps:
                 self.total[app.ref.target] = self.total.get(app.ref.target, 0) + 1
 
     def before_write(self, app: AppPlan, observed: ObservedApp) -> None:
@@ -237,10 +241,13 @@ async def run_sync(
         )
         if unreadable_findings:
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
+        by_key = {o.ref.key: o for o in observed}
+        plan = attach_manual_steps(
+            plan, by_key, {name: c.manual_steps for name, c in connectors.items()}
+        )
         progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
             refuse_if_stale(approved, plan)
-        by_key = {o.ref.key: o for o in observed}
         gates = _write_gates(connectors)
         if not options.dry_run:
             hooks = _ProgressHooks(plan, progress, hooks)
@@ -287,6 +294,8 @@ async def _settle(
     if app.blocked or plan.violations:  # a run-wide violation blocks even an app in sync
         reasons = "; ".join(app.blocked or plan.violations)
         return AppOutcome(app.ref, AppStatus.BLOCKED, error=reasons, observed=observed)
+    if not observed.capabilities.writable:  # a person's to do: apply is never reached
+        return AppOutcome(app.ref, AppStatus.NEEDS_PERSON, observed=observed)
     if not app.changes:
         return AppOutcome(app.ref, AppStatus.IN_SYNC, observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
@@ -341,7 +350,7 @@ def error_findings(plan: Plan) -> list[Finding]:
 def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) -> int:
     """1 on any failure, else 3 if anything is blocked, else 1 if the run is degraded (an
     error finding: Region list unavailable, a source failed without a copy), else 2 if
-    anything is pending.
+    anything is pending or needs a person (manual steps: the work is not done).
 
     A degraded run still did what was safe (wrote what passed the checks, removed nothing it
     could not vouch for); the exit code says that something needs a person anyway.
@@ -353,6 +362,6 @@ def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) ->
         return ExitCode.BLOCKED
     if errors:
         return ExitCode.ERROR
-    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED}:
+    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED, AppStatus.NEEDS_PERSON}:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -82,13 +82,20 @@ class AppPlan:
     findings: tuple[Finding, ...] = ()
     blocked: tuple[str, ...] = ()
     kind: str = ""
+    # What a person must do in the IdP's console (the app cannot be written: see
+    # ``Capabilities.writable``); empty for every app idpsync writes itself.
+    manual_steps: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def needs_person(self) -> bool:
+        return bool(self.manual_steps)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "target": self.ref.target,
             "app_id": self.ref.app_id,
             "label": self.ref.label,
@@ -100,6 +107,9 @@ class AppPlan:
             "findings": [_finding_dict(f) for f in self.findings],
             "blocked": list(self.blocked),
         }
+        if self.manual_steps:  # only guided apps carry it (older plan.json files stay equal)
+            doc["manual_steps"] = list(self.manual_steps)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -313,6 +323,7 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
                 findings=tuple(finding(f) for f in a.get("findings", ())),
                 blocked=tuple(a.get("blocked", ())),
                 kind=a.get("kind", ""),
+                manual_steps=tuple(str(s) for s in a.get("manual_steps", ())),
             )
             for a in doc["apps"]
         )

@@ -63,7 +63,10 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     plans = {a.ref.key: a for a in result.plan.apps}
     applied = 0
     drift: dict[str, int] = {}
+    manual: dict[str, int] = {}
     for o in result.outcomes:
+        if o.status == AppStatus.NEEDS_PERSON:
+            manual[o.ref.target] = manual.get(o.ref.target, 0) + 1
         if o.status == AppStatus.APPLIED and o.ref.key in plans:
             n = len(plans[o.ref.key].changes)
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
@@ -78,6 +81,9 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     metrics.target_drift.clear()  # a target whose observe failed has no known drift
     for target, count in drift.items():
         metrics.target_drift.labels(target=target).set(count)
+    metrics.needs_person.clear()
+    for target, count in manual.items():
+        metrics.needs_person.labels(target=target).set(count)
     done = {o.ref.key for o in result.outcomes if o.status == AppStatus.APPLIED}
     metrics.observe_plan(result.plan, result.desired, datetime.now(UTC), applied=done)
     if result.plan.blocked:

@@ -207,10 +207,13 @@ def _outcomes(result: SyncResult) -> None:
     for o in result.outcomes:
         if (
             verbose
-            or o.status in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED)
+            or o.status
+            in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED, AppStatus.NEEDS_PERSON)
             or o.ref.app_id == "*"
         ):
             detail = f": {o.error}" if o.error else ""
+            if o.status == AppStatus.NEEDS_PERSON:
+                detail = ": idpsync cannot write this app; see the plan's manual steps"
             if verbose and not detail:
                 app = next((a for a in result.plan.apps if a.ref == o.ref), None)
                 detail = f" ({len(app.changes)} change(s))" if app is not None else ""

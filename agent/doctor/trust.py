@@ -82,6 +82,18 @@ def _check_app(
 ) -> list[CheckResult]:
     key = app.ref.key
     name = app.ref.label or key
+    if not app.capabilities.writable:  # nothing to read or write through an API
+        return [
+            CheckResult(
+                Check.TRUST,
+                Status.WARN,
+                f"{name} needs a person: no API can read or write it, so idpsync cannot check "
+                "which Regions it trusts",
+                fix=f"Run idpsync plan and follow the manual steps for {name} in the IdP's "
+                "console.",
+                subject=key,
+            )
+        ]
     trusted = set(app.trust.urls())
     results: list[CheckResult] = []
     if app.trust.entity_id != desired.entity_id:
