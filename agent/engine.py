@@ -205,34 +205,11 @@ async def run_sync(
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
     connectors = {t.name: build_connector(t, context) for t in chosen}
     try:
-        gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
-        results = await asyncio.gather(
-            *(_observe_target(c, gate, progress) for c in connectors.values())
-        )
-        observed, unreadable, unreadable_findings = _split_unreadable(
-            [o for apps, _ in results for o in apps]
-        )
-        failures = [f for _, f in results if f is not None] + unreadable
+        observed, failures, unreadable_findings = await _observe_all(connectors, progress)
         if planner is None:
-            removable = removable_regions(
-                desired,
-                observed,
-                policy=config.policy,
-                memory=memory or InMemoryRegionMemory(),
-                now=now,
-            )
-            planned = build_plan(
-                desired,
-                observed,
-                policy=config.policy,
-                force=options.force,
-                removable=removable,
-                now=now,
-            )
-        else:
-            planned = planner(desired, observed)
+            planner = _sync_planner(config, options, memory, now)
         plan = dataclasses.replace(
-            planned,
+            planner(desired, observed),
             targets=tuple(t.name for t in chosen),
             unobserved=tuple(
                 UnobservedTarget(target=f.ref.target, error=f.error or "not observed")
@@ -263,6 +240,46 @@ async def run_sync(
             await c.aclose()
     code = exit_code(outcomes, error_findings(plan))
     return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=code, desired=desired)
+
+
+async def _observe_all(
+    connectors: dict[str, Connector], progress: ProgressSink
+) -> tuple[list[ObservedApp], list[AppOutcome], list[Finding]]:
+    """Every target's apps, observed a few targets at a time: the readable apps, the
+    failures (a target that could not be observed, an app that could not be read) and the
+    findings that name the unreadable apps."""
+    gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
+    results = await asyncio.gather(
+        *(_observe_target(c, gate, progress) for c in connectors.values())
+    )
+    observed, unreadable, findings = _split_unreadable([o for apps, _ in results for o in apps])
+    failures = [f for _, f in results if f is not None] + unreadable
+    return observed, failures, findings
+
+
+def _sync_planner(
+    config: Config, options: SyncOptions, memory: RegionMemory | None, now: datetime
+) -> Planner:
+    """The sync diff: which Regions are removable (the removal grace), then the plan."""
+
+    def plan(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
+        removable = removable_regions(
+            desired,
+            observed,
+            policy=config.policy,
+            memory=memory or InMemoryRegionMemory(),
+            now=now,
+        )
+        return build_plan(
+            desired,
+            observed,
+            policy=config.policy,
+            force=options.force,
+            removable=removable,
+            now=now,
+        )
+
+    return plan
 
 
 def _write_gates(connectors: dict[str, Connector]) -> dict[str, asyncio.Semaphore]:

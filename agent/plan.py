@@ -277,6 +277,49 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _trust_from_dict(d: dict[str, Any]) -> AppTrust:
+    return AppTrust(
+        entity_id=d.get("entity_id"),
+        acs=tuple(TrustedAcs(url=str(a["url"]), index=a.get("index")) for a in d["acs"]),
+        default_acs=d.get("default_acs"),
+    )
+
+
+def _finding_from_dict(d: dict[str, Any]) -> Finding:
+    return Finding(
+        code=str(d["code"]),
+        severity=Severity(d["severity"]),
+        message=str(d["message"]),
+        region=d.get("region"),
+        app=d.get("app"),
+    )
+
+
+def _change_from_dict(c: dict[str, Any]) -> Change:
+    return Change(
+        action=Action(c["action"]),
+        field=Field(c["field"]),
+        region=c.get("region"),
+        before=c.get("before"),
+        after=c.get("after"),
+        stack=c.get("stack"),
+    )
+
+
+def _app_from_dict(a: dict[str, Any]) -> AppPlan:
+    return AppPlan(
+        ref=AppRef(target=a["target"], app_id=a["app_id"], label=a.get("label", "")),
+        fingerprint=str(a["fingerprint"]),
+        before=_trust_from_dict(a["before"]),
+        after=_trust_from_dict(a["after"]),
+        changes=tuple(_change_from_dict(c) for c in a["changes"]),
+        findings=tuple(_finding_from_dict(f) for f in a.get("findings", ())),
+        blocked=tuple(a.get("blocked", ())),
+        kind=a.get("kind", ""),
+        manual_steps=tuple(str(s) for s in a.get("manual_steps", ())),
+    )
+
+
 def plan_from_dict(doc: dict[str, Any]) -> Plan:
     """Rebuild a :class:`Plan` from ``Plan.to_dict()`` (or the rendered plan.json).
 
@@ -285,59 +328,22 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
     version = doc.get("format_version")
     if version != PLAN_FORMAT_VERSION:
         raise ValueError(f"plan format_version {version!r} is not {PLAN_FORMAT_VERSION}")
-
-    def trust(d: dict[str, Any]) -> AppTrust:
-        return AppTrust(
-            entity_id=d.get("entity_id"),
-            acs=tuple(TrustedAcs(url=str(a["url"]), index=a.get("index")) for a in d["acs"]),
-            default_acs=d.get("default_acs"),
-        )
-
-    def finding(d: dict[str, Any]) -> Finding:
-        return Finding(
-            code=str(d["code"]),
-            severity=Severity(d["severity"]),
-            message=str(d["message"]),
-            region=d.get("region"),
-            app=d.get("app"),
-        )
-
     try:
-        apps = tuple(
-            AppPlan(
-                ref=AppRef(target=a["target"], app_id=a["app_id"], label=a.get("label", "")),
-                fingerprint=str(a["fingerprint"]),
-                before=trust(a["before"]),
-                after=trust(a["after"]),
-                changes=tuple(
-                    Change(
-                        action=Action(c["action"]),
-                        field=Field(c["field"]),
-                        region=c.get("region"),
-                        before=c.get("before"),
-                        after=c.get("after"),
-                        stack=c.get("stack"),
-                    )
-                    for c in a["changes"]
-                ),
-                findings=tuple(finding(f) for f in a.get("findings", ())),
-                blocked=tuple(a.get("blocked", ())),
-                kind=a.get("kind", ""),
-                manual_steps=tuple(str(s) for s in a.get("manual_steps", ())),
-            )
-            for a in doc["apps"]
-        )
         return Plan(
             desired_digest=str(doc["desired_digest"]),
-            apps=apps,
-            findings=tuple(finding(f) for f in doc.get("findings", ())),
+            apps=tuple(_app_from_dict(a) for a in doc["apps"]),
+            findings=tuple(_finding_from_dict(f) for f in doc.get("findings", ())),
             violations=tuple(doc.get("violations", ())),
             targets=tuple(str(t) for t in doc.get("targets", ())),
             unobserved=tuple(
                 UnobservedTarget(target=str(u["target"]), error=str(u["error"]))
                 for u in doc.get("unobserved", ())
             ),
-            failover=_failover_from_dict(doc["failover"], trust) if "failover" in doc else None,
+            failover=(
+                _failover_from_dict(doc["failover"], _trust_from_dict)
+                if "failover" in doc
+                else None
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idpsync plan: {exc!r}") from exc

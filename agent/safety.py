@@ -32,59 +32,20 @@ value it imitates.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Protocol
 
-from agent.acs_validator import refusal, rejected
 from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.placeholder import is_placeholder
 from agent.plan import Action, AppPlan, Failover, Field, Plan
 from agent.safety_failover import app_rules, repointed_urls, run_rules
-
-FORCE_HINT = " (use --force to allow)"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One safety rule a plan breaks.
-
-    ``code`` is stable and machine-readable (``remove_active_region``, ``new_tenant``, ...);
-    ``message`` says what and why, without the app's key or the ``--force`` hint, which
-    :attr:`text` adds. ``forceable`` violations are the policy gates ``--force`` lifts;
-    :func:`enforce` is the one place that applies it. ``app_key`` is None for a run-wide one.
-    """
-
-    code: str
-    message: str
-    forceable: bool = False
-    app_key: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The line plan.md, plan.json and the outcomes show (unchanged since strings)."""
-        prefix = f"{self.app_key}: " if self.app_key else ""
-        return prefix + self.message + (FORCE_HINT if self.forceable else "")
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def enforce(violations: Iterable[Violation], *, force: bool) -> list[Violation]:
-    """The violations that still block: with ``force``, every forceable one is lifted.
-
-    The only place ``--force`` touches a safety decision; the checks report every violation
-    whatever ``force`` is."""
-    return [v for v in violations if not (force and v.forceable)]
-
-
-def _absolute_violation(code: str, message: str) -> Violation:
-    return Violation(code, message, forceable=False)
-
-
-def _gate(code: str, message: str) -> Violation:
-    return Violation(code, message, forceable=True)
+from agent.safety_limits import capability_violations
+from agent.violations import FORCE_HINT as FORCE_HINT
+from agent.violations import Violation as Violation
+from agent.violations import absolute as _absolute_violation
+from agent.violations import enforce as enforce
+from agent.violations import gate as _gate
 
 
 def visible(text: str | None) -> str:
@@ -233,7 +194,7 @@ def app_violations(
     out = _absolute(app, desired, repointed) + _policy(app, policy, repointed)
     out += _new_tenant(app, own) + ([] if repointed else _default_move(app, own))
     if observed is not None:
-        out += _capabilities(app, observed)
+        out += capability_violations(app, observed)
     if failover is not None:
         out += [_absolute_violation(c, m) for c, m in app_rules(app, failover, observed, own)]
     return [dataclasses.replace(v, app_key=app.ref.key) for v in out]
@@ -357,55 +318,5 @@ def _default_move(app: AppPlan, own: Ownership) -> list[Violation]:
                 f"{hit.stack.value}) to {visible(change.after)} changes a working sign-in "
                 "path: needs approval",
             )
-        )
-    return out
-
-
-def _capabilities(app: AppPlan, observed: ObservedApp) -> list[Violation]:
-    caps = observed.capabilities
-    after = app.after
-    out: list[Violation] = []
-
-    def limit(code: str, message: str) -> None:
-        out.append(_absolute_violation(code, message))
-
-    if not caps.multi_acs and len(after.acs) > 1:
-        limit("single_acs", f"the app holds one ACS URL; the plan asks for {len(after.acs)}")
-    if len(after.acs) > caps.max_acs:
-        limit("too_many_acs", f"{len(after.acs)} ACS URLs exceed the app's limit of {caps.max_acs}")
-    for entry in after.acs:
-        if len(entry.url) > caps.max_url_length:
-            limit(
-                "url_too_long",
-                f"ACS URL {entry.url[:60]}... is longer than {caps.max_url_length} characters",
-            )
-    if caps.indexed:
-        seen: set[int] = set()
-        for entry in after.acs:
-            if entry.index is None:
-                limit("index_missing", f"ACS URL {entry.url} has no index; the app requires one")
-            elif not 0 <= entry.index <= caps.max_index:
-                limit(
-                    "index_out_of_range",
-                    f"index {entry.index} of {entry.url} is outside 0..{caps.max_index}",
-                )
-            elif entry.index in seen:
-                limit("index_duplicate", f"index {entry.index} is used twice")
-            else:
-                seen.add(entry.index)
-    if caps.acs_url_pattern is not None:
-        added = [u for u in after.urls() if u not in app.before.urls()]
-        reason = refusal(caps.acs_url_pattern)
-        if added and reason is not None:
-            limit(
-                "acs_validator_unchecked",
-                f"the app's ACS URL validator cannot be checked: {reason}",
-            )
-        elif added and (bad := rejected(caps.acs_url_pattern, added)):
-            limit("acs_validator_rejects", f"the app's ACS URL validator rejects {', '.join(bad)}")
-    if after.acs and after.default_acs not in after.urls():
-        limit(
-            "default_not_listed",
-            f"the default ACS {after.default_acs} is not among the app's ACS URLs",
         )
     return out
