@@ -17,6 +17,7 @@ from signxml.algorithms import SignatureMethod
 from signxml.signer import XMLSigner
 
 from tests.certs import key_and_cert
+from tests.security.metadata_corpus_acs import hostile_acs_urls
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "metadata"
 GOOD = (DATA / "combined-md-prefix.xml").read_bytes()
@@ -123,123 +124,8 @@ IDP_METADATA = (
 
 def acs_cases() -> list[MetadataCase]:
     """ACS URL validation: one hostile URL in place of the primary's IPv4 URL."""
-    t = TENANT
-    table = [
-        ("http ACS", f"http://us-east-1.signin.aws/platform/saml/acs/{t}", "only https://"),
-        ("foreign host", f"https://evil.example.com/platform/saml/acs/{t}", "not on the allowed"),
-        (
-            "look-alike signin.aws.evil.com",
-            f"https://us-east-1.signin.aws.evil.com/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "look-alike evil.com/.signin.aws",
-            f"https://evil.com/.signin.aws/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "look-alike host in the path",
-            f"https://evil.com/us-east-1.signin.aws/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "look-alike sso.signin.aws.evil.com",
-            f"https://us-east-1.sso.signin.aws.evil.com/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "look-alike signin.aws.amazon.com.evil.com",
-            f"https://us-east-1.signin.aws.amazon.com.evil.com/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "look-alike evilsignin.aws",
-            f"https://us-east-1.evilsignin.aws/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "punycode domain",
-            f"https://us-east-1.xn--signin-aws-9za.com/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "punycode label as Region",
-            f"https://xn--us-east-1-5fa.signin.aws/platform/saml/acs/{t}",
-            "xn--us-east-1-5fa",
-        ),
-        (
-            "unicode homoglyph host",
-            f"https://us-east-1.s\u0456gnin.aws/platform/saml/acs/{t}",
-            "non-ASCII",
-        ),
-        (
-            "trailing dot host",
-            f"https://us-east-1.signin.aws./platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        (
-            "userinfo",
-            f"https://attacker@us-east-1.signin.aws/platform/saml/acs/{t}",
-            "user information",
-        ),
-        (
-            "userinfo hiding the host",
-            f"https://us-east-1.signin.aws@evil.com/platform/saml/acs/{t}",
-            "user information",
-        ),
-        (
-            "userinfo with password",
-            f"https://u:p@us-east-1.signin.aws/platform/saml/acs/{t}",
-            "user information",
-        ),
-        ("port", f"https://us-east-1.signin.aws:8443/platform/saml/acs/{t}", "explicit port"),
-        ("port 443", f"https://us-east-1.signin.aws:443/platform/saml/acs/{t}", "explicit port"),
-        ("empty port", f"https://us-east-1.signin.aws:/platform/saml/acs/{t}", "explicit port"),
-        ("query", f"https://us-east-1.signin.aws/platform/saml/acs/{t}?next=evil", "query"),
-        ("empty query", f"https://us-east-1.signin.aws/platform/saml/acs/{t}?", "query"),
-        ("fragment", f"https://us-east-1.signin.aws/platform/saml/acs/{t}#x", "fragment"),
-        ("empty fragment", f"https://us-east-1.signin.aws/platform/saml/acs/{t}#", "fragment"),
-        ("upper-case host", f"https://US-EAST-1.signin.aws/platform/saml/acs/{t}", "lower-case"),
-        (
-            "backslash",
-            f"https://us-east-1.signin.aws\\@evil.com/platform/saml/acs/{t}",
-            "backslash",
-        ),
-        ("whitespace", f"https://us-east-1.signin.aws/platform/saml/acs/{t} x", "whitespace"),
-        ("tab", f"https://us-east-1.signin.aws/platform/saml/acs/\t{t}", "whitespace"),
-        (
-            "percent-encoded host",
-            f"https://us-east-1%2esignin.aws/platform/saml/acs/{t}",
-            "not on the allowed",
-        ),
-        ("IP literal host", f"https://203.0.113.7/platform/saml/acs/{t}", "not on the allowed"),
-        ("javascript scheme", "javascript:alert(1)//us-east-1.signin.aws", "only https://"),
-        ("data scheme", "data:text/html,us-east-1.signin.aws", "only https://"),
-        (
-            "Region that does not exist",
-            f"https://mars-north-1.signin.aws/platform/saml/acs/{t}",
-            "mars-north-1",
-        ),
-        (
-            "Region look-alike us-east-1a",
-            f"https://us-east-1a.signin.aws/platform/saml/acs/{t}",
-            "us-east-1a",
-        ),
-        ("wrong path", "https://us-east-1.signin.aws/start/anything", "path is not"),
-        (
-            "path traversal",
-            f"https://us-east-1.signin.aws/platform/saml/acs/../../../evil/{t}",
-            "path is not",
-        ),
-        ("no tenant", "https://us-east-1.signin.aws/platform/saml/acs/", "path is not"),
-        (
-            "over-long URL",
-            f"https://us-east-1.signin.aws/platform/saml/acs/{'a' * 1100}",
-            "longer than 1024",
-        ),
-    ]
     cases = []
-    for name, url, expect in table:
+    for name, url, expect in hostile_acs_urls(TENANT):
         data = with_first_acs(url)
         if name == "tab":  # an attribute keeps a tab only when written as a reference
             data = data.replace(b"\t", b"&#9;")
@@ -247,10 +133,8 @@ def acs_cases() -> list[MetadataCase]:
     return cases
 
 
-def document_cases() -> list[MetadataCase]:
-    """Parser hardening and document structure."""
-    expired_cert = (DATA / "hostile" / "expired-certificate.xml").read_bytes()
-    only_eu = GOOD.replace(b"https://us-east-1.", b"https://eu-central-1.")
+def _parser_hardening_cases() -> list[MetadataCase]:
+    """Files a parser must refuse before reading any SAML: empty, huge, not XML, any DTD."""
     return [
         MetadataCase("empty file", b"", "the file is empty"),
         MetadataCase("whitespace only", b"  \n\t", "the file is empty"),
@@ -270,6 +154,12 @@ def document_cases() -> list[MetadataCase]:
         MetadataCase("external DTD", EXTERNAL_DTD, "DTD"),
         MetadataCase("parameter entity", PARAMETER_ENTITY, "DTD"),
         MetadataCase("UTF-16 DTD", UTF16_DTD, "DTD"),
+    ]
+
+
+def _root_and_entity_cases() -> list[MetadataCase]:
+    """Wrong root element, wrong namespace, more than one entity, bad entityID."""
+    return [
         MetadataCase("wrong namespace", GOOD.replace(MD_NS.encode(), b"urn:x"), "wrong root"),
         MetadataCase(
             "no namespace",
@@ -295,6 +185,12 @@ def document_cases() -> list[MetadataCase]:
             GOOD.replace(b'entityID="https://', b'entityID="https://evil@'),
             "user information",
         ),
+    ]
+
+
+def _acs_entry_cases() -> list[MetadataCase]:
+    """AssertionConsumerService entries: missing, wrong binding, bad index or isDefault."""
+    return [
         MetadataCase("no ACS", without_lines(b"AssertionConsumerService"), "no AssertionConsumer"),
         MetadataCase(
             "only non-POST bindings",
@@ -322,6 +218,14 @@ def document_cases() -> list[MetadataCase]:
         MetadataCase(
             "bad isDefault", GOOD.replace(b'isDefault="true"', b'isDefault="yes"'), "isDefault"
         ),
+    ]
+
+
+def _certificate_validity_and_coverage_cases() -> list[MetadataCase]:
+    """Certificates, file validity, the ACS cap and a file without the primary Region."""
+    expired_cert = (DATA / "hostile" / "expired-certificate.xml").read_bytes()
+    only_eu = GOOD.replace(b"https://us-east-1.", b"https://eu-central-1.")
+    return [
         MetadataCase("expired certificate", expired_cert, "expired"),
         MetadataCase("invalid certificate base64", with_key("MIIC!!not*base64"), "unreadable"),
         MetadataCase("base64 but not a certificate", with_key("aGVsbG8gd29ybGQ="), "unreadable"),
@@ -335,6 +239,16 @@ def document_cases() -> list[MetadataCase]:
         MetadataCase("too many ACS entries", _many_acs(600), "max 500"),
         MetadataCase("no ACS for the primary Region", only_eu, "no ACS URL for the primary"),
     ]
+
+
+def document_cases() -> list[MetadataCase]:
+    """Parser hardening and document structure."""
+    return (
+        _parser_hardening_cases()
+        + _root_and_entity_cases()
+        + _acs_entry_cases()
+        + _certificate_validity_and_coverage_cases()
+    )
 
 
 # ---- signature checking on ---------------------------------------------------------------
