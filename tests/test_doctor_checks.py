@@ -1,4 +1,5 @@
-"""Pure doctor checks: instance/Regions, IdP trust, metadata freshness, certificates.
+"""Pure doctor checks: instance/Regions, metadata freshness, certificates.
+IdP trust checks are in test_doctor_checks_trust.py.
 
 Every check's failure is asserted to carry its fix sentence.
 """
@@ -16,86 +17,9 @@ from agent.doctor.certs import check_certs
 from agent.doctor.freshness import check_freshness
 from agent.doctor.instance import check_fetch_error, check_instance, check_not_configured
 from agent.doctor.result import Check, CheckResult, Status
-from agent.doctor.trust import check_trust
 from agent.errors import SourceError
-from agent.model import (
-    AcsEndpoint,
-    AppRef,
-    AppTrust,
-    Capabilities,
-    Certificate,
-    DesiredTrust,
-    ObservedApp,
-    Region,
-    RegionStatus,
-    SourceStatus,
-    Stack,
-    TrustedAcs,
-)
-
-ENTITY = "https://us-east-1.signin.aws.amazon.com/platform/saml/d-9067230fde"
-TENANT = "75732d656173742d312d3f2a6b1c-9d4e-4f10-8a2b-5c6d7e8f9a0b"
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-def url(region: str, stack: Stack) -> str:
-    host = {
-        Stack.IPV4: f"{region}.signin.aws",
-        Stack.DUALSTACK: f"{region}.sso.signin.aws",
-        Stack.LEGACY: f"{region}.signin.aws.amazon.com",
-    }[stack]
-    return f"https://{host}/platform/saml/acs/{TENANT}"
-
-
-def desired(
-    regions: tuple[Region, ...] = (),
-    metadata_regions: tuple[str, ...] = ("us-east-1", "eu-west-1"),
-    **kw: Any,
-) -> DesiredTrust:
-    acs = tuple(
-        AcsEndpoint(url(r, s), r, s, TENANT)
-        for r in metadata_regions
-        for s in (Stack.IPV4, Stack.DUALSTACK)
-    )
-    return DesiredTrust(
-        entity_id=ENTITY,
-        acs=acs,
-        default_acs=url("us-east-1", Stack.IPV4),
-        primary_region="us-east-1",
-        regions=regions,
-        **kw,
-    )
-
-
-def region(name: str, status: RegionStatus = RegionStatus.ACTIVE, **kw: Any) -> Region:
-    return Region(name, status, is_primary=name == "us-east-1", **kw)
-
-
-def observed(
-    urls: list[str],
-    *,
-    entity_id: str | None = ENTITY,
-    default: str | None = None,
-    multi: bool = True,
-    certs: tuple[Certificate, ...] = (),
-) -> ObservedApp:
-    trust = AppTrust(
-        entity_id=entity_id,
-        acs=tuple(TrustedAcs(u, i) for i, u in enumerate(urls)),
-        default_acs=default if default is not None else (urls[0] if urls else None),
-    )
-    return ObservedApp(
-        ref=AppRef("okta", "0oa1", "AWS SSO"),
-        trust=trust,
-        capabilities=Capabilities(multi_acs=multi),
-        raw="{}",
-        fingerprint="f",
-        certificates=certs,
-    )
-
-
-def only(results: list[CheckResult], status: Status) -> list[CheckResult]:
-    return [r for r in results if r.status is status]
+from agent.model import Certificate, Region, RegionStatus, SourceStatus
+from tests.doctor_support import ALL, NOW, desired, observed, only, region
 
 
 def ic(**kw: Any) -> IdentityCenterConfig:
@@ -182,98 +106,6 @@ def test_fetch_error_and_not_configured_have_fixes() -> None:
     assert warn.status is Status.WARN and "identity_center.instance_arn" in warn.fix
 
 
-# ---- trust ---------------------------------------------------------------------------
-
-ALL = [url(r, s) for r in ("us-east-1", "eu-west-1") for s in (Stack.IPV4, Stack.DUALSTACK)]
-
-
-def test_trust_ok_when_app_holds_every_regions_urls() -> None:
-    results = check_trust(desired((region("us-east-1"), region("eu-west-1"))), [observed(ALL)])
-    assert [(r.region, r.status) for r in results] == [
-        ("us-east-1", Status.OK),
-        ("eu-west-1", Status.OK),
-    ]
-
-
-def test_missing_region_fails_naming_urls_and_fix() -> None:
-    app = observed(ALL[:2])
-    results = check_trust(desired((region("us-east-1"), region("eu-west-1"))), [app])
-    (fail,) = only(results, Status.FAIL)
-    assert fail.region == "eu-west-1" and fail.subject == "okta/0oa1"
-    missing = f"{url('eu-west-1', Stack.IPV4)}, {url('eu-west-1', Stack.DUALSTACK)}"
-    assert missing in fail.message
-    assert fail.fix == (
-        f"Run idpsync sync (or add {missing} to AWS SSO) so users can sign in to eu-west-1."
-    )
-
-
-def test_adding_region_missing_is_only_a_warning() -> None:
-    regions = (region("us-east-1"), region("eu-west-1", RegionStatus.ADDING))
-    results = check_trust(desired(regions), [observed(ALL[:2])])
-    assert not only(results, Status.FAIL)
-    (warn,) = only(results, Status.WARN)
-    assert warn.region == "eu-west-1" and warn.fix.startswith("Run idpsync sync")
-
-
-def test_removing_region_not_required() -> None:
-    regions = (region("us-east-1"), region("eu-west-1", RegionStatus.REMOVING))
-    results = check_trust(desired(regions), [observed(ALL[:2])])
-    assert {r.status for r in results} == {Status.OK}
-
-
-def test_entity_id_mismatch_fails() -> None:
-    results = check_trust(desired(), [observed(ALL, entity_id="urn:wrong")])
-    (fail,) = only(results, Status.FAIL)
-    assert "urn:wrong" in fail.message
-    assert fail.fix == f"Set AWS SSO's audience / identifier to {ENTITY} (idpsync sync does this)."
-
-
-def test_default_not_primary_warns_and_missing_default_fails() -> None:
-    results = check_trust(desired(), [observed(ALL, default=url("eu-west-1", Stack.IPV4))])
-    (warn,) = only(results, Status.WARN)
-    assert warn.region == "us-east-1"
-    assert warn.fix.startswith(f"Make {url('us-east-1', Stack.IPV4)} the default")
-    app = observed(ALL)
-    no_default = ObservedApp(
-        ref=app.ref,
-        trust=AppTrust(app.trust.entity_id, app.trust.acs, None),
-        capabilities=app.capabilities,
-        raw="{}",
-        fingerprint="f",
-    )
-    (fail,) = only(check_trust(desired(), [no_default]), Status.FAIL)
-    assert fail.message == "AWS SSO has no default ACS URL"
-    assert fail.fix.startswith("Set AWS SSO's default ACS URL to")
-
-
-def test_single_acs_app_flagged_with_consequence_and_options() -> None:
-    regions = (region("us-east-1"), region("eu-west-1"), region("ap-southeast-2"))
-    app = observed([url("us-east-1", Stack.IPV4)], multi=False)
-    d = desired(regions, metadata_regions=("us-east-1", "eu-west-1", "ap-southeast-2"))
-    results = check_trust(d, [app])
-    (warn,) = only(results, Status.WARN)
-    assert "can hold only one ACS URL" in warn.message
-    assert "only one of the 3 Regions" in warn.message
-    assert "custom SAML app" in warn.fix and "one app per Region" in warn.fix
-    assert "re-point" in warn.fix
-    fails = only(results, Status.FAIL)
-    assert [f.region for f in fails] == ["ap-southeast-2", "eu-west-1"]
-    assert all("cannot sign in directly" in f.message for f in fails)
-    assert [r.region for r in only(results, Status.OK)] == ["us-east-1"]
-
-
-def test_region_without_metadata_cannot_be_checked() -> None:
-    d = desired((region("us-east-1"), region("eu-west-1")), metadata_regions=("us-east-1",))
-    (fail,) = only(check_trust(d, [observed(ALL[:2])]), Status.FAIL)
-    assert "the metadata has no ACS URL" in fail.message
-    assert fail.fix.startswith("Download the SP metadata file again")
-
-
-def test_without_lifecycle_every_metadata_region_is_required() -> None:
-    (fail,) = only(check_trust(desired(), [observed(ALL[:2])]), Status.FAIL)
-    assert fail.region == "eu-west-1"
-
-
 # ---- freshness -----------------------------------------------------------------------
 
 
@@ -347,29 +179,6 @@ def test_sp_certificate_expiring_warns_with_fix() -> None:
     (warn,) = check_certs(d, [], NOW)
     assert warn.status is Status.WARN and "SP certificate" in warn.message
     assert warn.fix.startswith("Download the metadata file again")
-
-
-# ---- observing targets ---------------------------------------------------------------
-
-
-async def test_unreadable_target_is_a_fail_with_fix(tmp_path: Any) -> None:
-    from agent.config import parse_config
-    from agent.connector import ConnectorContext
-    from agent.doctor.trust import observe_targets
-
-    config = parse_config(
-        {
-            "identity_center": {"primary_region": "us-east-1", "metadata": [{"file": "m.xml"}]},
-            "targets": [{"name": "okta-file", "type": "file", "path": "missing.json"}],
-        },
-        base_dir=tmp_path,
-    )
-    apps, results = await observe_targets(config, ConnectorContext(env={}, base_dir=tmp_path))
-    assert apps == []
-    (fail,) = results
-    assert fail.status is Status.FAIL and fail.check is Check.TRUST
-    assert "cannot read target okta-file" in fail.message
-    assert fail.fix.startswith("Check target okta-file's credentials, permissions")
 
 
 def test_metadata_times_from_file_mtime(tmp_path: Any) -> None:
