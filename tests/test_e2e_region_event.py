@@ -122,17 +122,8 @@ def _applied(jira: JiraFake, key: str) -> bool:
     return key in jira.issues and any("Applied by idpsync run" in c for c in jira.comments(key))
 
 
-def test_add_region_event_to_trusted_everywhere_through_an_approved_jira_ticket(
-    tmp_path: Path, fakes: dict[str, Any]
-) -> None:
-    okta, graph, jira, sso, sqs = (fakes[k] for k in ("okta", "graph", "jira", "sso", "sqs"))
-    okta_app = okta.add_app(custom_app())
-    entra_app = graph.add_app(
-        identifier_uris=[ENTITY],
-        redirect_uris=[acs("us-east-1")],
-        sso_mode="saml",
-    )["appId"]
-    (tmp_path / "metadata.xml").write_text(metadata_xml(["us-east-1"]))
+def _write_config(tmp_path: Path, fakes: dict[str, Any], okta_app: str) -> Path:
+    okta, graph, jira = (fakes[k] for k in ("okta", "graph", "jira"))
     config = tmp_path / "idpsync.yaml"
     config.write_text(
         CONFIG.format(
@@ -146,10 +137,14 @@ def test_add_region_event_to_trusted_everywhere_through_an_approved_jira_ticket(
             email=EMAIL,
         )
     )
+    return config
+
+
+def _start_agent(tmp_path: Path, fakes: dict[str, Any], config: Path) -> Agent:
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
-    agent = Agent(
+    return Agent(
         config,
         port=port,
         env={
@@ -163,65 +158,100 @@ def test_add_region_event_to_trusted_everywhere_through_an_approved_jira_ticket(
             "HOME": str(home),
         },
     )
-    try:
-        # Start-up: the primary's dual-stack URL is missing everywhere: ticket OPS-1.
-        wait_for(
-            lambda: "OPS-1" in jira.issues and len(jira.attachments("OPS-1")) == 3,
-            30,
-            "the start-up plan's ticket",
-        )
-        jira.approve("OPS-1")
-        wait_for(lambda: _applied(jira, "OPS-1"), 20, "the start-up plan to be applied")
-        assert acs("us-east-1", "dualstack") in _entra_urls(graph, entra_app)
 
-        # AddRegion eu-west-2: ADDING now; ACTIVE after two DescribeRegion polls, when the
-        # operator has also downloaded the metadata again.
+
+def _approve_start_up_plan(jira: JiraFake, graph: GraphFake, entra_app: str) -> None:
+    """Start-up: the primary's dual-stack URL is missing everywhere: ticket OPS-1."""
+    wait_for(
+        lambda: "OPS-1" in jira.issues and len(jira.attachments("OPS-1")) == 3,
+        30,
+        "the start-up plan's ticket",
+    )
+    jira.approve("OPS-1")
+    wait_for(lambda: _applied(jira, "OPS-1"), 20, "the start-up plan to be applied")
+    assert acs("us-east-1", "dualstack") in _entra_urls(graph, entra_app)
+
+
+def _finish_adding(sso: SsoAdminFake, metadata: Path) -> None:
+    """ACTIVE after two DescribeRegion polls, when the operator has also downloaded the
+    metadata again."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if sum(1 for c in sso.calls if c[1] == "DescribeRegion") >= 2:
+            metadata.write_text(metadata_xml(["us-east-1", "eu-west-2"]))
+            sso.regions[-1]["Status"] = "ACTIVE"
+            return
+        time.sleep(0.02)
+
+
+def _wait_for_new_region_ticket(jira: JiraFake) -> None:
+    wait_for(
+        lambda: "OPS-2" in jira.issues and len(jira.attachments("OPS-2")) == 3,
+        30,
+        "the new Region's ticket with its three files",
+    )
+
+
+def _approve_until_trusted_by_both(
+    jira: JiraFake, okta: OktaFake, okta_app: str, graph: GraphFake, entra_app: str
+) -> None:
+    jira.approve("OPS-2")
+    wait_for(
+        lambda: (
+            acs("eu-west-2", "dualstack") in _okta_urls(okta, okta_app)
+            and acs("eu-west-2", "dualstack") in _entra_urls(graph, entra_app)
+        ),
+        20,
+        "both IdPs to trust eu-west-2",
+    )
+
+
+def _assert_outcome_on_ticket(jira: JiraFake) -> None:
+    wait_for(lambda: _applied(jira, "OPS-2"), 10, "the outcome on the ticket")
+    outcome = next(c for c in jira.comments("OPS-2") if "Applied by idpsync run" in c)
+    assert "okta-prod/" in outcome and "entra-prod/" in outcome
+    assert "idpsync rollback --config" in outcome
+    wait_for(
+        lambda: jira.issues["OPS-2"]["fields"]["status"]["name"] == "Done",
+        10,
+        "the ticket to be moved to Done",
+    )
+
+
+def test_add_region_event_to_trusted_everywhere_through_an_approved_jira_ticket(
+    tmp_path: Path, fakes: dict[str, Any]
+) -> None:
+    okta, graph, jira, sso, sqs = (fakes[k] for k in ("okta", "graph", "jira", "sso", "sqs"))
+    okta_app = okta.add_app(custom_app())
+    entra_app = graph.add_app(
+        identifier_uris=[ENTITY],
+        redirect_uris=[acs("us-east-1")],
+        sso_mode="saml",
+    )["appId"]
+    (tmp_path / "metadata.xml").write_text(metadata_xml(["us-east-1"]))
+    config = _write_config(tmp_path, fakes, okta_app)
+    agent = _start_agent(tmp_path, fakes, config)
+    try:
+        _approve_start_up_plan(jira, graph, entra_app)
+
+        # AddRegion eu-west-2: ADDING now; ACTIVE a little later (_finish_adding).
         sso.regions.append(
             {"RegionName": "eu-west-2", "Status": "ADDING", "IsPrimaryRegion": False}
         )
-
-        def finish_adding() -> None:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if sum(1 for c in sso.calls if c[1] == "DescribeRegion") >= 2:
-                    (tmp_path / "metadata.xml").write_text(metadata_xml(["us-east-1", "eu-west-2"]))
-                    sso.regions[-1]["Status"] = "ACTIVE"
-                    return
-                time.sleep(0.02)
-
-        threading.Thread(target=finish_adding, daemon=True).start()
+        metadata = tmp_path / "metadata.xml"
+        threading.Thread(target=_finish_adding, args=(sso, metadata), daemon=True).start()
         started = time.monotonic()
         send(sqs, region_event("AddRegion", "eu-west-2"))
-        wait_for(
-            lambda: "OPS-2" in jira.issues and len(jira.attachments("OPS-2")) == 3,
-            30,
-            "the new Region's ticket with its three files",
-        )
+        _wait_for_new_region_ticket(jira)
         opened = time.monotonic() - started
         files = jira.attachments("OPS-2")
         assert sorted(files) == ["plan.diff", "plan.json", "plan.md"]
         assert "eu-west-2" in files["plan.md"].decode()
         assert acs("eu-west-2") not in _okta_urls(okta, okta_app)  # nothing before approval
 
-        jira.approve("OPS-2")
-        wait_for(
-            lambda: (
-                acs("eu-west-2", "dualstack") in _okta_urls(okta, okta_app)
-                and acs("eu-west-2", "dualstack") in _entra_urls(graph, entra_app)
-            ),
-            20,
-            "both IdPs to trust eu-west-2",
-        )
+        _approve_until_trusted_by_both(jira, okta, okta_app, graph, entra_app)
         trusted = time.monotonic() - started
-        wait_for(lambda: _applied(jira, "OPS-2"), 10, "the outcome on the ticket")
-        outcome = next(c for c in jira.comments("OPS-2") if "Applied by idpsync run" in c)
-        assert "okta-prod/" in outcome and "entra-prod/" in outcome
-        assert "idpsync rollback --config" in outcome
-        wait_for(
-            lambda: jira.issues["OPS-2"]["fields"]["status"]["name"] == "Done",
-            10,
-            "the ticket to be moved to Done",
-        )
+        _assert_outcome_on_ticket(jira)
         wait_for(lambda: queued(sqs) == 0, 10, "the event to be deleted")
         assert agent.metric("idpsync_events_received_total", 'event="AddRegion"') == 1
         assert agent.metric("idpsync_tickets_opened_total", 'backend="change"') == 2
