@@ -78,7 +78,12 @@ class MixedAgent:
 
 
 def _row(
-    s: MixedScenario, name: str, run: str, seconds: float, statuses: Counter[str], st: dict[str, Any]
+    s: MixedScenario,
+    name: str,
+    run: str,
+    seconds: float,
+    statuses: Counter[str],
+    st: dict[str, Any],
 ) -> dict[str, Any]:
     requests = {k: st["requests"].get(k, 0) for k in KINDS}
     other = {k: v for k, v in st["requests"].items() if k not in KINDS}
@@ -87,6 +92,7 @@ def _row(
         "run": run,
         "apps": s.apps,
         "seconds": round(seconds, 3),
+        "span_seconds": st["span_seconds"],
         "requests": requests,
         "other_requests": other,
         "per_app": {k: round(requests[k] / max(s.apps, 1), 3) for k in KINDS},
@@ -113,8 +119,12 @@ async def measure(s: MixedScenario, workdir: Path) -> dict[str, Any]:
             for name in s.connectors:
                 rows.append(_row(s, name, run, seconds, statuses.get(name, Counter()), stats[name]))
     return {
-        "scenario": {"apps_per_connector": s.apps, "latency": s.latency, "regions": s.regions,
-                     "connectors": list(s.connectors)},  # fmt: skip
+        "scenario": {
+            "apps_per_connector": s.apps,
+            "latency": s.latency,
+            "regions": s.regions,
+            "connectors": list(s.connectors),
+        },
         "minimum": {n: VENDORS[n].minimum for n in s.connectors},
         "rows": rows,
         "errors": errors,
@@ -167,16 +177,19 @@ def table(result: dict[str, Any]) -> list[str]:
         f"{s['latency'] * 1000:g} ms latency, each app trusting the primary Region, metadata "
         f"{s['regions']} Regions x 2 stacks; shipped defaults",
         f"{'connector':<13}{'run':<8}{'apps':>5}{'GET/app':>9}{'PUT/app':>9}{'token':>6}"
-        f"{'list':>5}{'writes':>7}{'429s':>5}{'failed':>7}{'wall s':>8}",
+        f"{'list':>5}{'writes':>7}{'429s':>5}{'failed':>7}{'busy s':>8}{'wall s':>8}",
     ]
     for r in result["rows"]:
         q, p = r["requests"], r["per_app"]
         lines.append(
             f"{r['connector']:<13}{r['run']:<8}{r['apps']:>5}{p['get']:>9.2f}{p['put']:>9.2f}"
             f"{q['token']:>6}{q['list']:>5}{r['writes']:>7}{r['429']:>5}{r['failed']:>7}"
-            f"{r['seconds']:>8.2f}"
+            f"{r['span_seconds']:>8.2f}{r['seconds']:>8.2f}"
         )
-    lines.append("(token and list are requests per run; wall s is the whole sync, all connectors)")
+    lines.append(
+        "(token and list: requests per run; busy s: this connector's first request to its last "
+        "answer; wall s: the whole sync, every connector together)"
+    )
     lines.append("documented minimum per app (README, each connector's section):")
     lines += [f"  {name}: {text}" for name, text in result["minimum"].items()]
     for run, failures in result["errors"].items():

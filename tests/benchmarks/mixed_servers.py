@@ -17,13 +17,39 @@ from typing import Any
 from tests.benchmarks.mixed_vendors import VENDORS
 
 
+class TimedLog(list[Any]):
+    """A fake's request log that also notes when each request arrived (``perf_counter``), so
+    each connector's own span of a run can be told from the whole sync's wall time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, item: Any) -> None:
+        self.times.append(time.perf_counter())
+        super().append(item)
+
+    def clear(self) -> None:
+        self.times.clear()
+        super().clear()
+
+    def span(self, latency: float) -> float:
+        """First request's arrival to the last one's answer (its latency after arrival)."""
+        return self.times[-1] - self.times[0] + latency if self.times else 0.0
+
+
 class _MixedFakes:
     def __init__(self, names: tuple[str, ...], apps: int, latency: float) -> None:
+        self.latency = latency
         self.fakes = {name: VENDORS[name].make_fake(latency).start() for name in names}
+        for fake in self.fakes.values():
+            fake.requests = TimedLog()
         self.ids: dict[str, list[str]] = {}
         for name, fake in self.fakes.items():
             self.ids[name] = [VENDORS[name].add_app(fake, n) for n in range(apps)]
-        self.seeded = {n: copy.deepcopy(getattr(f, VENDORS[n].store)) for n, f in self.fakes.items()}
+        self.seeded = {
+            n: copy.deepcopy(getattr(f, VENDORS[n].store)) for n, f in self.fakes.items()
+        }
         self.cpu_mark = time.process_time()
 
     def info(self) -> dict[str, dict[str, Any]]:
@@ -55,6 +81,7 @@ class _MixedFakes:
                 "requests": dict(kinds),
                 "429": throttled,
                 "max_in_flight": fake.max_in_flight,
+                "span_seconds": round(fake.requests.span(self.latency), 3),
             }
         out["fakes_cpu_seconds"] = round(time.process_time() - self.cpu_mark, 3)
         return out

@@ -156,8 +156,12 @@ def _kc_add(fake: Any, number: int) -> str:
 def _kc_info(fake: Any) -> dict[str, Any]:
     from tests.fakes.keycloak_fake import CLIENT_ID, CLIENT_SECRET
 
-    return {"base_url": fake.base_url, "realm": fake.realm, "client_id": CLIENT_ID,
-            "secret": CLIENT_SECRET}  # fmt: skip
+    return {
+        "base_url": fake.base_url,
+        "realm": fake.realm,
+        "client_id": CLIENT_ID,
+        "secret": CLIENT_SECRET,
+    }
 
 
 def _kc_target(info: dict[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -181,27 +185,48 @@ def _pages_until_empty(apps: int) -> int:
 
 VENDORS: dict[str, Vendor] = {
     "pingone": Vendor(
-        "pingone", _pingone_fake, _pingone_add, "apps", _pingone_info, _pingone_target,
-        token_suffix="/as/token", list_suffix="/applications", readback_get=False,
+        "pingone",
+        _pingone_fake,
+        _pingone_add,
+        "apps",
+        _pingone_info,
+        _pingone_target,
+        token_suffix="/as/token",
+        list_suffix="/applications",
+        readback_get=False,
         list_pages=lambda apps: max(1, math.ceil(apps / 100)),
         minimum="observe 1 GET; write 1 guard GET + 1 PUT; verify 0 (the PUT answers with the "
         "stored app); per run 1 token + ceil(apps/100) listing pages (name selector)",
     ),
     "pingfederate": Vendor(
-        "pingfederate", _pf_fake, _pf_add, "connections", _pf_info, _pf_target,
-        token_suffix="/as/token.oauth2", list_suffix="/spConnections", readback_get=False,
+        "pingfederate",
+        _pf_fake,
+        _pf_add,
+        "connections",
+        _pf_info,
+        _pf_target,
+        token_suffix="/as/token.oauth2",
+        list_suffix="/spConnections",
+        readback_get=False,
         list_pages=_pages_until_empty,
         minimum="observe 1 GET; write 1 guard GET + 1 PUT; verify 0 (the PUT answers with the "
         "stored connection); per run ceil(apps/100)+1 listing pages (read until an empty one), "
         "basic auth: no token",
     ),
     "keycloak": Vendor(
-        "keycloak", _kc_fake, _kc_add, "clients", _kc_info, _kc_target,
-        token_suffix="/protocol/openid-connect/token", list_suffix="/clients",
-        readback_get=True, list_pages=lambda apps: 0,
+        "keycloak",
+        _kc_fake,
+        _kc_add,
+        "clients",
+        _kc_info,
+        _kc_target,
+        token_suffix="/protocol/openid-connect/token",
+        list_suffix="/clients",
+        readback_get=True,
+        list_pages=lambda apps: 0,
         minimum="observe 1 GET; write 1 guard GET + 1 PUT; verify 1 GET (the PUT answers "
         "204); per run 1 token, no listing (`id:` selectors)",
     ),
-}  # fmt: skip
+}
 # The connectors the mixed scenario runs, in table order. JumpCloud: add "jumpcloud" here.
 MIXED: tuple[str, ...] = ("pingone", "pingfederate", "keycloak")
