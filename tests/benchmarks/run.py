@@ -6,6 +6,7 @@ side, idpsync (in-process: engine, real connectors and SDKs, over loopback HTTP 
 a child process), a naive one-app-at-a-time script, the floor (the documented minimum
 requests made by a bare aiohttp client, see ``floor.py``) and the lower bound the scenario
 imposes; it prints a table and PASS/FAIL per target, and writes JSON with ``--json``.
+``--mixed`` runs the mixed scenario instead (every multi-ACS kit connector: ``mixed.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from tests.benchmarks import scenario as sc
 from tests.benchmarks.contenders import Idpsync, RunResult, baseline, preload
 from tests.benchmarks.floor import floor
+from tests.benchmarks.mixed import run_from_args as run_mixed_from_args
 from tests.benchmarks.region import lines as region_lines
 from tests.benchmarks.region import target as region_target
 from tests.benchmarks.region import time_to_trust
@@ -242,11 +244,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also run a second, labelled table with tuned settings (Okta 50, Entra 32)",
     )
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="run only the mixed scenario instead: every multi-ACS kit connector (PingOne, "
+        "PingFederate, Keycloak) in one config, --apps per connector (default 200), --latency; "
+        "requests per app by kind and connector, checked against each one's documented minimum",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     return parser.parse_args(argv)
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    if args.mixed:
+        return await run_mixed_from_args(args.apps, args.latency)
     plan = [(n, args.latency) for n in args.apps] if args.apps else list(SCALING)
     preload()
     soak_result = None
