@@ -29,7 +29,8 @@ NOT_MIXED = {
     "okta": "the main benchmark table",
     "entra": "the main benchmark table",
     "onelogin": "one ACS URL per app",
-    "jumpcloud": "being built on another branch: add a VENDORS entry and its name in MIXED",
+    "jumpcloud": "one ACS URL per app (its API reference has a single config.acsUrl)",
+    "google_workspace": "guided: no API to read or write",
 }
 
 

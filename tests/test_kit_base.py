@@ -267,3 +267,16 @@ async def test_observe_many_raises_the_first_failure_itself_and_cancels_the_rest
         await asyncio.wait_for(conn.observe_many(await conn.discover()), 3)
     assert type(caught.value) is ConnectorError  # not an ExceptionGroup
     assert sorted(cancelled) == ["a0", "a1", "a3", "a4", "a5"]
+
+
+def test_write_concurrency_follows_the_targets_concurrency_key() -> None:
+    """A kit connector with a ``concurrency`` key writes that many apps at once (the engine's
+    write gate); one without writes one app after another."""
+
+    class Bare(TargetConfig):
+        pass
+
+    assert MemoryConnector({}, concurrency=3).write_concurrency == 3
+    bare = MemoryConnector({})
+    bare.config = Bare(name="bare", type="mem")
+    assert bare.write_concurrency == 1

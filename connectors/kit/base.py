@@ -100,6 +100,13 @@ class KitConnector(Connector):
         """Observes in flight at once; a target's ``concurrency`` key when it has one."""
         return max(1, int(getattr(self.config, "concurrency", 4)))
 
+    @property
+    def write_concurrency(self) -> int:
+        """Apps written at once. A target with a ``concurrency`` key bounds its requests in
+        flight with it (the kit's JsonHttp does), so it may write that many apps at once;
+        one without (a file) writes one app after another."""
+        return max(1, int(getattr(self.config, "concurrency", 1)))
+
     # --- the template -------------------------------------------------------------------
 
     def decode(self, ref: AppRef, doc: Doc) -> Decoded:
