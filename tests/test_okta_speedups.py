@@ -109,3 +109,40 @@ async def test_the_public_path_keeps_the_error_translation(
         await conn.aclose()
     assert caught.value.status == 404 and caught.value.code == "E0000007"
     assert len(fake.calls("GET", app_id + "$")) == 2
+
+
+async def test_an_sdk_outside_the_range_is_sent_through_execute(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import okta.request_executor
+
+    monkeypatch.setattr(_speedups, "sdk_version", lambda: "3.5.0")  # a release not read yet
+    executed: list[str] = []
+    real_execute = okta.request_executor.RequestExecutor.execute
+
+    async def counting(self: Any, request: Any, response_type: Any = None) -> Any:
+        executed.append(request["method"])
+        return await real_execute(self, request, response_type)
+
+    monkeypatch.setattr(okta.request_executor.RequestExecutor, "execute", counting)
+    app_id = fake.add_app(custom_app())
+    observed, applied = await _write_once(fake, app_id)
+    assert executed == ["GET", "GET", "GET", "PUT"]
+    assert applied.trust == with_regions(observed.trust)
+
+
+async def test_the_sdk_version_is_read_once_per_executor(
+    fake: OktaFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a distribution's version scans metadata (~0.6 ms): never per request."""
+    reads: list[str] = []
+    real = _speedups.sdk_version
+
+    def counting() -> str | None:
+        reads.append("read")
+        return real()
+
+    monkeypatch.setattr(_speedups, "sdk_version", counting)
+    app_id = fake.add_app(custom_app())
+    await _write_once(fake, app_id)
+    assert len(fake.requests) == 4 and reads == ["read"]

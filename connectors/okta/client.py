@@ -76,6 +76,7 @@ class OktaClient:
             target.name, target.max_rate_limit_wait, ratelimit.OKTA_HEADERS, "Okta"
         )
         self._sdk: Any = None
+        self._shortcut = False  # connectors.okta._speedups checked this SDK version
         self._session: aiohttp.ClientSession | None = None
         self._gate: asyncio.Semaphore | None = None
 
@@ -89,7 +90,7 @@ class OktaClient:
 
     async def _executor(self) -> Any:
         if self._sdk is None:
-            self._sdk = sdk.build_executor(self._sdk_config())
+            self._sdk, self._shortcut = sdk.build_executor(self._sdk_config())
             self._session = aiohttp.ClientSession()
             self._sdk.set_session(self._session)
             self._gate = asyncio.Semaphore(self.target.concurrency)
@@ -183,7 +184,7 @@ class OktaClient:
                     status=getattr(err, "status", None),
                     code=getattr(err, "error_code", None),
                 )
-            return await sdk.send(executor, request)
+            return await sdk.send(executor, request, shortcut=self._shortcut)
         except ConnectorError:
             raise
         except Exception as exc:  # SDK quirks: AttributeError, JSONDecodeError, ...

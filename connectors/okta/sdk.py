@@ -181,34 +181,37 @@ def sdk_rejection(exc: Exception) -> ConfigError:
     return ConfigError(f"Okta SDK rejected the settings: {detail}")
 
 
-def build_executor(config: dict[str, Any]) -> Any:
-    """The SDK's ``RequestExecutor`` for ``config``, answered by :func:`lean_http_client`.
+def build_executor(config: dict[str, Any]) -> tuple[Any, bool]:
+    """The SDK's ``RequestExecutor`` for ``config``, answered by :func:`lean_http_client`,
+    and whether :mod:`connectors.okta._speedups` may send through it.
 
     The public way is ``okta.client.Client(config).get_request_executor()``; importing
     ``okta.client`` loads every generated API module and model (measured: see
     :mod:`connectors.okta._speedups`), so the checked shortcut is taken where it holds.
+    The SDK version is checked here, once per executor (reading it costs ~0.6 ms).
     """
     silence_sdk_logger()
     http_client = lean_http_client()
     try:
         executor = _speedups.build_executor(config, http_client)
-        if executor is None:
-            client_mod: Any = import_module("okta.client")
-            executor = client_mod.Client({**config, "httpClient": http_client})
-            executor = executor.get_request_executor()
+        if executor is not None:
+            return executor, True
+        client_mod: Any = import_module("okta.client")
+        client = client_mod.Client({**config, "httpClient": http_client})
     except (ValueError, TypeError, KeyError) as exc:
         raise sdk_rejection(exc) from None
-    return executor
+    return client.get_request_executor(), False
 
 
-async def send(executor: Any, request: dict[str, Any]) -> tuple[Any, str | None, Any]:
+async def send(
+    executor: Any, request: dict[str, Any], *, shortcut: bool
+) -> tuple[Any, str | None, Any]:
     """(response, body text, transport error) for one request built by ``create_request``.
 
     ``execute`` runs the SDK's error check on every answer: a JSON body it cannot parse
     raises (the caller treats that as a lost answer)."""
-    sent = await _speedups.send(executor, request)
-    if sent is not None:
-        return sent
+    if shortcut:
+        return await _speedups.send(executor, request)
     response, text, error = await executor.execute(request)
     if response is None:
         return None, None, error
