@@ -125,7 +125,7 @@ async def test_an_sdk_outside_the_range_is_sent_through_execute(
         return await real_execute(self, request, response_type)
 
     monkeypatch.setattr(okta.request_executor.RequestExecutor, "execute", counting)
-    app_id = fake.add_app(custom_app())
+    app_id = fake.add_app(custom_app(), keys=recorded_keys())
     observed, applied = await _write_once(fake, app_id)
     assert executed == ["GET", "GET", "GET", "PUT"]
     assert applied.trust == with_regions(observed.trust)
@@ -143,6 +143,6 @@ async def test_the_sdk_version_is_read_once_per_executor(
         return real()
 
     monkeypatch.setattr(_speedups, "sdk_version", counting)
-    app_id = fake.add_app(custom_app())
+    app_id = fake.add_app(custom_app(), keys=recorded_keys())
     await _write_once(fake, app_id)
     assert len(fake.requests) == 4 and reads == ["read"]
