@@ -156,13 +156,7 @@ class OktaClient:
         kind = ratelimit.request_kind(method, path)
         if response is None:
             self.context.record(self.target.name, kind, 0)
-            raise lost_answer(
-                method,
-                f"{method} {path_only(path)} failed: {network_message(err)}",
-                target=self.target.name,
-                policy=self.policy,
-                attempt=attempt,
-            )
+            raise self._lost(method, f"failed: {network_message(err)}", path, attempt)
         self.context.record(self.target.name, kind, response.status)
         self._budgets.note(bucket, response.headers)
         if 200 <= response.status < 300:
@@ -197,24 +191,25 @@ class OktaClient:
         try:
             data = self._decode(response, text)
         except Exception as exc:  # parsed as the SDK's check did: it raised, so do we
-            raise lost_answer(
-                method,
-                f"{method} {path_only(path)} failed: {network_message(exc)}",
-                target=self.target.name,
-                policy=self.policy,
-                attempt=attempt,
-            ) from None
+            raise self._lost(method, f"failed: {network_message(exc)}", path, attempt) from None
         if data is _INVALID:
-            raise lost_answer(
-                method,
-                f"{method} {path_only(path)} returned a truncated or invalid JSON body",
-                target=self.target.name,
-                policy=self.policy,
-                attempt=attempt,
-                status=response.status,
-            )
+            said = "returned a truncated or invalid JSON body"
+            raise self._lost(method, said, path, attempt, status=response.status)
         found = tuple(response.headers.getall("Link", ()))
         return OktaResponse(response.status, text or "", data, request_id, found)
+
+    def _lost(
+        self, method: str, said: str, path: str, attempt: int, status: int | None = None
+    ) -> Exception:
+        """No usable answer: retried for a read, not for a write (the kit's rule)."""
+        return lost_answer(
+            method,
+            f"{method} {path_only(path)} {said}",
+            target=self.target.name,
+            policy=self.policy,
+            attempt=attempt,
+            status=status,
+        )
 
     def _token_message(self, err: Any) -> str:
         """One line for a failed token request; a DPoP refusal says what to configure."""
