@@ -11,7 +11,7 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from kiota_http.middleware import HeadersInspectionHandler
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph import GraphRequestAdapter, GraphServiceClient  # type: ignore[attr-defined]
 from msgraph_core import GraphClientFactory
 
 from connectors.entra import client
@@ -122,7 +122,7 @@ async def test_header_inspection_collects_nothing(graph: GraphFake) -> None:
         await graph_client.get_application(GUID, APP_SELECT)
     finally:
         await graph_client.aclose()
-    middleware = graph_client._http._transport.pipeline._first_middleware  # type: ignore[attr-defined]
+    middleware = graph_client._http._transport.pipeline._first_middleware
     inspectors = []
     while middleware is not None:
         if isinstance(middleware, HeadersInspectionHandler):

@@ -242,13 +242,13 @@ async def test_an_app_the_mapping_refuses_is_refused_on_every_read(fake: OktaFak
 
 def test_the_read_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readcache, "MAX_ENTRIES", 3)
-    trust, caps = mapping.trust_from_raw(custom_app())
+    decoded = mapping.decode(custom_app())
     reads = readcache.ReadCache()
     keys = [readcache.digest(f"text {n}") for n in range(5)]
     for n, key in enumerate(keys):
-        reads.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
+        reads.remember(key, (f"fp{n}", decoded))
     assert reads.lookup(keys[0]) is None and reads.lookup(keys[1]) is None
-    assert reads.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)
+    assert reads.lookup(keys[4]) == ("fp4", decoded)
 
 
 async def _write_once(fake: OktaFake, app_id: str) -> None:

@@ -77,7 +77,7 @@ async def test_the_public_path_sends_and_reads_the_same(
     monkeypatch.setattr(_speedups, "enabled", False)
     import okta.request_executor
 
-    real_execute = okta.request_executor.RequestExecutor.execute
+    real_execute: Any = okta.request_executor.RequestExecutor.execute
 
     async def counting(self: Any, request: Any, response_type: Any = None) -> Any:
         calls.append(request["method"])
@@ -118,7 +118,7 @@ async def test_an_sdk_outside_the_range_is_sent_through_execute(
 
     monkeypatch.setattr(_speedups, "sdk_version", lambda: "3.5.0")  # a release not read yet
     executed: list[str] = []
-    real_execute = okta.request_executor.RequestExecutor.execute
+    real_execute: Any = okta.request_executor.RequestExecutor.execute
 
     async def counting(self: Any, request: Any, response_type: Any = None) -> Any:
         executed.append(request["method"])

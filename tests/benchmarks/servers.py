@@ -219,7 +219,7 @@ class _Fakes:
         with self.graph.lock:
             apps = self.graph.objects["applications"].values()
             done += sum(set(a.latest()["web"]["redirectUris"]) == entra for a in apps)
-        return done
+        return int(done)
 
     def restore(self) -> None:
         """Put every app back to its seeded (drifted) state."""

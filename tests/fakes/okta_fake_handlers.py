@@ -169,7 +169,9 @@ class OktaRoutes:
             if causes:
                 field_name = causes[0].split(":", 1)[0]
                 return okta_error(400, "E0000001", f"Api validation failed: {field_name}", causes)
-            new = {k: current[k] for k in ("id", "orn", "name", "label") if k in current}
+            new: dict[str, Any] = {
+                k: current[k] for k in ("id", "orn", "name", "label") if k in current
+            }
             new.update({k: v for k, v in body.items() if k not in SYSTEM_FIELDS})
             for k in ("status", "created"):
                 if k in current:
@@ -258,9 +260,9 @@ class OktaRoutes:
             != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         ):
             return oauth_error("invalid_request", "client_credentials with a JWT assertion")
-        refused = self._assertion_refused(assertion)
-        if refused is not None:
-            return refused
+        rejection = self._assertion_refused(assertion)
+        if rejection is not None:
+            return rejection
         scopes = str(form.get("scope", "")).split()
         token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode()
         self.access_tokens[token] = scopes
@@ -284,7 +286,7 @@ class OktaRoutes:
                 self.client_public_key,
                 algorithms=["RS256"],
                 audience=f"{self.base_url}/oauth2/v1/token",
-                options=options,
+                options=options,  # type: ignore[arg-type]
             )
         except jwt.PyJWTError as exc:
             return oauth_error("invalid_client", f"client_assertion rejected: {exc}")
