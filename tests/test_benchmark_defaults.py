@@ -37,13 +37,13 @@ def test_the_100_ms_bound_follows_the_defaults_concurrency() -> None:
     s = replace(Scenario(), apps=1000, latency=0.1)
     # dry-run: Okta 3 list pages + 500 GETs + 500 key reads, 17 at a time: 59 latencies.
     assert abs(lower_bound(s, "dry_run") - 5.9) < 1e-9
-    # apply: 503 observe requests (keys known), then Okta's 1,500 write-phase requests,
-    # 17 at a time: 30 + 89 latencies (Entra's 1,500 requests in 75 envelopes take 19).
-    assert abs(lower_bound(s, "apply") - (3.0 + 8.9)) < 1e-9
-    # With the former default of 10 the same scenario allowed 10.1 s and 20.1 s.
+    # apply: 503 observe requests (keys known), then Okta's 1,000 write-phase requests
+    # (guard GET + PUT; the PUT's answer is the read-back), 17 at a time: 30 + 59 latencies.
+    assert abs(lower_bound(s, "apply") - (3.0 + 5.9)) < 1e-9
+    # With the former default of 10 the same scenario allowed 10.1 s and 15.1 s.
     old = replace(s, tuned=True, okta_tuned=10, graph_tuned=4)
     assert abs(lower_bound(old, "dry_run") - 10.1) < 1e-9
-    assert abs(lower_bound(old, "apply") - (5.1 + 15.0)) < 1e-9
+    assert abs(lower_bound(old, "apply") - (5.1 + 10.0)) < 1e-9
 
 
 def _size(latency: float, idp: float, floor: float, base: float, sampled: int | None) -> Any:

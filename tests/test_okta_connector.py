@@ -63,15 +63,23 @@ async def test_observe_reads_trust_certificate_and_raw_text(
     assert [r.method for r in fake.requests] == ["GET", "GET"]
 
 
-async def test_apply_writes_one_put_and_verifies_by_reading_back(
+async def test_apply_writes_one_put_and_reads_back_from_its_answer(
     fake: OktaFake, connector: OktaConnector
 ) -> None:
+    """Okta's PUT answers with the app as stored: that answer is the read-back (no GET of
+    the app after the write; the signing keys, which this app's kid is not among, are
+    asked for again)."""
     app_id = fake.add_app(custom_app())
     observed = await connector.observe(AppRef("okta-test", app_id))
     fake.reset_log()
     result = await connector.apply(plan_for(observed, with_regions(observed.trust)))
     assert result.trust == with_regions(observed.trust)
-    assert [r.method for r in fake.requests] == ["GET", "PUT", "GET", "GET"]
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake.requests] == [
+        ("GET", app_id),
+        ("PUT", app_id),
+        ("GET", "keys"),
+    ]
+    assert result.raw == fake.calls("PUT")[0].response  # the PUT's answer, as sent
     put = fake.calls("PUT")[0].json()
     assert put["settings"]["signOn"]["acsEndpoints"][-1] == {"url": AP, "index": 4}
     assert fake.apps[app_id]["lastUpdated"] != custom_app()["lastUpdated"]

@@ -125,7 +125,7 @@ async def test_an_unexpected_error_in_the_sdk_error_check_is_translated(
 async def test_the_date_header_is_parsed_only_when_a_budget_is_spent(
     fake: OktaFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import connectors.okta.ratelimit as ratelimit_module
+    import connectors.kit.ratelimit as ratelimit_module  # where Okta's budgets are read
 
     parsed: list[str] = []
     real = email.utils.parsedate_to_datetime
@@ -242,13 +242,13 @@ async def test_an_app_the_mapping_refuses_is_refused_on_every_read(fake: OktaFak
 
 def test_the_read_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readcache, "MAX_ENTRIES", 3)
-    trust, caps = mapping.trust_from_raw(custom_app())
+    decoded = mapping.decode(custom_app())
     reads = readcache.ReadCache()
     keys = [readcache.digest(f"text {n}") for n in range(5)]
     for n, key in enumerate(keys):
-        reads.remember(key, (f"fp{n}", mapping.KIND_CUSTOM_SAML, trust, caps))
+        reads.remember(key, (f"fp{n}", decoded))
     assert reads.lookup(keys[0]) is None and reads.lookup(keys[1]) is None
-    assert reads.lookup(keys[4]) == ("fp4", mapping.KIND_CUSTOM_SAML, trust, caps)
+    assert reads.lookup(keys[4]) == ("fp4", decoded)
 
 
 async def _write_once(fake: OktaFake, app_id: str) -> None:
@@ -263,7 +263,9 @@ async def _write_once(fake: OktaFake, app_id: str) -> None:
 async def test_the_lean_http_client_sends_what_the_sdks_client_sends(
     fake: OktaFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import connectors.okta.client as client_module
+    import okta.http_client
+
+    import connectors.okta.sdk as sdk_module
 
     def wire() -> list[tuple[str, str, dict[str, str], dict[str, str], str]]:
         return [(r.method, r.path, r.query, r.headers, r.body) for r in fake.requests]
@@ -274,9 +276,10 @@ async def test_the_lean_http_client_sends_what_the_sdks_client_sends(
     lean = wire()
     fake.reset_log()
     fake.apps[app_id] = before  # each _write_once has a fresh context: nothing remembered
-    monkeypatch.setattr(client_module, "_lean_http_client", lambda base: base)  # the SDK's
+    monkeypatch.setattr(sdk_module, "lean_http_client", lambda: okta.http_client.HTTPClient)
     await _write_once(fake, app_id)
-    assert [r[0] for r in lean] == ["GET", "GET", "GET", "PUT", "GET"]
+    # observe (app, keys), the guard's GET, the PUT (its answer is the read-back)
+    assert [r[0] for r in lean] == ["GET", "GET", "GET", "PUT"]
     assert wire() == lean  # method, path, query, every header and the body, byte for byte
 
 
@@ -289,4 +292,4 @@ async def test_json_calls_do_not_go_through_the_sdks_send_request(
     monkeypatch.setattr("okta.http_client.HTTPClient.send_request", dumping)
     app_id = fake.add_app(custom_app())
     await _write_once(fake, app_id)
-    assert [r.method for r in fake.requests if "keys" not in r.path] == ["GET", "GET", "PUT", "GET"]
+    assert [r.method for r in fake.requests if "keys" not in r.path] == ["GET", "GET", "PUT"]

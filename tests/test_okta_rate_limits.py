@@ -5,7 +5,8 @@ https://developer.okta.com/docs/reference/rl2-token-oauth/) read at their most r
 and a wait of a whole window (reset - Date = 60 s, 61 s with the margin) waited out.
 
 The fake's windows are 1 s here, so a spent budget costs at most about 2 s of real time;
-the 60 s cases replace the connector's one sleep (``ratelimit.sleep``) instead of waiting.
+the 60 s cases replace the kit's one sleep (``connectors.kit.ratelimit.sleep``, where the
+Okta connector's waits happen) instead of waiting.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from multidict import CIMultiDict
 
 from agent.model import AppRef
+from connectors.kit import ratelimit as kit_ratelimit
 from connectors.okta import OktaConnector, ratelimit
 from tests.fakes.okta_fake import OktaFake
 from tests.okta_support import context, custom_app, fake, okta_env, target
@@ -50,14 +52,17 @@ def test_repeated_headers_give_the_most_restrictive_budget() -> None:
         ("x-rate-limit-remaining", "0"),
         ("x-rate-limit-reset", str(now + 30)),
     )
-    assert ratelimit.remaining(headers) == 0
-    assert ratelimit.announced_wait(headers) == 30  # the spent budget's reset, not the first
+    names = ratelimit.OKTA_HEADERS
+    assert kit_ratelimit.remaining(headers, names) == 0
+    # the spent budget's reset, not the first
+    assert kit_ratelimit.announced_wait(headers, names) == 30
     folded = _headers(  # a proxy folded the repeats into one value
         ("Date", formatdate(now, usegmt=True)),
         ("X-Rate-Limit-Remaining", "7, 0"),
         ("X-Rate-Limit-Reset", f"{now + 2}, {now + 9}"),
     )
-    assert ratelimit.remaining(folded) == 0 and ratelimit.announced_wait(folded) == 9
+    assert kit_ratelimit.remaining(folded, names) == 0
+    assert kit_ratelimit.announced_wait(folded, names) == 9
 
 
 async def _observed_put(fake: OktaFake, conn: OktaConnector, app_id: str) -> None:
@@ -120,8 +125,8 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(ratelimit, "sleep", no_wait)
-    monkeypatch.setattr(ratelimit, "clock", lambda: time.monotonic() - start + sum(waits))
+    monkeypatch.setattr(kit_ratelimit, "sleep", no_wait)
+    monkeypatch.setattr(kit_ratelimit, "clock", lambda: time.monotonic() - start + sum(waits))
     return waits
 
 

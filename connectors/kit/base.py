@@ -83,6 +83,17 @@ class KitConnector(Connector):
         """What the conflict guard compares; by default the whole document's content."""
         return canonical_fingerprint(fetched.doc)
 
+    def understand(self, ref: AppRef, fetched: Fetched) -> tuple[str, Decoded]:
+        """The fingerprint and the decoding of one read. Both depend on the read alone, so a
+        vendor may remember them (Okta keys them by a digest of the text); by default they
+        are computed afresh, the decoding first (an app the codec refuses has none)."""
+        decoded = self.decode(ref, self.document(fetched))
+        return self.fingerprint(fetched), decoded
+
+    def conflict_detail(self, fresh: Fetched) -> str:
+        """What the conflict message adds about the app's new state (e.g. its timestamp)."""
+        return ""
+
     def document(self, fetched: Fetched) -> Doc:
         """The document of a read. A vendor whose reads can be unparsable keeps the error
         for here, so the conflict guard (which needs only the fingerprint) runs first."""
@@ -126,13 +137,13 @@ class KitConnector(Connector):
 
     async def observed(self, ref: AppRef, fetched: Fetched) -> ObservedApp:
         """The vendor-neutral state of one read."""
-        decoded = self.decode(ref, self.document(fetched))
+        fingerprint, decoded = self.understand(ref, fetched)
         return ObservedApp(
             ref=AppRef(ref.target, ref.app_id, decoded.label or ref.label),
             trust=decoded.trust,
             capabilities=decoded.capabilities,
             raw=fetched.text,
-            fingerprint=self.fingerprint(fetched),
+            fingerprint=fingerprint,
             certificates=await self.certificates(ref, fetched),
             findings=decoded.findings,
             kind=decoded.kind,
@@ -161,7 +172,8 @@ class KitConnector(Connector):
         fresh = await self.fetch(ref)
         if self.fingerprint(fresh) != plan.fingerprint:
             raise Conflict(
-                f"app {ref.app_id} changed since it was observed; not written, "
+                f"app {ref.app_id} changed since it was observed{self.conflict_detail(fresh)}; "
+                "not written, "
                 "re-plan to include the new state",
                 target=self.name,
             )

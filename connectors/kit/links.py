@@ -61,11 +61,12 @@ def next_link(headers: Iterable[str]) -> str | None:
     return next(iter(found), None)
 
 
-def same_origin_path(link: str, base_url: str) -> str:
+def same_origin_path(link: str, base_url: str, *, base_name: str | None = None) -> str:
     """The path and query of ``link``, unchanged, if it points at ``base_url``'s origin.
 
     Scheme, host and port must match and the link may carry no userinfo; anything else
-    raises :class:`MalformedLink` naming the link.
+    raises :class:`MalformedLink` naming the link (and ``base_name``, the config key that
+    holds ``base_url``, when given: "outside org_url https://...").
     """
     try:
         parts, base = urlsplit(link), urlsplit(base_url)
@@ -80,9 +81,11 @@ def same_origin_path(link: str, base_url: str) -> str:
         or (port or _DEFAULT_PORT[parts.scheme]) != (base_port or _DEFAULT_PORT.get(base.scheme))
         or parts.username is not None
     ):
+        where = f"{base_name} {base_url}" if base_name else base_url
+        check = base_name or "the target's URL"
         raise MalformedLink(
-            f"the next link {excerpt(link, 160)} points outside {base_url}; not followed "
-            "(check the target's URL names the tenant itself)"
+            f"the next link {excerpt(link, 160)} points outside {where}; not followed "
+            f"(check {check} names the tenant itself)"
         )
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -101,12 +104,14 @@ async def follow_pages(
     *,
     base_url: str,
     max_pages: int = MAX_PAGES,
+    base_name: str | None = None,
 ) -> list[T]:
     """Every item of a listing that starts at ``first`` (a path on ``base_url``).
 
     ``read`` fetches one path and returns its :class:`Page`; any error it raises ends the
     listing (never a partial list). Next links are followed as same-origin paths; a link
-    already read, or more than ``max_pages`` pages, raises :class:`MalformedLink`.
+    already read, or more than ``max_pages`` pages, raises :class:`MalformedLink`
+    (``base_name``: see :func:`same_origin_path`).
     """
     items: list[T] = []
     path, seen = first, {first}
@@ -115,7 +120,7 @@ async def follow_pages(
         items.extend(page.items)
         if page.next is None:
             return items
-        path = same_origin_path(page.next, base_url)
+        path = same_origin_path(page.next, base_url, base_name=base_name)
         if path in seen:
             raise MalformedLink(
                 f"the listing looped: the next link {excerpt(page.next, 160)} was already read"

@@ -1,4 +1,5 @@
-"""A thread-safe, least-recently-used map for the connector's process-wide caches."""
+"""A thread-safe, least-recently-used map for the connector's caches (each owned by whoever
+passes it in with ``ConnectorContext.caches``; none is process-wide)."""
 
 from __future__ import annotations
 

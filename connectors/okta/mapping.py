@@ -1,7 +1,9 @@
 """PURE mapping between an Okta app's JSON and the vendor-neutral :class:`AppTrust`.
 
-Standard library and ``agent.model`` only: no SDK, no I/O, no clock. Used by the Okta
-connector (live API) and by the file connector's ``format: okta`` (offline JSON exports).
+Standard library, ``agent.model`` and the kit's codec and certificate parsing only: no SDK,
+no I/O, no clock. The module is the Okta connector's codec (:func:`decode`, :func:`encode`)
+and serves the file connector's ``format: okta`` (offline JSON exports) through
+:func:`trust_from_raw` and :func:`apply_trust`.
 
 Two app kinds are managed (domain.md 3.1, 3.2, 5):
 
@@ -19,9 +21,11 @@ round trip changes only the managed fields.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from agent.model import AppTrust, Capabilities, TrustedAcs
+from agent.model import AppTrust, Capabilities, Certificate, TrustedAcs
+from connectors.kit import certs, codec
 
 KIND_CUSTOM_SAML = "custom_saml"
 KIND_AWS_SSO = "amazon_aws_sso"
@@ -38,11 +42,11 @@ AWS_SSO_CAPABILITIES = Capabilities(
 )
 
 
-class UnsupportedApp(ValueError):
+class UnsupportedApp(codec.UnsupportedApp):
     """The document is not an app kind idpsync manages (it is never written)."""
 
 
-class TrustLimitError(ValueError):
+class TrustLimitError(codec.UnsupportedApp):
     """The trust cannot be written to this app (too many endpoints, URL too long, ...)."""
 
 
@@ -91,6 +95,34 @@ def read_app(doc: dict[str, Any]) -> tuple[str, AppTrust, Capabilities]:
     if kind == KIND_AWS_SSO:
         return kind, _aws_sso_trust(doc), AWS_SSO_CAPABILITIES
     return kind, _custom_trust(doc), CUSTOM_CAPABILITIES
+
+
+def sp_certificate(doc: dict[str, Any]) -> Certificate | None:
+    """``settings.signOn.spCertificate.x5c[0]`` of a custom SAML app, when present."""
+    sign_on = (doc.get("settings") or {}).get("signOn") or {}
+    held = sign_on.get("spCertificate") if isinstance(sign_on, dict) else None
+    if not isinstance(held, dict):
+        return None
+    cert = certs.from_jwk(held)
+    return dataclasses.replace(cert, use="sp") if cert is not None else None
+
+
+def decode(doc: dict[str, Any]) -> codec.Decoded:
+    """The codec's read: kind, trust and limits (:func:`read_app`), label, SP certificate."""
+    kind, trust, caps = read_app(doc)
+    label = doc.get("label")
+    return codec.Decoded(
+        trust=trust,
+        capabilities=caps,
+        kind=kind,
+        label=str(label) if label else "",
+        sp_certificate=sp_certificate(doc),
+    )
+
+
+def encode(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:
+    """The codec's write: :func:`apply_trust`."""
+    return apply_trust(doc, trust)
 
 
 def apply_trust(doc: dict[str, Any], trust: AppTrust) -> dict[str, Any]:

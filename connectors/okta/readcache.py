@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 
-from agent.model import AppTrust, Capabilities
+from connectors.kit.codec import Decoded
 from connectors.okta.lru import BoundedLru
 
 MAX_ENTRIES = 10_000
 
-# One read's results: canonical fingerprint, then kind, trust and capabilities when mapped.
-Read = tuple[str, str, AppTrust, Capabilities]
+# One read's results: canonical fingerprint, and what the codec decoded from it.
+Read = tuple[str, Decoded]
 
 
 def digest(text: str) -> bytes:

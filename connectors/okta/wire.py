@@ -1,52 +1,12 @@
-"""Small pure helpers for reading Okta's wire format: next links and error bodies."""
+"""Small pure helpers for reading Okta's wire format: error bodies and failure messages."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import aiohttp
-
-# One link-value of an RFC 8288 Link header: <URI-Reference> and its ;-parameters.
-_LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
-_REL = re.compile(r""";\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))""", re.IGNORECASE)
-
-
-class MalformedLink(ValueError):
-    """A ``rel="next"`` Link that cannot be read (no URL, two different ones, bad syntax)."""
-
-
-def next_link(links: tuple[str, ...]) -> str | None:
-    """The URL of the ``rel="next"`` Link exactly as sent, or None on the last page.
-
-    Okta's next link is opaque (https://developer.okta.com/docs/api/#pagination: "treat
-    the link as an opaque value"): the caller follows it as given, never rebuilds it.
-    A header that mentions ``next`` but cannot be parsed, or two different next links,
-    raise :class:`MalformedLink`: ending the listing early would hide apps.
-    """
-    found: set[str] = set()
-    for header in links:
-        values = _LINK_VALUE.findall(header)
-        leftover = _LINK_VALUE.sub("", header).strip(" \t,")
-        if (leftover or not values) and "next" in header.lower():
-            raise MalformedLink(f"unparsable Link header {_excerpt(header)}")
-        for url, params in values:
-            rels = " ".join(a or b for a, b in _REL.findall(params)).lower().split()
-            if "next" not in rels:
-                continue
-            if not url.strip():
-                raise MalformedLink('a rel="next" Link with an empty URL')
-            found.add(url.strip())
-    if len(found) > 1:
-        raise MalformedLink(f'{len(found)} different rel="next" Links in one response')
-    return next(iter(found), None)
-
-
-def _excerpt(text: str) -> str:
-    """A short, printable quotation of server-sent text for an error message."""
-    return repr(text[:120] + ("..." if len(text) > 120 else ""))
 
 
 def path_only(path: str) -> str:
@@ -61,7 +21,11 @@ def json_or_none(text: str | None) -> Any:
 
 
 def okta_message(body: Any, text: str | None, status: int) -> str:
-    """errorSummary plus every errorCauses[].errorSummary, or a short body excerpt."""
+    """errorSummary plus every errorCauses[].errorSummary, or a short body excerpt.
+
+    Okta's error object: https://developer.okta.com/docs/reference/error-codes/ (errorCode,
+    errorSummary, errorLink, errorId, errorCauses); the token endpoint answers OAuth's
+    ``error``/``error_description`` instead."""
     if isinstance(body, dict) and ("errorSummary" in body or "error" in body):
         summary = str(body.get("errorSummary") or body.get("error_description") or body["error"])
         causes = [
@@ -72,6 +36,12 @@ def okta_message(body: Any, text: str | None, status: int) -> str:
         return summary + (f" — causes: {'; '.join(causes)}" if causes else "")
     excerpt = (text or "").strip().replace("\n", " ")[:200]
     return f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
+
+
+def error_code(body: Any) -> str | None:
+    """Okta's ``errorCode`` (``E0000047``, ...) of an error body, when it has one."""
+    code = body.get("errorCode") if isinstance(body, dict) else None
+    return str(code) if code else None
 
 
 def sdk_message(err: Any) -> str:

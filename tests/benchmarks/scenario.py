@@ -247,7 +247,9 @@ def deep(value: Any) -> Any:
 MINIMUM = {
     "okta": "observe: 1 GET /apps/{id} per app, +1 GET .../credentials/keys per signing kid "
     "not yet seen by this process, + ceil(apps/200) list pages when discovering by label; "
-    "write: 1 guard GET + 1 PUT; verify: 1 GET",
+    "write: 1 guard GET + 1 PUT; verify: the PUT answer (replaceApplication answers 200 with "
+    "the app as stored, https://developer.okta.com/docs/api/openapi/okta-management/"
+    "management/tags/application/other/replaceapplication)",
     "entra": "observe: 2 x ceil(apps/999) $select list pages (applications + service "
     "principals) when discovering; write: 1 guard GET + 1 PATCH; verify: 1 GET; the write "
     "phase's requests travel in $batch envelopes of up to 20 (Graph throttles each request in "
@@ -276,7 +278,8 @@ def entra_observe(apps: int) -> PhaseCost:
 
 
 def okta_write(apps: int) -> PhaseCost:
-    return PhaseCost({"get": 2 * apps, "put": apps}, 3 if apps else 0)
+    # guard GET + PUT; the PUT's answer is the read-back (no verification GET)
+    return PhaseCost({"get": apps, "put": apps}, 2 if apps else 0)
 
 
 def entra_write(apps: int, per_call: int = 1) -> PhaseCost:
@@ -348,7 +351,7 @@ def minimum_requests(s: Scenario, run: str) -> dict[str, dict[str, int]]:
     okta = dict(okta_observe(s.okta_apps, cold_keys=run == "dry_run").requests)
     entra = dict(entra_observe(s.entra_apps).requests)
     if run == "apply":
-        okta["get"] += 2 * s.okta_apps
+        okta["get"] += s.okta_apps  # the guard; the PUT's answer verifies
         okta["put"] = s.okta_apps
         entra["get"] = 2 * s.entra_apps
         entra["patch"] = s.entra_apps

@@ -214,17 +214,17 @@ class _Fakes:
         entra = set(sc.trust(regions, indexed=False).urls())
         from connectors.okta import mapping
 
-        with self.okta._lock:
+        with self.okta.lock:
             done = sum(mapping.apply_trust(d, okta) == d for d in self.okta.apps.values())
         with self.graph.lock:
             apps = self.graph.objects["applications"].values()
             done += sum(set(a.latest()["web"]["redirectUris"]) == entra for a in apps)
-        return done
+        return int(done)
 
     def restore(self) -> None:
         """Put every app back to its seeded (drifted) state."""
         okta, graph = self._seeded
-        with self.okta._lock:
+        with self.okta.lock:
             self.okta.apps = sc.deep(okta)
         with self.graph.lock:
             self.graph.objects = sc.deep(graph)
@@ -246,7 +246,7 @@ class _Fakes:
         okta_429 = 0
         throttled: dict[str, Counter[str]] = {"okta": Counter(), "entra": Counter()}
         for r in list(self.okta.requests):
-            kind = self.okta._bucket_name(r.method, r.path)
+            kind = self.okta.bucket_of(r.method, r.path)
             if kind == "app":  # one Okta bucket; the benchmark still counts reads and writes
                 kind = "put" if r.method == "PUT" else "get"
             okta[kind] += 1

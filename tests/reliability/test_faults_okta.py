@@ -79,10 +79,10 @@ def _write_fails_after(n: int) -> Callable[[OktaWorld], None]:
 
 
 def _readback_shows_old(w: OktaWorld) -> None:
-    """The read-back GET after the PUT returns the app as it was before the write."""
+    """The read-back (the PUT's answer, Okta's app as stored) shows the app as it was before
+    the write: the engine's verification must refuse it."""
     old = json.dumps(w.fake.apps[w.app_ids[0]]).encode()
-    # observe GET, apply's fresh GET, then the read-back: the third GET lies.
-    w.fake.inject("raw", method="GET", path_re=_app_path(w), skip=2, times=1, body=old)
+    w.fake.inject("raw", method="PUT", path_re=_app_path(w), times=1, body=old)
 
 
 FAULTS = [

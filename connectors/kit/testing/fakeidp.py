@@ -8,6 +8,13 @@ TLS), logs every request with its answer, applies injected :class:`Fault` rules,
 requests in flight, and enforces rate buckets the way the vendor announces them
 (:attr:`FakeIdP.rate_style`).
 
+Vendors whose quirks go further override a hook: :meth:`FakeIdP.before_dispatch` (an answer
+served before anything else, e.g. a recorded response replayed as-is),
+:meth:`FakeIdP.buckets_of` (several buckets spent by one request, e.g. Okta's org bucket and
+the calling token's share of it: each adds its own set of rate headers, so a header comes
+once per bucket), :meth:`FakeIdP.rate_header_name` (the vendor's spelling) and
+:meth:`FakeIdP.concurrency_limited` (the answer over :attr:`FakeIdP.concurrency_cap`).
+
 Faults (``inject(kind, method=..., path_re=..., times=..., skip=...)``): ``500``, ``503``,
 ``429``, ``429_no_reset`` (no reset headers), ``reset`` (connection cut before handling),
 ``reset_after`` (handled, then cut: the answer is lost), ``truncate`` (half a body),
@@ -126,6 +133,26 @@ class FakeIdP:
         """Whether the request carries valid credentials (token endpoints answer first)."""
         return True
 
+    def before_dispatch(self, request: web.Request) -> web.StreamResponse | None:
+        """An answer served before latency, rate limits, faults and auth (None: go on)."""
+        return None
+
+    def buckets_of(self, request: web.Request) -> list[tuple[str, int]]:
+        """Every (bucket key, limit) a request spends; by default its :meth:`bucket_of`
+        bucket when :attr:`bucket_limits` has a limit for it."""
+        name = self.bucket_of(request.method, request.path)
+        if name is None or name not in self.bucket_limits:
+            return []
+        return [(name, self.bucket_limits[name])]
+
+    def rate_header_name(self, part: str) -> str:
+        """The header announcing ``part`` (``Limit``, ``Remaining``, ``Reset``)."""
+        return f"{self.rate_header_prefix}-{part}"
+
+    def concurrency_limited(self, headers: CIMultiDict[str], now: float) -> web.Response:
+        """The answer to a request over :attr:`concurrency_cap`."""
+        return self._rate_limited(headers, None, now)
+
     def public(self, request: web.Request) -> bool:
         """Requests that need no credentials (a token endpoint)."""
         return False
@@ -238,20 +265,24 @@ class FakeIdP:
     async def _dispatch(
         self, request: web.Request, handler: Handler, in_flight: int
     ) -> web.StreamResponse:
+        early = self.before_dispatch(request)
+        if early is not None:
+            return early
         now = time.time()
         if self.latency:
             await asyncio.sleep(self.latency)
-        bucket = self._spend(request.method, request.path, now)
-        headers = self._rate_headers(bucket, now)
+        buckets = self._spend(request, now)
+        headers = self._rate_headers(buckets, now)
         fault = self._take_fault(request.method, request.path)
         if fault is not None:
             injected = await self._fault_response(request, fault, headers, handler)
             if injected is not None:
                 return injected
-        if (self.concurrency_cap and in_flight > self.concurrency_cap) or (
-            bucket is not None and bucket.used > bucket.limit
-        ):
-            return self._rate_limited(headers, bucket, now)
+        if self.concurrency_cap and in_flight > self.concurrency_cap:
+            return self.concurrency_limited(headers, now)
+        spent = [b for b in buckets if b.used > b.limit]
+        if spent:
+            return self._rate_limited(headers, spent[0], now)
         if not self.public(request) and not self.authorized(request):
             return self.error(401, "Invalid or missing credentials", headers)
         response = await handler(request)
@@ -263,25 +294,26 @@ class FakeIdP:
             response.headers[self.request_id_header] = secrets.token_hex(16)
         return response
 
-    def _spend(self, method: str, path: str, now: float) -> Bucket | None:
-        name = self.bucket_of(method, path)
-        if name is None or name not in self.bucket_limits:
-            return None
+    def _spend(self, request: web.Request, now: float) -> list[Bucket]:
+        spent: list[Bucket] = []
         with self.lock:
-            bucket = self._buckets.setdefault(name, Bucket(self.bucket_limits[name]))
-            bucket.limit, bucket.window = self.bucket_limits[name], self.bucket_window
-            if now >= bucket.reset_at:
-                bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
-            bucket.used += 1
-            return bucket
+            for key, limit in self.buckets_of(request):
+                bucket = self._buckets.setdefault(key, Bucket(limit))
+                bucket.limit, bucket.window = limit, self.bucket_window
+                if now >= bucket.reset_at:
+                    bucket.used, bucket.reset_at = 0, float(int(now + bucket.window))
+                bucket.used += 1
+                spent.append(bucket)
+        return spent
 
-    def _rate_headers(self, bucket: Bucket | None, now: float) -> CIMultiDict[str]:
+    def _rate_headers(self, buckets: list[Bucket], now: float) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict(Date=formatdate(now, usegmt=True))
-        if bucket is not None and self.rate_style == "reset":
-            prefix = self.rate_header_prefix
-            headers.add(f"{prefix}-Limit", str(bucket.limit))
-            headers.add(f"{prefix}-Remaining", str(max(bucket.limit - bucket.used, 0)))
-            headers.add(f"{prefix}-Reset", self._reset_value(bucket.reset_at, now))
+        if self.rate_style != "reset":
+            return headers
+        for bucket in buckets:  # one set per bucket, in order (a header repeats)
+            headers.add(self.rate_header_name("Limit"), str(bucket.limit))
+            headers.add(self.rate_header_name("Remaining"), str(max(bucket.limit - bucket.used, 0)))
+            headers.add(self.rate_header_name("Reset"), self._reset_value(bucket.reset_at, now))
         return headers
 
     def _reset_value(self, reset_at: float, now: float) -> str:
@@ -324,9 +356,9 @@ class FakeIdP:
             now = time.time()
             spent = CIMultiDict(Date=headers["Date"])
             if self.rate_style == "reset":
-                spent[f"{self.rate_header_prefix}-Limit"] = "1"
-                spent[f"{self.rate_header_prefix}-Remaining"] = "0"
-                spent[f"{self.rate_header_prefix}-Reset"] = self._reset_value(int(now) + 1, now)
+                spent[self.rate_header_name("Limit")] = "1"
+                spent[self.rate_header_name("Remaining")] = "0"
+                spent[self.rate_header_name("Reset")] = self._reset_value(int(now) + 1, now)
             return self._rate_limited(spent, None, now)
         if kind == "429_no_reset":
             return self.error(429, "Too many requests", CIMultiDict(Date=headers["Date"]))
