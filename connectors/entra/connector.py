@@ -41,6 +41,7 @@ from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraT
 from connectors.entra.credentials import Credentials, build_credentials
 from connectors.entra.findings import app_findings, finding, signing_state
 from connectors.entra.propagation import patch_through_policy_lag
+from connectors.entra.transport import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class EntraConnector(Connector):
                 self._credentials.provider,
                 on_attempt=lambda kind, status: self.context.record(self.name, kind, status),
                 transport=self._transport,
+                tls=tls_context(self.context.caches, self.name),
             )
         return self._graph
 
