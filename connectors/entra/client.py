@@ -60,7 +60,7 @@ from connectors.entra.errors import IdentifierUriBlocked, attempt_error
 from connectors.entra.pacing import GraphPacer
 from connectors.entra.urls import UrlShapes
 from connectors.kit import links
-from connectors.kit.retry import RetryPolicy, with_retries
+from connectors.kit.retry import Retry, RetryPolicy, with_retries
 
 __all__ = ["AttemptHook", "GraphClient", "IdentifierUriBlocked", "patch_content"]
 
@@ -324,7 +324,7 @@ class GraphClient:
             try:
                 return await send()
             except Exception as exc:
-                raise attempt_error(
+                outcome = attempt_error(
                     exc,
                     method=method,
                     what=what,
@@ -332,7 +332,10 @@ class GraphClient:
                     policy=self.policy,
                     attempt=n,
                     timeout=self.target.timeout,
-                ) from exc
+                )
+                if isinstance(outcome, Retry):  # its error may be the one finally raised
+                    outcome.error.__cause__ = exc
+                raise outcome from exc
 
         return await with_retries(attempt, self.policy, what=what)
 
