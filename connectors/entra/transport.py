@@ -6,8 +6,8 @@ msgraph-sdk sends through ``httpx.AsyncClient``. Its default transport (httpcore
 and h11) cost about 3 ms of CPU per request at 32 requests in flight, most of it in
 httpcore's pool bookkeeping (it rescans every connection, and asks each socket for its
 peer, on every state change). aiohttp's connector does the same job for a fraction of that.
-Everything above the socket is unchanged: the client, kiota's middleware (RetryHandler is
-still the only retry layer), auth, ``ODataError`` mapping and ``_CountingTransport``.
+Everything above the socket is unchanged: the client, kiota's middleware, the kit's retries,
+auth, ``ODataError`` mapping and ``_CountingTransport``.
 
 What it keeps as the httpcore transport did
 -------------------------------------------
