@@ -14,7 +14,8 @@ too; this module adds what metadata must also be: exactly the canonical form
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from urllib.parse import urlsplit
+from typing import NamedTuple
+from urllib.parse import SplitResult, urlsplit
 
 from agent.acs_shape import (
     ACS_PREFIX,
@@ -81,6 +82,30 @@ def classify_acs_url(
     the canonical ``https://host/platform/saml/acs/<tenant>`` on an allowed host, or whose
     host names a Region outside ``known_regions``.
     """
+    host = _checked_host(url, allowed_hosts, known_regions, source)
+    problem = _path_problem(host.path)
+    if problem is not None:
+        raise _reject(url, problem, source)
+    shape = read_acs_url(url, tuple(allowed_hosts or ()) or DEFAULT_HOST_PATTERNS)
+    if shape is None or not shape.is_canonical:  # pragma: no cover - the checks above agree
+        raise _reject(url, f"not in canonical form ({CANONICAL_FORM})", source)
+    return AcsEndpoint(
+        url=url,
+        region=shape.region,
+        stack=shape.stack,
+        tenant_id=shape.tenant_id,
+        index=index,
+        is_default=is_default,
+    )
+
+
+class _Host(NamedTuple):
+    path: str
+    region: str
+
+
+def _checked_scheme_and_form(url: str, source: str) -> SplitResult:
+    """The URL split, once its characters, scheme, userinfo, port, query and fragment pass."""
     if len(url) > MAX_URL_LENGTH:
         raise _reject(url[:80] + "...", f"longer than {MAX_URL_LENGTH} characters", source)
     unsafe = first_unsafe_character(url) or ("a backslash" if "\\" in url else None)
@@ -107,6 +132,17 @@ def classify_acs_url(
         raise _reject(url, "carries a query string", source)
     if parts.fragment or "#" in url:
         raise _reject(url, "carries a fragment", source)
+    return parts
+
+
+def _checked_host(
+    url: str,
+    allowed_hosts: Iterable[str] | None,
+    known_regions: Collection[str],
+    source: str,
+) -> _Host:
+    """The URL's path and Region, once its host is allowed, plain and names a known Region."""
+    parts = _checked_scheme_and_form(url, source)
     host = parts.netloc
     if host != host.lower() or not host:
         raise _reject(url, "host must be lower-case and present", source)
@@ -125,17 +161,4 @@ def classify_acs_url(
             "nor in the sso-admin Region list, nor in identity_center.extra_regions",
             source,
         )
-    problem = _path_problem(parts.path)
-    if problem is not None:
-        raise _reject(url, problem, source)
-    shape = read_acs_url(url, tuple(allowed_hosts or ()) or DEFAULT_HOST_PATTERNS)
-    if shape is None or not shape.is_canonical:  # pragma: no cover - the checks above agree
-        raise _reject(url, f"not in canonical form ({CANONICAL_FORM})", source)
-    return AcsEndpoint(
-        url=url,
-        region=shape.region,
-        stack=shape.stack,
-        tenant_id=shape.tenant_id,
-        index=index,
-        is_default=is_default,
-    )
+    return _Host(parts.path, region)

@@ -21,6 +21,7 @@ from typing import ClassVar, Self, TypeVar, cast
 from pydantic import BaseModel, ConfigDict
 
 from agent.errors import ConfigError
+from agent.manual import GENERIC, steps_for
 from agent.model import AppRef, AppTrust, ObservedApp
 from agent.plan import AppPlan
 
@@ -195,6 +196,12 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def trust_from_raw(self, raw: str) -> AppTrust: ...
+
+    def manual_steps(self, app: AppPlan, observed: ObservedApp) -> tuple[str, ...]:
+        """For an app this connector cannot write (``Capabilities.writable`` False): the
+        console steps a person takes to make it trust ``app.after``. The default names no
+        console; a connector overrides it with its own menu path and field names."""
+        return steps_for(app, GENERIC)
 
     async def aclose(self) -> None:  # noqa: B027  (optional hook, not abstract)
         """Release sessions and connections. Idempotent."""

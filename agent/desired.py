@@ -268,6 +268,49 @@ def _unique_certs(parsed: Sequence[ParsedMetadata]) -> tuple[Certificate, ...]:
     return tuple(sorted(seen.values(), key=lambda c: c.sha256))
 
 
+def _instance_or_finding(
+    ic: IdentityCenterConfig, findings: list[Finding]
+) -> tuple[InstanceInfo | None, bool]:
+    """sso-admin's instance view, or None and a finding: the Region lifecycle is unknown,
+    so the run is incomplete and removes nothing."""
+    try:
+        return fetch_instance(ic), True
+    except SourceError as exc:
+        findings.append(
+            _finding(
+                "regions_unavailable",
+                Severity.ERROR,
+                f"{exc} (Region lifecycle unknown: nothing will be removed this run)",
+            )
+        )
+        return None, False
+
+
+def _entity_id_findings(entity_id: str, previous_ids: set[str | None]) -> list[Finding]:
+    return [
+        _finding(
+            "entity_id_changed",
+            Severity.ERROR,
+            f"the metadata's entity ID changed from {old} to {entity_id}: confirm this is the "
+            "same Identity Center instance before syncing",
+        )
+        for old in sorted(i for i in previous_ids if i and i != entity_id)
+    ]
+
+
+def _tenant_findings(tenants: tuple[str, ...]) -> list[Finding]:
+    if len(tenants) <= 1:
+        return []
+    return [
+        _finding(
+            "tenant_ids_differ",
+            Severity.WARNING,
+            f"ACS URLs carry {len(tenants)} different tenant IDs ({', '.join(tenants)}); "
+            "review before approving",
+        )
+    ]
+
+
 def build_desired(
     config: Config,
     *,
@@ -283,17 +326,7 @@ def build_desired(
     findings: list[Finding] = []
     complete = True
     if instance is None and ic.instance_arn is not None:
-        try:
-            instance = fetch_instance(ic)
-        except SourceError as exc:
-            complete = False
-            findings.append(
-                _finding(
-                    "regions_unavailable",
-                    Severity.ERROR,
-                    f"{exc} (Region lifecycle unknown: nothing will be removed this run)",
-                )
-            )
+        instance, complete = _instance_or_finding(ic, findings)
     regions = known_regions(ic.extra_regions, instance)
     collected = _collect(config, cache, regions, now)
     findings.extend(collected.findings)
@@ -309,15 +342,7 @@ def build_desired(
         )
     entity_id = _merge_entity_id(collected.parsed)
     previous_ids = collected.previous_entity_ids | ({previous_entity_id} - {None})
-    for old in sorted(i for i in previous_ids if i and i != entity_id):
-        findings.append(
-            _finding(
-                "entity_id_changed",
-                Severity.ERROR,
-                f"the metadata's entity ID changed from {old} to {entity_id}: confirm this is the "
-                "same Identity Center instance before syncing",
-            )
-        )
+    findings.extend(_entity_id_findings(entity_id, previous_ids))
     acs = _select(collected.parsed, ic, findings)
     default = _default_acs(acs, ic)
     if instance is not None:
@@ -325,15 +350,7 @@ def build_desired(
     certs = _unique_certs(collected.parsed)
     findings.extend(_certificate_findings(certs, now, ic.certificate_warning_days))
     tenants = tuple(sorted({a.tenant_id for a in acs}))
-    if len(tenants) > 1:
-        findings.append(
-            _finding(
-                "tenant_ids_differ",
-                Severity.WARNING,
-                f"ACS URLs carry {len(tenants)} different tenant IDs ({', '.join(tenants)}); "
-                "review before approving",
-            )
-        )
+    findings.extend(_tenant_findings(tenants))
     return DesiredTrust(
         entity_id=entity_id,
         acs=tuple(acs),

@@ -30,9 +30,11 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from agent.acs_shape import AcsShape, path_tenant, read_acs_url, recognition_patterns
+from agent.acs_validator import validator_findings
+from agent.diff_certs import app_certificate_findings, sp_certificate_findings
 from agent.model import (
     AcsEndpoint,
     AppTrust,
@@ -50,7 +52,6 @@ from agent.plan import Action, AppPlan, Change, Field, sort_changes
 
 MODES = ("add-only", "sync")
 
-CERT_WARNING = timedelta(days=30)
 # A sync diffs thousands of apps that mostly hold the same few dozen URLs: classifying a URL
 # once per sync instead of once per app per use is most of the diff's CPU at scale. The memo
 # is bounded so hostile input cannot grow it without limit.
@@ -201,8 +202,9 @@ def diff_app(
     default = _choose_default(desired, before, [a.url for a in acs], own)
     entity_id = desired.entity_id or before.entity_id
     after = AppTrust(entity_id=entity_id, acs=tuple(acs), default_acs=default)
-    findings.extend(_certificate_findings(observed, now))
-    findings.extend(_sp_certificate_findings(desired, observed))
+    findings.extend(app_certificate_findings(observed, now))
+    findings.extend(sp_certificate_findings(desired, observed))
+    findings.extend(validator_findings(observed.capabilities.acs_url_pattern, desired))
     key = observed.ref.key
     findings = [f if f.app else _with_app(f, key) for f in findings]
     return AppPlan(
@@ -364,69 +366,6 @@ def _index_text(url: str, index: int | None) -> str:
 
 def _with_app(f: Finding, key: str) -> Finding:
     return Finding(f.code, f.severity, f.message, region=f.region, app=key)
-
-
-def _certificate_findings(observed: ObservedApp, now: datetime | None) -> list[Finding]:
-    """The IdP signing certificates (what AWS trusts) that expire soon or have expired.
-
-    Reported only; rotation is not automated. The SP side is reported by the desired-state
-    builder, and a connector that already reports its own certificates is not repeated.
-    Whether the IdP's active certificate matches the one Identity Center trusts cannot be
-    checked: no AWS API exposes the trusted certificate (domain.md 2.9).
-    """
-    if now is None or any("cert" in f.code for f in observed.findings):
-        return []
-    out: list[Finding] = []
-    for cert in observed.certificates:
-        left = cert.not_after - now
-        if left <= timedelta(0):
-            code, sev, what = "idp_cert_expired", Severity.ERROR, "expired"
-        elif left <= CERT_WARNING:
-            code, sev, what = (
-                "idp_cert_expiring",
-                Severity.WARNING,
-                f"expires in {left.days} day(s)",
-            )
-        else:
-            continue
-        out.append(
-            Finding(
-                code=code,
-                severity=sev,
-                message=(
-                    f"IdP signing certificate sha256:{cert.sha256[:16]}... {what} "
-                    f"(not after {cert.not_after.isoformat()}); Identity Center must trust its "
-                    "successor before it expires"
-                ),
-            )
-        )
-    return out
-
-
-def _sp_certificate_findings(desired: DesiredTrust, observed: ObservedApp) -> list[Finding]:
-    """The SP certificate the IdP app holds, when it is not one the metadata carries.
-
-    Only reported: the IdP uses it to verify SP-signed logout requests, and replacing it is
-    a trust decision for a person (the metadata's KeyDescriptor may be absent or partial).
-    """
-    held = observed.sp_certificate
-    if held is None or not desired.certificates:
-        return []
-    published = {c.sha256 for c in desired.certificates}
-    if held.sha256 in published:
-        return []
-    wanted = ", ".join(f"sha256:{c[:16]}..." for c in sorted(published))
-    return [
-        Finding(
-            code="sp_certificate_mismatch",
-            severity=Severity.WARNING,
-            message=(
-                f"the app holds SP certificate sha256:{held.sha256[:16]}... but the Identity "
-                f"Center metadata carries {wanted}; upload the metadata's certificate to the "
-                "app if SP-signed logout requests must verify"
-            ),
-        )
-    ]
 
 
 def endpoint_for(desired: DesiredTrust, url: str) -> AcsEndpoint | None:

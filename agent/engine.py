@@ -8,6 +8,9 @@ wires connectors to them and enforces the rules no connector may get wrong:
   a read-back that must equal the plan's ``after`` or the app is reported as failed.
 * One app's failure never stops the others; an app holding a URL Python cannot parse (a
   port out of range) fails on its own, naming the URL, before it is planned.
+* An app no API can write (``Capabilities.writable`` False, a guided connector) gets the
+  console steps a person takes (``AppPlan.manual_steps``) and the outcome ``needs_person``:
+  never ``in_sync``, and :meth:`Connector.apply` is never called for it.
 * ``stop`` (SIGTERM) is checked before each write: the writes in progress finish, no new
   one starts.
 * Writes run concurrently across apps, at most ``Connector.write_concurrency`` per target;
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -32,6 +35,7 @@ from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.errors import ConfigError
 from agent.exitcodes import ExitCode
+from agent.manual import attach_manual_steps
 from agent.model import (
     AppRef,
     DesiredTrust,
@@ -55,6 +59,10 @@ from agent.verify import verified
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_TARGETS = 8
+
+# Another way to plan the observed apps (``idpsync failover``): it returns a checked plan
+# (``checked_plan``); observing, the write path and verification stay the engine's.
+Planner = Callable[[DesiredTrust, Sequence[ObservedApp]], Plan]
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class _ProgressHooks:
         self.started: dict[str, int] = {}
         self.finished: dict[str, int] = {}
         for app in plan.apps:
-            if app.changes and not app.blocked and not plan.violations:
+            if app.changes and not app.blocked and not plan.violations and not app.manual_steps:
                 self.total[app.ref.target] = self.total.get(app.ref.target, 0) + 1
 
     def before_write(self, app: AppPlan, observed: ObservedApp) -> None:
@@ -185,8 +193,11 @@ async def run_sync(
     now: datetime | None = None,
     approved: Plan | None = None,
     progress: ProgressSink | None = None,
+    planner: Planner | None = None,
 ) -> SyncResult:
-    """One reconcile run over the selected targets. See the module docstring."""
+    """One reconcile run over the selected targets. See the module docstring.
+
+    ``planner`` replaces the sync diff (removal grace included) for a failover run."""
     now = now or datetime.now(UTC)
     progress = progress or NoProgress()
     chosen = [config.target(n) for n in options.targets] if options.targets else config.targets
@@ -194,30 +205,11 @@ async def run_sync(
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
     connectors = {t.name: build_connector(t, context) for t in chosen}
     try:
-        gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
-        results = await asyncio.gather(
-            *(_observe_target(c, gate, progress) for c in connectors.values())
-        )
-        observed, unreadable, unreadable_findings = _split_unreadable(
-            [o for apps, _ in results for o in apps]
-        )
-        failures = [f for _, f in results if f is not None] + unreadable
-        removable = removable_regions(
-            desired,
-            observed,
-            policy=config.policy,
-            memory=memory or InMemoryRegionMemory(),
-            now=now,
-        )
+        observed, failures, unreadable_findings = await _observe_all(connectors, progress)
+        if planner is None:
+            planner = _sync_planner(config, options, memory, now)
         plan = dataclasses.replace(
-            build_plan(
-                desired,
-                observed,
-                policy=config.policy,
-                force=options.force,
-                removable=removable,
-                now=now,
-            ),
+            planner(desired, observed),
             targets=tuple(t.name for t in chosen),
             unobserved=tuple(
                 UnobservedTarget(target=f.ref.target, error=f.error or "not observed")
@@ -226,10 +218,13 @@ async def run_sync(
         )
         if unreadable_findings:
             plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
+        by_key = {o.ref.key: o for o in observed}
+        plan = attach_manual_steps(
+            plan, by_key, {name: c.manual_steps for name, c in connectors.items()}
+        )
         progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
             refuse_if_stale(approved, plan)
-        by_key = {o.ref.key: o for o in observed}
         gates = _write_gates(connectors)
         if not options.dry_run:
             hooks = _ProgressHooks(plan, progress, hooks)
@@ -245,6 +240,46 @@ async def run_sync(
             await c.aclose()
     code = exit_code(outcomes, error_findings(plan))
     return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=code, desired=desired)
+
+
+async def _observe_all(
+    connectors: dict[str, Connector], progress: ProgressSink
+) -> tuple[list[ObservedApp], list[AppOutcome], list[Finding]]:
+    """Every target's apps, observed a few targets at a time: the readable apps, the
+    failures (a target that could not be observed, an app that could not be read) and the
+    findings that name the unreadable apps."""
+    gate = asyncio.Semaphore(MAX_CONCURRENT_TARGETS)
+    results = await asyncio.gather(
+        *(_observe_target(c, gate, progress) for c in connectors.values())
+    )
+    observed, unreadable, findings = _split_unreadable([o for apps, _ in results for o in apps])
+    failures = [f for _, f in results if f is not None] + unreadable
+    return observed, failures, findings
+
+
+def _sync_planner(
+    config: Config, options: SyncOptions, memory: RegionMemory | None, now: datetime
+) -> Planner:
+    """The sync diff: which Regions are removable (the removal grace), then the plan."""
+
+    def plan(desired: DesiredTrust, observed: Sequence[ObservedApp]) -> Plan:
+        removable = removable_regions(
+            desired,
+            observed,
+            policy=config.policy,
+            memory=memory or InMemoryRegionMemory(),
+            now=now,
+        )
+        return build_plan(
+            desired,
+            observed,
+            policy=config.policy,
+            force=options.force,
+            removable=removable,
+            now=now,
+        )
+
+    return plan
 
 
 def _write_gates(connectors: dict[str, Connector]) -> dict[str, asyncio.Semaphore]:
@@ -276,6 +311,8 @@ async def _settle(
     if app.blocked or plan.violations:  # a run-wide violation blocks even an app in sync
         reasons = "; ".join(app.blocked or plan.violations)
         return AppOutcome(app.ref, AppStatus.BLOCKED, error=reasons, observed=observed)
+    if not observed.capabilities.writable:  # a person's to do: apply is never reached
+        return AppOutcome(app.ref, AppStatus.NEEDS_PERSON, observed=observed)
     if not app.changes:
         return AppOutcome(app.ref, AppStatus.IN_SYNC, observed=observed)
     if options.dry_run:  # the core's dry-run gate: apply is never reached below this line
@@ -330,7 +367,7 @@ def error_findings(plan: Plan) -> list[Finding]:
 def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) -> int:
     """1 on any failure, else 3 if anything is blocked, else 1 if the run is degraded (an
     error finding: Region list unavailable, a source failed without a copy), else 2 if
-    anything is pending.
+    anything is pending or needs a person (manual steps: the work is not done).
 
     A degraded run still did what was safe (wrote what passed the checks, removed nothing it
     could not vouch for); the exit code says that something needs a person anyway.
@@ -342,6 +379,6 @@ def exit_code(outcomes: Iterable[AppOutcome], errors: Sequence[Finding] = ()) ->
         return ExitCode.BLOCKED
     if errors:
         return ExitCode.ERROR
-    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED}:
+    if statuses & {AppStatus.PENDING, AppStatus.SKIPPED, AppStatus.NEEDS_PERSON}:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -22,7 +22,8 @@ MEANING: dict[ExitCode, str] = {
     ExitCode.OK: "in sync, or every change applied and verified (doctor: every check OK)",
     ExitCode.ERROR: "error (configuration, metadata source, IdP API, state store, "
     "verification; doctor: any FAIL)",
-    ExitCode.CHANGES_PENDING: "changes pending (`sync --dry-run`, `plan`, `rollback --dry-run`)",
+    ExitCode.CHANGES_PENDING: "changes pending (`sync --dry-run`, `plan`, `rollback --dry-run`), "
+    "or steps only a person can take (an app no API can write: see the plan's manual steps)",
     ExitCode.BLOCKED: "blocked by the safety checks (use `--force` only where the message "
     "allows it)",
     ExitCode.WARNINGS: "`doctor`: warnings only",

@@ -117,6 +117,13 @@ class ServiceMetrics:
             "Times this replica stopped leading (lease taken over or not renewed in time).",
             registry=r,
         )
+        self.needs_person = Gauge(
+            "idpsync_apps_needing_person",
+            "Apps of one target no API can write, whose manual steps a person must take "
+            "(never counted in sync).",
+            ["target"],
+            registry=r,
+        )
         self.region_apps = Gauge(
             "idpsync_region_apps",
             "Apps per Region and trust state after the last run (trusted, to_add, to_remove, "

@@ -133,6 +133,13 @@ class Capabilities:
     max_url_length: int = 1024
     indexed: bool = True  # the app stores an index per ACS entry
     max_index: int = 65535
+    # A regular expression every ACS URL the app trusts must match (OneLogin's "ACS
+    # (Consumer) URL Validator"); None: the app has none. Checked by agent.acs_validator.
+    acs_url_pattern: str | None = None
+    # False: no API can write the app (Google Workspace custom SAML apps). The plan gives a
+    # person the console steps (``AppPlan.manual_steps``), the app's outcome is
+    # ``needs_person``, and the engine never calls ``apply`` for it.
+    writable: bool = True
 
 
 @dataclass(frozen=True)

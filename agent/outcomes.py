@@ -20,6 +20,9 @@ class AppStatus(StrEnum):
     FAILED = "failed"  # observe, write or verification failed
     BLOCKED = "blocked"  # the safety checks refused the plan
     SKIPPED = "skipped"  # not written because the run is stopping
+    # idpsync cannot write (or read) the app: the plan's manual steps are a person's to do.
+    # Never "in_sync": what idpsync cannot read it cannot vouch for.
+    NEEDS_PERSON = "needs_person"
 
 
 class RunOutcome(StrEnum):
@@ -28,6 +31,7 @@ class RunOutcome(StrEnum):
     IN_SYNC = "in_sync"
     APPLIED = "applied"
     PENDING = "pending"
+    NEEDS_PERSON = "needs_person"  # the only work left is a person's (manual steps)
     BLOCKED = "blocked"
     PARTIAL = "partial"  # some apps applied, some failed
     FAILED = "failed"
@@ -40,12 +44,19 @@ DRIFT = frozenset({AppStatus.PENDING, AppStatus.BLOCKED, AppStatus.FAILED, AppSt
 
 # The agent did its job (even if a person must now approve or unblock a plan).
 SUCCEEDED = frozenset(
-    {RunOutcome.IN_SYNC, RunOutcome.APPLIED, RunOutcome.PENDING, RunOutcome.BLOCKED}
+    {
+        RunOutcome.IN_SYNC,
+        RunOutcome.APPLIED,
+        RunOutcome.PENDING,
+        RunOutcome.BLOCKED,
+        RunOutcome.NEEDS_PERSON,
+    }
 )
 
 
 def run_outcome(statuses: Iterable[str]) -> RunOutcome:
-    """The run's word from its apps' statuses: the worst wins (a skipped write is pending)."""
+    """The run's word from its apps' statuses: the worst wins (a skipped write is pending;
+    then manual steps for a person, then applied)."""
     seen = set(statuses)
     if AppStatus.FAILED in seen:
         return RunOutcome.PARTIAL if AppStatus.APPLIED in seen else RunOutcome.FAILED
@@ -53,4 +64,6 @@ def run_outcome(statuses: Iterable[str]) -> RunOutcome:
         return RunOutcome.BLOCKED
     if seen & {AppStatus.PENDING, AppStatus.SKIPPED}:
         return RunOutcome.PENDING
+    if AppStatus.NEEDS_PERSON in seen:  # even beside applied apps: a person still has work
+        return RunOutcome.NEEDS_PERSON
     return RunOutcome.APPLIED if AppStatus.APPLIED in seen else RunOutcome.IN_SYNC

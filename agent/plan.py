@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from agent.model import AppRef, AppTrust, Finding, Severity, TrustedAcs
+from agent.model import AppRef, AppTrust, Finding, Severity, Stack, TrustedAcs
 
 PLAN_FORMAT_VERSION = 1
 
@@ -81,13 +82,20 @@ class AppPlan:
     findings: tuple[Finding, ...] = ()
     blocked: tuple[str, ...] = ()
     kind: str = ""
+    # What a person must do in the IdP's console (the app cannot be written: see
+    # ``Capabilities.writable``); empty for every app idpsync writes itself.
+    manual_steps: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def needs_person(self) -> bool:
+        return bool(self.manual_steps)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "target": self.ref.target,
             "app_id": self.ref.app_id,
             "label": self.ref.label,
@@ -99,6 +107,9 @@ class AppPlan:
             "findings": [_finding_dict(f) for f in self.findings],
             "blocked": list(self.blocked),
         }
+        if self.manual_steps:  # only guided apps carry it (older plan.json files stay equal)
+            doc["manual_steps"] = list(self.manual_steps)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,76 @@ class UnobservedTarget:
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "error": self.error}
+
+
+class FailoverDirection(StrEnum):
+    TO = "to"  # ``idpsync failover --to REGION``: single-ACS defaults to a healthy replica
+    BACK = "back"  # ``idpsync failover --back``: the recorded previous defaults restored
+
+
+class PrimaryState(StrEnum):
+    """What the sso-admin probe said about the primary Region when the plan was made."""
+
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"
+    UNKNOWN = "unknown"  # no answer anywhere, or a denial: never read as an outage
+
+
+@dataclass(frozen=True)
+class RecordedDefault:
+    """One app's failover record (state store): the trust before the failover wrote it, and
+    what the failover wrote. ``failover --back`` restores ``previous`` only while the app
+    still holds ``written`` (the conflict guard)."""
+
+    app_key: str
+    previous: AppTrust
+    written: AppTrust
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "app_key": self.app_key,
+            "previous": self.previous.to_dict(),
+            "written": self.written.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Failover:
+    """The typed reason of a failover plan: what the safety checks recognise as approved.
+
+    Not a bypass: with it, the checks allow exactly one kind of change (re-pointing a
+    single-ACS app's one ACS URL and default) and refuse every other change outright
+    (``agent.safety_failover``). ``region`` is where the defaults go (the replica for
+    ``to``, the primary for ``back``).
+    """
+
+    direction: FailoverDirection
+    region: str
+    primary: str
+    primary_state: PrimaryState
+    evidence: str = ""
+    recorded: tuple[RecordedDefault, ...] = ()
+    stack: Stack = Stack.IPV4  # which of ``region``'s ACS URLs ``to`` points at
+
+    def record_for(self, app_key: str) -> RecordedDefault | None:
+        return next((r for r in self.recorded if r.app_key == app_key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction.value,
+            "region": self.region,
+            "primary": self.primary,
+            "primary_state": self.primary_state.value,
+            "evidence": self.evidence,
+            "recorded": [r.to_dict() for r in self.recorded],
+            "stack": self.stack.value,
+        }
+
+    def checksum_dict(self) -> dict[str, Any]:
+        """What the checksum covers: everything but the probe's wording."""
+        doc = self.to_dict()
+        del doc["evidence"]
+        return doc
 
 
 @dataclass(frozen=True)
@@ -128,6 +209,7 @@ class Plan:
     violations: tuple[str, ...] = ()  # run-wide safety violations (e.g. a failed source)
     targets: tuple[str, ...] = ()
     unobserved: tuple[UnobservedTarget, ...] = ()
+    failover: Failover | None = None  # set on ``idpsync failover`` plans only
 
     @property
     def complete(self) -> bool:
@@ -151,6 +233,7 @@ class Plan:
             "targets": list(self.targets),
             "complete": self.complete,
             "unobserved": [u.to_dict() for u in self.unobserved],
+            **({"failover": self.failover.to_dict()} if self.failover is not None else {}),
         }
 
     def checksum(self) -> str:
@@ -173,6 +256,8 @@ class Plan:
         }
         if self.unobserved:
             core["unobserved"] = [u.to_dict() for u in self.unobserved]
+        if self.failover is not None:  # a sync plan's checksum is unchanged
+            core["failover"] = self.failover.checksum_dict()
         canonical = json.dumps(core, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -192,6 +277,49 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _trust_from_dict(d: dict[str, Any]) -> AppTrust:
+    return AppTrust(
+        entity_id=d.get("entity_id"),
+        acs=tuple(TrustedAcs(url=str(a["url"]), index=a.get("index")) for a in d["acs"]),
+        default_acs=d.get("default_acs"),
+    )
+
+
+def _finding_from_dict(d: dict[str, Any]) -> Finding:
+    return Finding(
+        code=str(d["code"]),
+        severity=Severity(d["severity"]),
+        message=str(d["message"]),
+        region=d.get("region"),
+        app=d.get("app"),
+    )
+
+
+def _change_from_dict(c: dict[str, Any]) -> Change:
+    return Change(
+        action=Action(c["action"]),
+        field=Field(c["field"]),
+        region=c.get("region"),
+        before=c.get("before"),
+        after=c.get("after"),
+        stack=c.get("stack"),
+    )
+
+
+def _app_from_dict(a: dict[str, Any]) -> AppPlan:
+    return AppPlan(
+        ref=AppRef(target=a["target"], app_id=a["app_id"], label=a.get("label", "")),
+        fingerprint=str(a["fingerprint"]),
+        before=_trust_from_dict(a["before"]),
+        after=_trust_from_dict(a["after"]),
+        changes=tuple(_change_from_dict(c) for c in a["changes"]),
+        findings=tuple(_finding_from_dict(f) for f in a.get("findings", ())),
+        blocked=tuple(a.get("blocked", ())),
+        kind=a.get("kind", ""),
+        manual_steps=tuple(str(s) for s in a.get("manual_steps", ())),
+    )
+
+
 def plan_from_dict(doc: dict[str, Any]) -> Plan:
     """Rebuild a :class:`Plan` from ``Plan.to_dict()`` (or the rendered plan.json).
 
@@ -200,57 +328,37 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
     version = doc.get("format_version")
     if version != PLAN_FORMAT_VERSION:
         raise ValueError(f"plan format_version {version!r} is not {PLAN_FORMAT_VERSION}")
-
-    def trust(d: dict[str, Any]) -> AppTrust:
-        return AppTrust(
-            entity_id=d.get("entity_id"),
-            acs=tuple(TrustedAcs(url=str(a["url"]), index=a.get("index")) for a in d["acs"]),
-            default_acs=d.get("default_acs"),
-        )
-
-    def finding(d: dict[str, Any]) -> Finding:
-        return Finding(
-            code=str(d["code"]),
-            severity=Severity(d["severity"]),
-            message=str(d["message"]),
-            region=d.get("region"),
-            app=d.get("app"),
-        )
-
     try:
-        apps = tuple(
-            AppPlan(
-                ref=AppRef(target=a["target"], app_id=a["app_id"], label=a.get("label", "")),
-                fingerprint=str(a["fingerprint"]),
-                before=trust(a["before"]),
-                after=trust(a["after"]),
-                changes=tuple(
-                    Change(
-                        action=Action(c["action"]),
-                        field=Field(c["field"]),
-                        region=c.get("region"),
-                        before=c.get("before"),
-                        after=c.get("after"),
-                        stack=c.get("stack"),
-                    )
-                    for c in a["changes"]
-                ),
-                findings=tuple(finding(f) for f in a.get("findings", ())),
-                blocked=tuple(a.get("blocked", ())),
-                kind=a.get("kind", ""),
-            )
-            for a in doc["apps"]
-        )
         return Plan(
             desired_digest=str(doc["desired_digest"]),
-            apps=apps,
-            findings=tuple(finding(f) for f in doc.get("findings", ())),
+            apps=tuple(_app_from_dict(a) for a in doc["apps"]),
+            findings=tuple(_finding_from_dict(f) for f in doc.get("findings", ())),
             violations=tuple(doc.get("violations", ())),
             targets=tuple(str(t) for t in doc.get("targets", ())),
             unobserved=tuple(
                 UnobservedTarget(target=str(u["target"]), error=str(u["error"]))
                 for u in doc.get("unobserved", ())
             ),
+            failover=(
+                _failover_from_dict(doc["failover"], _trust_from_dict)
+                if "failover" in doc
+                else None
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idpsync plan: {exc!r}") from exc
+
+
+def _failover_from_dict(d: dict[str, Any], trust: Callable[[dict[str, Any]], AppTrust]) -> Failover:
+    return Failover(
+        direction=FailoverDirection(d["direction"]),
+        region=str(d["region"]),
+        primary=str(d["primary"]),
+        primary_state=PrimaryState(d["primary_state"]),
+        evidence=str(d.get("evidence", "")),
+        recorded=tuple(
+            RecordedDefault(str(r["app_key"]), trust(r["previous"]), trust(r["written"]))
+            for r in d.get("recorded", ())
+        ),
+        stack=Stack(d.get("stack", Stack.IPV4.value)),
+    )

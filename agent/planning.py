@@ -110,7 +110,9 @@ def checked_plan(
             blocked=tuple(
                 v.text
                 for v in enforce(
-                    app_violations(a, desired, observed.get(a.ref.key), policy=policy),
+                    app_violations(
+                        a, desired, observed.get(a.ref.key), policy=policy, failover=draft.failover
+                    ),
                     force=force,
                 )
             ),

@@ -89,6 +89,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                 "apps_with_changes": {"type": "integer"},
                 "changes": {"type": "integer"},
                 "blocked": {"type": "boolean"},
+                "needs_person": {"type": "integer"},
             },
         },
         "apps": {
@@ -107,6 +108,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                     "changes": {"type": "array", "items": _CHANGE},
                     "findings": {"type": "array", "items": _FINDING},
                     "blocked": {"type": "array", "items": {"type": "string"}},
+                    "manual_steps": {"type": "array", "items": {"type": "string"}},
                 },
             },
         },
@@ -146,12 +148,16 @@ def render_json(plan: Plan) -> str:
 
 
 def _summary(plan: Plan) -> dict[str, Any]:
-    return {
+    summary: dict[str, Any] = {
         "apps": len(plan.apps),
         "apps_with_changes": sum(1 for a in plan.apps if a.changes),
         "changes": plan.change_count,
         "blocked": plan.blocked,
     }
+    manual = sum(1 for a in plan.apps if a.manual_steps)
+    if manual:  # apps whose manual steps a person must take (absent when none)
+        summary["needs_person"] = manual
+    return summary
 
 
 def _cell(value: str | None) -> str:
@@ -188,6 +194,11 @@ def render_markdown(plan: Plan, header: PlanHeader | None = None) -> str:
         f"- Apps: {s['apps']} ({s['apps_with_changes']} with changes)",
         f"- Changes: {s['changes']}",
         f"- Safety: {_safety_word(plan, s['blocked'])}",
+        *(
+            [f"- Needs a person: {s['needs_person']} app(s) (manual steps below)"]
+            if s.get("needs_person")
+            else []
+        ),
         f"- Desired state digest: {md_code(plan.desired_digest)}",
         "",
     ]
@@ -233,7 +244,11 @@ def _markdown_app(app: AppPlan) -> list[str]:
     lines = [title, ""]
     if app.kind:
         lines += [f"Kind: {md_code(app.kind)}. Fingerprint: {md_code(app.fingerprint[:16])}", ""]
+    if app.manual_steps:
+        lines += _manual_lines(app)
     if not app.changes:
+        if app.manual_steps:
+            return [*lines, "No changes planned; idpsync cannot read this app to confirm.", ""]
         return [*lines, "In sync: no changes.", ""]
     lines += ["| Action | Field | Region | Before | After |", "|---|---|---|---|---|"]
     for c in app.changes:
@@ -246,6 +261,17 @@ def _markdown_app(app: AppPlan) -> list[str]:
         )
     if app.blocked:
         lines += ["", "**Blocked:** " + "; ".join(md_text(b) for b in app.blocked)]
+    return [*lines, ""]
+
+
+def _manual_lines(app: AppPlan) -> list[str]:
+    """The numbered console steps of an app idpsync cannot write."""
+    lines = [
+        "**Needs a person:** idpsync cannot write this app. Make these changes in the console "
+        "(idpsync never writes it; the next plan shows what is left):",
+        "",
+    ]
+    lines += [f"{n}. {md_text(step)}" for n, step in enumerate(app.manual_steps, 1)]
     return [*lines, ""]
 
 
@@ -289,6 +315,8 @@ def render_text(plan: Plan) -> str:
         )
     for app in plan.apps:
         state = f"{len(app.changes)} change(s)" if app.changes else "in sync"
+        if app.manual_steps:
+            state = f"{len(app.changes)} change(s), NEEDS A PERSON (idpsync cannot write it)"
         if app.blocked:
             state += ", BLOCKED"
         lines.append(f"{app.ref.key}: {state}")
@@ -297,6 +325,7 @@ def render_text(plan: Plan) -> str:
             value = c.after if c.action is not Action.REMOVE else c.before
             lines.append(f"  {_SYMBOL[c.action]} {c.field.value:<12} {region:<25} {value}")
         lines += [f"  ! {v}" for v in app.blocked]
+        lines += [f"  step {n}: {s}" for n, s in enumerate(app.manual_steps, 1)]
         lines += [f"  note {f.code}: {f.message}" for f in app.findings]
     lines += [f"{u.target}: NOT OBSERVED: {u.error}" for u in plan.unobserved]
     with_apps = {a.ref.target for a in plan.apps} | {u.target for u in plan.unobserved}

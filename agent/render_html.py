@@ -206,8 +206,15 @@ def _changes(plan: Plan) -> list[str]:
                 f"<p>Kind: {_text(app.kind)}. Fingerprint: "
                 f"<code>{_text(app.fingerprint[:16])}</code></p>"
             )
+        if app.manual_steps:
+            steps = "".join(f"<li>{_text(s)}</li>" for s in app.manual_steps)
+            lines.append(
+                '<p class="needs-person"><strong>Needs a person:</strong> idpsync cannot write '
+                f"this app. Make these changes in the console:</p><ol>{steps}</ol>"
+            )
         if not app.changes:
-            lines.append("<p>In sync: no changes.</p>")
+            done = "No changes planned" if app.manual_steps else "In sync: no changes."
+            lines.append(f"<p>{done}</p>")
             continue
         lines.append(
             '<table class="changes"><thead><tr><th scope="col">Action</th>'

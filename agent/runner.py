@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from agent.config import Config
 from agent.connector import ConnectorCaches, ConnectorContext
 from agent.desired import build_desired
-from agent.engine import SyncOptions, SyncResult, run_sync
+from agent.engine import EngineHooks, Planner, SyncOptions, SyncResult, run_sync
 from agent.errors import IdpSyncError, StalePlan
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
@@ -63,7 +63,10 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     plans = {a.ref.key: a for a in result.plan.apps}
     applied = 0
     drift: dict[str, int] = {}
+    manual: dict[str, int] = {}
     for o in result.outcomes:
+        if o.status == AppStatus.NEEDS_PERSON:
+            manual[o.ref.target] = manual.get(o.ref.target, 0) + 1
         if o.status == AppStatus.APPLIED and o.ref.key in plans:
             n = len(plans[o.ref.key].changes)
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
@@ -78,6 +81,9 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
     metrics.target_drift.clear()  # a target whose observe failed has no known drift
     for target, count in drift.items():
         metrics.target_drift.labels(target=target).set(count)
+    metrics.needs_person.clear()
+    for target, count in manual.items():
+        metrics.needs_person.labels(target=target).set(count)
     done = {o.ref.key for o in result.outcomes if o.status == AppStatus.APPLIED}
     metrics.observe_plan(result.plan, result.desired, datetime.now(UTC), applied=done)
     if result.plan.blocked:
@@ -105,6 +111,11 @@ class RunRequest:
     on_begin: Callable[[int], None] | None = None
     raise_errors: bool = False
     caches: ConnectorCaches | None = None  # the service's, kept across its cycles
+    # ``idpsync failover``: its planner, the run's kind in the history, and hooks around
+    # the store's own (backups, changes, audit) that keep the failover ledger.
+    planner: Planner | None = None
+    kind: str = "sync"
+    wrap_hooks: Callable[[Store, EngineHooks, int], EngineHooks] | None = None
 
 
 async def _record_error(
@@ -151,7 +162,7 @@ async def recorded_sync(
     mode = "apply-plan" if approved is not None else "apply" if apply else "observe"
     if metrics is not None:
         metrics.know_targets(t.name for t in config.targets)
-    run_id = await asyncio.to_thread(store.begin_run, kind="sync", mode=mode, holder=holder)
+    run_id = await asyncio.to_thread(store.begin_run, kind=request.kind, mode=mode, holder=holder)
     if request.on_begin is not None:
         request.on_begin(run_id)
     started = time.perf_counter()
@@ -200,16 +211,20 @@ async def _engine_run(
     desired = request.desired
     if desired is None:
         desired = await asyncio.to_thread(build_desired, config, cache=store)
+    hooks: EngineHooks | None = store.hooks(run_id) if apply else None
+    if hooks is not None and request.wrap_hooks is not None:
+        hooks = request.wrap_hooks(store, hooks, run_id)
     return await run_sync(
         config,
         request.options or SyncOptions(dry_run=not apply),
         desired=desired,
         context=context,
         memory=store,
-        hooks=store.hooks(run_id) if apply else None,
+        hooks=hooks,
         stop=stop,
         approved=approved,
         progress=request.progress,
+        planner=request.planner,
     )
 
 

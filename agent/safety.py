@@ -20,6 +20,9 @@ Three kinds of rule:
   pattern), moving a working default ACS (one of this instance's URLs that stays trusted),
   more than ``policy.max_changes`` changes in one run. Any removal outside ``mode: sync``
   is refused outright (change the policy instead).
+* Failover (``Plan.failover``, a typed reason, never a bypass): its absolute rules are in
+  ``agent.safety_failover``; the one re-point they allow is exempt from the removal and
+  default-move rules above, and nothing else is.
 
 A message that asks for ``--force`` shows the before and after values through
 :func:`visible`, so a look-alike (a Cyrillic letter, a zero-width space) cannot pass for the
@@ -29,57 +32,20 @@ value it imitates.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Protocol
 
 from agent.diff import Ownership, ownership_of
 from agent.model import DesiredTrust, ObservedApp, RegionStatus, Stack
 from agent.placeholder import is_placeholder
-from agent.plan import Action, AppPlan, Field, Plan
-
-FORCE_HINT = " (use --force to allow)"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One safety rule a plan breaks.
-
-    ``code`` is stable and machine-readable (``remove_active_region``, ``new_tenant``, ...);
-    ``message`` says what and why, without the app's key or the ``--force`` hint, which
-    :attr:`text` adds. ``forceable`` violations are the policy gates ``--force`` lifts;
-    :func:`enforce` is the one place that applies it. ``app_key`` is None for a run-wide one.
-    """
-
-    code: str
-    message: str
-    forceable: bool = False
-    app_key: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The line plan.md, plan.json and the outcomes show (unchanged since strings)."""
-        prefix = f"{self.app_key}: " if self.app_key else ""
-        return prefix + self.message + (FORCE_HINT if self.forceable else "")
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def enforce(violations: Iterable[Violation], *, force: bool) -> list[Violation]:
-    """The violations that still block: with ``force``, every forceable one is lifted.
-
-    The only place ``--force`` touches a safety decision; the checks report every violation
-    whatever ``force`` is."""
-    return [v for v in violations if not (force and v.forceable)]
-
-
-def _absolute_violation(code: str, message: str) -> Violation:
-    return Violation(code, message, forceable=False)
-
-
-def _gate(code: str, message: str) -> Violation:
-    return Violation(code, message, forceable=True)
+from agent.plan import Action, AppPlan, Failover, Field, Plan
+from agent.safety_failover import app_rules, repointed_urls, run_rules
+from agent.safety_limits import capability_violations
+from agent.violations import FORCE_HINT as FORCE_HINT
+from agent.violations import Violation as Violation
+from agent.violations import absolute as _absolute_violation
+from agent.violations import enforce as enforce
+from agent.violations import gate as _gate
 
 
 def visible(text: str | None) -> str:
@@ -129,7 +95,9 @@ def check_plan(
     """Every violation's text: run-wide ones first, then each app's (prefixed by app)."""
     found = run_violations(plan, desired, policy=policy)
     for app in plan.apps:
-        found += app_violations(app, desired, observed.get(app.ref.key), policy=policy)
+        found += app_violations(
+            app, desired, observed.get(app.ref.key), policy=policy, failover=plan.failover
+        )
     return [v.text for v in enforce(found, force=force)]
 
 
@@ -154,6 +122,8 @@ def check_app(
 def run_violations(plan: Plan, desired: DesiredTrust, *, policy: PolicyLike) -> list[Violation]:
     """Every violation that concerns the whole run (it blocks every app)."""
     out = _primary_mismatch(desired)
+    if plan.failover is not None:  # its preconditions block even a plan without changes
+        out += [_absolute_violation(c, m) for c, m in run_rules(plan.failover, desired)]
     if not plan.change_count:
         return out
     if not desired.complete:
@@ -213,19 +183,26 @@ def app_violations(
     observed: ObservedApp | None,
     *,
     policy: PolicyLike,
+    failover: Failover | None = None,
 ) -> list[Violation]:
-    """Every violation of one app's plan, each naming the app (``app_key``)."""
+    """Every violation of one app's plan, each naming the app (``app_key``). ``failover``:
+    the plan's typed failover reason (``agent.safety_failover``)."""
     if not app.changes:
         return []
     own = ownership_of(desired)
-    out = _absolute(app, desired) + _policy(app, policy)
-    out += _new_tenant(app, own) + _default_move(app, own)
+    repointed = repointed_urls(app, failover)
+    out = _absolute(app, desired, repointed) + _policy(app, policy, repointed)
+    out += _new_tenant(app, own) + ([] if repointed else _default_move(app, own))
     if observed is not None:
-        out += _capabilities(app, observed)
+        out += capability_violations(app, observed)
+    if failover is not None:
+        out += [_absolute_violation(c, m) for c, m in app_rules(app, failover, observed, own)]
     return [dataclasses.replace(v, app_key=app.ref.key) for v in out]
 
 
-def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
+def _absolute(
+    app: AppPlan, desired: DesiredTrust, repointed: frozenset[str] = frozenset()
+) -> list[Violation]:
     out: list[Violation] = []
     own = ownership_of(desired)
 
@@ -240,8 +217,8 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
         if change.action is not Action.REMOVE or change.field is not Field.ACS_URL:
             continue
         url = change.before or ""
-        if is_placeholder(url):
-            continue  # no instance's URL: removable with --force (_policy)
+        if is_placeholder(url) or url in repointed:
+            continue  # a placeholder: removable with --force (_policy); a failover re-point
         hit = own.classify(url)
         if hit is None:
             refuse(url, "remove_foreign", "it does not belong to this Identity Center")
@@ -262,9 +239,13 @@ def _absolute(app: AppPlan, desired: DesiredTrust) -> list[Violation]:
     return out
 
 
-def _policy(app: AppPlan, policy: PolicyLike) -> list[Violation]:
+def _policy(
+    app: AppPlan, policy: PolicyLike, repointed: frozenset[str] = frozenset()
+) -> list[Violation]:
     out: list[Violation] = []
-    removals = [c for c in app.changes if c.action is Action.REMOVE]
+    removals = [
+        c for c in app.changes if c.action is Action.REMOVE and (c.before or "") not in repointed
+    ]
     if removals and policy.mode != "sync":
         out.append(
             _absolute_violation(
@@ -337,45 +318,5 @@ def _default_move(app: AppPlan, own: Ownership) -> list[Violation]:
                 f"{hit.stack.value}) to {visible(change.after)} changes a working sign-in "
                 "path: needs approval",
             )
-        )
-    return out
-
-
-def _capabilities(app: AppPlan, observed: ObservedApp) -> list[Violation]:
-    caps = observed.capabilities
-    after = app.after
-    out: list[Violation] = []
-
-    def limit(code: str, message: str) -> None:
-        out.append(_absolute_violation(code, message))
-
-    if not caps.multi_acs and len(after.acs) > 1:
-        limit("single_acs", f"the app holds one ACS URL; the plan asks for {len(after.acs)}")
-    if len(after.acs) > caps.max_acs:
-        limit("too_many_acs", f"{len(after.acs)} ACS URLs exceed the app's limit of {caps.max_acs}")
-    for entry in after.acs:
-        if len(entry.url) > caps.max_url_length:
-            limit(
-                "url_too_long",
-                f"ACS URL {entry.url[:60]}... is longer than {caps.max_url_length} characters",
-            )
-    if caps.indexed:
-        seen: set[int] = set()
-        for entry in after.acs:
-            if entry.index is None:
-                limit("index_missing", f"ACS URL {entry.url} has no index; the app requires one")
-            elif not 0 <= entry.index <= caps.max_index:
-                limit(
-                    "index_out_of_range",
-                    f"index {entry.index} of {entry.url} is outside 0..{caps.max_index}",
-                )
-            elif entry.index in seen:
-                limit("index_duplicate", f"index {entry.index} is used twice")
-            else:
-                seen.add(entry.index)
-    if after.acs and after.default_acs not in after.urls():
-        limit(
-            "default_not_listed",
-            f"the default ACS {after.default_acs} is not among the app's ACS URLs",
         )
     return out

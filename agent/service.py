@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -290,6 +291,7 @@ class Service:
             config = self.config
             log.info("sync starting (%s)", reason)
             try:
+                request = await self._request_for(approved)
                 summary = await recorded_sync(
                     config,
                     self.store,
@@ -298,7 +300,7 @@ class Service:
                     holder=self.holder,
                     stop=_StopWhenNotLeader(self),
                     approved=approved,
-                    request=RunRequest(caches=self.connector_caches),
+                    request=request,
                 )
             except IdpSyncError as exc:  # e.g. the state store went away: report, go on
                 log.error("sync could not run or be recorded: %s", exc)
@@ -314,6 +316,17 @@ class Service:
             if approved is None:  # under the lock: plans reach the desk in run order
                 await self.gate.after_run(summary, scheduled=reason == "schedule")
             return summary
+
+    async def _request_for(self, approved: Plan | None) -> RunRequest:
+        """A sync's request; an approved failover plan is planned again as that failover
+        (probed and read from the ledger afresh: stale unless it plans the same changes)."""
+        if approved is None or approved.failover is None:
+            return RunRequest(caches=self.connector_caches)
+        from agent.failover_run import failover_request, reviewed_again  # late: failover only
+
+        again = await asyncio.to_thread(reviewed_again, self.config, self.store, approved.failover)
+        request = failover_request(again, self.config, force=False)
+        return dataclasses.replace(request, caches=self.connector_caches)
 
     async def watch(self) -> None:
         """Run a sync now if a metadata source or the Region list changed."""

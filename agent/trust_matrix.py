@@ -12,8 +12,8 @@ States, for one app and one Region:
   removed, index or default moved) and the safety checks let it;
 * ``blocked``: the plan would write there but a safety check stops this app or the run;
 * ``needs_person``: the Region should be trusted but idpsync cannot make it so: the app
-  holds one ACS URL only, or the Region is ACTIVE but the metadata has no ACS URL for it
-  (download the metadata again);
+  holds one ACS URL only, the Region is ACTIVE but the metadata has no ACS URL for it
+  (download the metadata again), or no API can write the app (the plan's manual steps);
 * ``none``: the Region is neither wanted nor held.
 
 Without a desired state (a plan read back from plan.json) the Regions and their URLs are
@@ -223,6 +223,7 @@ def _row(
             wanted.get(c.name, set()),
             stale=c.name in stale,
             blocked=blocked,
+            manual=bool(app.manual_steps),
         )
         for c in columns
     )
@@ -236,9 +237,12 @@ def _cell(
     *,
     stale: bool,
     blocked: tuple[str, ...],
+    manual: bool = False,
 ) -> Cell:
     if changes:
         words = ", ".join(sorted({_WORDS[c.action, c.field] for c in changes}))
+        if manual and not blocked:
+            return Cell(CellState.NEEDS_PERSON, f"{words}: a person must do it (manual steps)")
         if blocked:
             return Cell(CellState.BLOCKED, f"{words}: blocked ({'; '.join(blocked)})")
         acs = [c for c in changes if c.field is Field.ACS_URL]

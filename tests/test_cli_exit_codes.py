@@ -28,7 +28,7 @@ from tests.cli_support import REPO, example_copy, invoke
 )
 def test_usage_errors_exit_64_not_2(args: list[str]) -> None:
     result = invoke(*args, env={"IDPSYNC_CONFIG": ""})
-    assert result.exit_code == ExitCode.USAGE == 64, result.output
+    assert result.exit_code == ExitCode.USAGE == 64, result.output  # type: ignore[comparison-overlap]
     assert "Usage:" in result.output or "Error:" in result.output
 
 

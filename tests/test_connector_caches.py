@@ -89,7 +89,7 @@ async def test_caches_passed_in_are_kept_across_runs_per_target(fake: OktaFake) 
 
 def test_no_cache_is_a_module_global() -> None:
     for module in (readcache, keycache):
-        held = [v for v in vars(module).values() if isinstance(v, readcache.BoundedLru)]
+        held = [v for v in vars(module).values() if isinstance(v, readcache.BoundedLru)]  # type: ignore[attr-defined]
         assert held == [], module.__name__
     assert not hasattr(diff, "_last")
 

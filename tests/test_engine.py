@@ -21,6 +21,7 @@ from agent.engine import (
 )
 from agent.errors import ConnectorError, StalePlan
 from agent.model import AppRef, AppTrust, ObservedApp, RegionStatus, Stack
+from agent.outcomes import AppStatus
 from agent.plan import AppPlan
 from tests.test_diff_factories import NOW, desired, observe_after, observed, url
 
@@ -274,10 +275,10 @@ async def test_unknown_target_name_is_a_config_error() -> None:
 def test_exit_code_precedence() -> None:
     ref = AppRef("t", "a")
     mk = engine.AppOutcome
-    assert engine.exit_code([mk(ref, "in_sync"), mk(ref, "applied")]) == 0
-    assert engine.exit_code([mk(ref, "pending"), mk(ref, "in_sync")]) == 2
-    assert engine.exit_code([mk(ref, "pending"), mk(ref, "blocked")]) == 3
-    assert engine.exit_code([mk(ref, "blocked"), mk(ref, "failed")]) == 1
+    assert engine.exit_code([mk(ref, AppStatus("in_sync")), mk(ref, AppStatus("applied"))]) == 0
+    assert engine.exit_code([mk(ref, AppStatus("pending")), mk(ref, AppStatus("in_sync"))]) == 2
+    assert engine.exit_code([mk(ref, AppStatus("pending")), mk(ref, AppStatus("blocked"))]) == 3
+    assert engine.exit_code([mk(ref, AppStatus("blocked")), mk(ref, AppStatus("failed"))]) == 1
 
 
 async def test_same_trust_ignores_order_only() -> None:

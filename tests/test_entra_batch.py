@@ -133,7 +133,7 @@ async def _both(fake: GraphFake, call: Any, *faults: Fault) -> list[BaseExceptio
                 await call(conn.graph())
         errors.append(err.value)
         assert bool(fake.envelopes()) == batch  # only the batched run used envelopes
-    return errors
+    return errors  # type: ignore[return-value]
 
 
 def _same(single: BaseException, batched: BaseException) -> None:
@@ -170,7 +170,7 @@ async def test_a_400_patch_sub_response_raises_the_same_error_and_is_not_retried
 ) -> None:
     app = graph.add_app(sso_mode="saml")
     body = {"web": {"redirectUris": ["http://plain.example"], "redirectUriSettings": []}}
-    body["web"]["redirectUriSettings"] = [{"uri": "http://plain.example", "index": None}]
+    body["web"]["redirectUriSettings"] = [{"uri": "http://plain.example", "index": None}]  # type: ignore[list-item]
     single, batched = await _both(graph, lambda c: c.patch_application(app["id"], body))
     _same(single, batched)
     assert batched.status == 400 and "redirectUris" in str(batched)  # type: ignore[attr-defined]
@@ -417,7 +417,7 @@ class _EnvelopeWatch:
             self.seen.append((sent, loop.time(), statuses))
             return raw
 
-        adapter.send_primitive_async = watched  # type: ignore[method-assign]
+        adapter.send_primitive_async = watched
 
 
 async def test_envelopes_in_flight_stay_within_concurrency(graph: GraphFake) -> None:

@@ -325,7 +325,7 @@ async def test_token_never_appears_in_logs_or_errors(
         graph.expected_token = "rotated"
         with pytest.raises(AuthError) as err:
             await conn.discover()
-        assert TOKEN not in repr(conn.graph().sdk.request_adapter._authentication_provider.__dict__)
+        assert TOKEN not in repr(conn.graph().sdk.request_adapter._authentication_provider.__dict__)  # type: ignore[attr-defined]
     assert caplog.records  # something was logged at DEBUG, so the check below means something
     assert TOKEN not in caplog.text and TOKEN not in str(err.value) and TOKEN not in repr(err.value)
     # ...and it did go over the wire, to the Graph host only.

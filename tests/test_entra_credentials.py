@@ -39,7 +39,7 @@ async def test_client_secret_uses_azure_identity_with_the_cloud_scope() -> None:
     target = _target({"method": "client_secret", "client_id": "c", "client_secret_env": "SECRET"})
     creds = build_credentials(target, ConnectorContext(env={"SECRET": SECRET}))
     try:
-        provider = creds.provider.access_token_provider
+        provider = creds.provider.access_token_provider  # type: ignore[attr-defined]
         assert provider._scopes == ["https://graph.microsoft.us/.default"]
         assert provider.get_allowed_hosts_validator().get_allowed_hosts() == ["graph.microsoft.us"]
     finally:

@@ -29,7 +29,7 @@ class _Body:
 
 class _ODataError(APIError):  # the shape msgraph's ODataError has: .error and the response
     def __init__(self, status: int, body: _Body, headers: dict[str, str] | None = None) -> None:
-        super().__init__(body.message or "", status, httpx.Headers(headers or {}))
+        super().__init__(body.message or "", status, headers or {})
         self.error = body
 
 

@@ -45,9 +45,9 @@ async def test_typed_sdk_models_deserialize_the_fakes_json(graph: GraphFake) -> 
     assert page is not None and page.value is not None
     (typed,) = page.value
     assert str(typed.app_id) == app["appId"] and typed.default_redirect_uri == acs("us-east-1")
-    assert typed.web.redirect_uri_settings[0].index == 0
+    assert typed.web.redirect_uri_settings[0].index == 0  # type: ignore[union-attr, index]
     assert sp is not None and sp.preferred_single_sign_on_mode == "saml"
-    assert sp.key_credentials[0].custom_key_identifier == bytes.fromhex(thumb)
+    assert sp.key_credentials[0].custom_key_identifier == bytes.fromhex(thumb)  # type: ignore[index]
 
 
 async def test_patch_semantics_merge_properties_and_replace_collections(graph: GraphFake) -> None:

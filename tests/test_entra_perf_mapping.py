@@ -22,7 +22,7 @@ _identifiers = st.one_of(
     st.just("not a list"),
     st.lists(st.sampled_from([ISSUER, "https://prev.example/id", "api://x", 7]), max_size=3),
 )
-_web = st.one_of(
+_web: st.SearchStrategy[Any] = st.one_of(
     st.none(),
     st.just([]),
     st.fixed_dictionaries(

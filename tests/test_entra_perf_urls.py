@@ -12,7 +12,7 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from kiota_http.middleware import HeadersInspectionHandler, RetryHandler
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph import GraphRequestAdapter, GraphServiceClient  # type: ignore[attr-defined]
 from msgraph_core import GraphClientFactory
 
 from connectors.entra import client

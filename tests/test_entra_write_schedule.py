@@ -58,7 +58,7 @@ async def _apply_like_the_engine(
             finally:
                 spans.append((sent, loop.time()))
 
-        batcher._adapter.send_primitive_async = watched  # type: ignore[method-assign]
+        batcher._adapter.send_primitive_async = watched
         gate = asyncio.Semaphore(conn.write_concurrency)
         after = full_trust("us-east-1", "eu-west-1")
 

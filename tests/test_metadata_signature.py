@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from signxml import XMLSigner
 from signxml.algorithms import SignatureMethod
+from signxml.signer import XMLSigner
 
 from agent.config import parse_config
 from agent.desired import build_desired
@@ -33,7 +33,7 @@ def sign(data: bytes, key: bytes, cert: bytes) -> bytes:
     signed = XMLSigner(
         signature_algorithm=SignatureMethod.RSA_SHA256,
         c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
-    ).sign(root, key=key, cert=cert)
+    ).sign(root, key=key, cert=cert)  # type: ignore[arg-type]
     return bytes(etree.tostring(signed))
 
 
@@ -76,7 +76,7 @@ def test_signature_by_another_certificate_is_rejected(
     with pytest.raises(UntrustedMetadata, match="signature check"):
         verify_signature(
             signed,
-            config(tmp_path, signed, other_cert).identity_center.signature,  # type: ignore[arg-type]
+            config(tmp_path, signed, other_cert).identity_center.signature,
             base_dir=tmp_path,
             source="m.xml",
         )
@@ -105,7 +105,7 @@ def test_signature_wrapping_only_the_signed_subtree_is_used(
     genuine = XMLSigner(
         signature_algorithm=SignatureMethod.RSA_SHA256,
         c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
-    ).sign(genuine, key=signer[0], cert=signer[1], reference_uri="#_g")
+    ).sign(genuine, key=signer[0], cert=signer[1], reference_uri="#_g")  # type: ignore[arg-type]
     signature = genuine.find("{http://www.w3.org/2000/09/xmldsig#}Signature")
     genuine.remove(signature)
     evil = etree.fromstring(

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from agent.metrics import ServiceMetrics
 from agent.model import Certificate
+from agent.outcomes import AppStatus
 from tests.html_support import sample_case
 from tests.test_diff_factories import NOW
 
@@ -59,10 +60,12 @@ def test_a_run_records_drift_per_target_and_each_write_by_result() -> None:
 
     plan, d = sample_case()
     outcomes = (
-        AppOutcome(AppRef("okta", "0oa1"), "applied"),
-        AppOutcome(AppRef("okta", "0oa9"), "pending"),
-        AppOutcome(AppRef("entra", "app-3"), "failed", error="PATCH refused"),
-        AppOutcome(AppRef("graph", "*"), "failed", error="observe failed"),  # no app written
+        AppOutcome(AppRef("okta", "0oa1"), AppStatus("applied")),
+        AppOutcome(AppRef("okta", "0oa9"), AppStatus("pending")),
+        AppOutcome(AppRef("entra", "app-3"), AppStatus("failed"), error="PATCH refused"),
+        AppOutcome(
+            AppRef("graph", "*"), AppStatus("failed"), error="observe failed"
+        ),  # no app written
     )
     m = ServiceMetrics()
     m.target_drift.labels(target="gone").set(4)  # a target no longer configured

@@ -199,6 +199,6 @@ async def test_recorded_errors_surface_code_summary_and_request_id(
     assert isinstance(err, ConnectorError)
     assert err.code == recorded["body"]["errorCode"]
     assert err.request_id == recorded["headers"]["x-okta-request-id"][0]
-    assert text in str(err) and err.request_id in str(err)
+    assert text in str(err) and err.request_id in str(err)  # type: ignore[operator]
     if isinstance(err, RateLimited):
         assert err.retry_after == 9.0  # reset - Date (8 s) + 1 s, from the server's clock

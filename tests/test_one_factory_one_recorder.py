@@ -52,7 +52,7 @@ def test_the_cli_records_a_writing_sync_through_the_runner(
     shutil.copytree(REPO / "config" / "examples", tmp_path / "examples")
     monkeypatch.setenv("IDPSYNC_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     calls: list[dict[str, Any]] = []
-    real = cli_sync.recorded_sync
+    real = cli_sync.recorded_sync  # type: ignore[attr-defined]
 
     async def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs)

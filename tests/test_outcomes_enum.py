@@ -20,6 +20,7 @@ def test_the_stored_values_are_the_old_strings() -> None:
         "failed",
         "blocked",
         "skipped",
+        "needs_person",  # added for guided apps (issue 17); the old values are unchanged
     ]
     assert {o.value for o in RunOutcome} == {
         "in_sync",
@@ -30,6 +31,7 @@ def test_the_stored_values_are_the_old_strings() -> None:
         "failed",
         "error",
         "running",
+        "needs_person",
     }
     assert json.dumps({"status": AppStatus.APPLIED}) == '{"status": "applied"}'
     assert f"{AppStatus.IN_SYNC}" == "in_sync"
@@ -48,3 +50,14 @@ def test_one_fold_from_app_statuses_to_the_run_outcome() -> None:
     assert run_outcome([AppStatus.BLOCKED, AppStatus.PENDING]) is RunOutcome.BLOCKED
     assert run_outcome([AppStatus.SKIPPED, AppStatus.APPLIED]) is RunOutcome.PENDING
     assert exit_code([AppOutcome(REF, AppStatus.SKIPPED)]) == ExitCode.CHANGES_PENDING
+
+
+def test_needs_person_is_its_own_word_and_exits_2() -> None:
+    person = AppStatus.NEEDS_PERSON
+    assert run_outcome([person, AppStatus.APPLIED]) is RunOutcome.NEEDS_PERSON
+    assert run_outcome([person, AppStatus.IN_SYNC]) is RunOutcome.NEEDS_PERSON
+    assert run_outcome([person, AppStatus.PENDING]) is RunOutcome.PENDING
+    assert run_outcome([person, AppStatus.BLOCKED]) is RunOutcome.BLOCKED
+    assert run_outcome([person, AppStatus.FAILED]) is RunOutcome.FAILED
+    assert exit_code([AppOutcome(REF, person)]) == ExitCode.CHANGES_PENDING
+    assert exit_code([AppOutcome(REF, person), AppOutcome(REF, AppStatus.BLOCKED)]) == 3

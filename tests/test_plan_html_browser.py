@@ -69,7 +69,7 @@ def pixel_counts(path: Path) -> Pixels:
         rgb = img.convert("RGB")
         assert rgb.size == SIZE
         colours = rgb.getcolors(maxcolors=SIZE[0] * SIZE[1]) or []
-        return Pixels({colour: n for n, colour in colours})
+        return Pixels({colour: n for n, colour in colours})  # type: ignore[misc]
 
 
 def test_chromium_builds_the_matrix_rows_and_cells(rendered: Rendered) -> None:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import cast
 
 import pytest
 
 from agent.config import PolicyConfig
 from agent.diff import diff_app
-from agent.model import AppTrust, Capabilities, ObservedApp, RegionStatus, SourceStatus, Stack
+from agent.model import (
+    AppTrust,
+    Capabilities,
+    DesiredTrust,
+    ObservedApp,
+    RegionStatus,
+    SourceStatus,
+    Stack,
+)
 from agent.model import TrustedAcs as T
 from agent.plan import AppPlan, Plan
-from agent.safety import check_plan
+from agent.safety import PolicyLike, check_plan
 from tests.test_diff_factories import ENTITY, OTHER_TENANT, desired, observed, url
 
 SYNC = PolicyConfig(mode="sync", removal_grace=timedelta(0))
@@ -38,10 +47,10 @@ def check(plan: Plan, o: ObservedApp, d: object = None, **kw: object) -> list[st
     policy = kw.pop("policy", SYNC)
     return check_plan(
         plan,
-        d or desired(),
+        cast(DesiredTrust, d or desired()),
         {o.ref.key: o},
-        policy=policy,
-        force=bool(kw.get("force")),  # type: ignore[arg-type]
+        policy=cast(PolicyLike, policy),
+        force=bool(kw.get("force")),
     )
 
 

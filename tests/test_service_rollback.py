@@ -54,7 +54,7 @@ def _foreign_default_doc() -> str:
 
 
 def _default(app: Path) -> str:
-    return next(e["url"] for e in json.loads(app.read_text())["acs"] if e.get("default"))
+    return str(next(e["url"] for e in json.loads(app.read_text())["acs"] if e.get("default")))
 
 
 def test_rollback_restores_the_snapshot_byte_for_byte(setup: tuple[Path, Path]) -> None:

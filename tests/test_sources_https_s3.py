@@ -51,9 +51,9 @@ def test_https_tls_verification_is_on_by_default_and_ca_bundle_is_passed() -> No
     responses.get(URL, body=GOOD)
     https().fetch(None)
     # True, or the CA bundle requests found in the environment: never False.
-    assert responses.calls[0].request.req_kwargs["verify"] not in (False, None)
+    assert responses.calls[0].request.req_kwargs["verify"] not in (False, None)  # type: ignore[attr-defined]
     https(verify="/etc/ca.pem").fetch(None)
-    assert responses.calls[1].request.req_kwargs["verify"] == "/etc/ca.pem"
+    assert responses.calls[1].request.req_kwargs["verify"] == "/etc/ca.pem"  # type: ignore[attr-defined]
 
 
 @responses.activate

@@ -11,6 +11,8 @@ from __future__ import annotations
 from agent.cli import commands as _commands  # noqa: F401  (registration side effect)
 from agent.cli.base import cli
 
+__all__ = ["cli", "main"]
+
 
 def main() -> None:
     """Console-script entry point."""

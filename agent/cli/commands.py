@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from agent.cli import desired as _desired  # noqa: F401  (validate-config, show-desired)
 from agent.cli import doctor as _doctor  # noqa: F401  (doctor)
+from agent.cli import failover as _failover  # noqa: F401  (failover)
 from agent.cli import helptopics as _helptopics  # noqa: F401  (help, completion)
 from agent.cli import service as _service  # noqa: F401  (run, history, rollback)
 from agent.cli import sync as _sync  # noqa: F401  (sync, plan, apply)

@@ -56,6 +56,9 @@ Safety rules (checked before any write; every violation is listed, not just the 
   replacing a non-empty entity ID with a different one                     --force: yes
   adding URLs of a new tenant ID next to one the app trusts (a new trust)  --force: yes
   more than policy.max_changes changes in one run                          --force: yes
+  failover: only while sso-admin reports the primary down (--to) or up     --force: no
+    again (--back), to an ACTIVE Region; only single-ACS apps' one ACS URL
+    and default change; --back only onto what the failover wrote
 
 A violation of one app blocks that app (exit 3); a run-wide one blocks every app.
 Dry-run is enforced by the core: a connector's write method is never reached."""

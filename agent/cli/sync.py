@@ -9,11 +9,10 @@ change ticket). Per-app outcomes of a write go to stderr. Exit codes: 0 in sync 
 from __future__ import annotations
 
 import asyncio
-import json
+import dataclasses
 import os
 import socket
 import sys
-from pathlib import Path
 
 import click
 
@@ -29,7 +28,8 @@ from agent.errors import ConfigError, IdpSyncError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
 from agent.outcomes import AppStatus, RunOutcome
-from agent.plan import Plan, plan_from_dict
+from agent.plan import Plan
+from agent.plan_file import load_plan
 from agent.progress import ProgressSink, for_stderr, wants_colour
 from agent.render import render_json, render_markdown, render_text
 from agent.runner import RunRequest, recorded_sync
@@ -68,8 +68,10 @@ def _run(
     approved: Plan | None = None,
     state_url: str | None = None,
     info: RunInfo | None = None,
+    shape: RunRequest | None = None,
 ) -> SyncResult:
-    """Build the desired state and run the engine.
+    """Build the desired state and run the engine (``shape``: a failover's planner, kind and
+    hooks; its other fields are set here).
 
     A dry run touches nothing, not even the state store. A writing run records itself in the
     state store (``state.url``, the service's store: same variables, same defaults): a full
@@ -94,6 +96,7 @@ def _run(
                     context=context,
                     approved=approved,
                     progress=progress,
+                    planner=shape.planner if shape is not None else None,
                 )
             )
         store = open_store(config, state_url)
@@ -102,8 +105,9 @@ def _run(
         try:
             with HeldLease(lease, purpose="a writing sync"):
                 return _recorded_run(
-                    store, holder, config, options, desired, context, approved, info, progress
-                )
+                    store, holder, config, options, desired, context, approved, info, progress,
+                    shape or RunRequest(),
+                )  # fmt: skip
         finally:
             store.close()
     finally:
@@ -121,6 +125,7 @@ def _recorded_run(
     approved: Plan | None,
     info: RunInfo,
     progress: ProgressSink | None,
+    shape: RunRequest,
 ) -> SyncResult:
     """A writing run, recorded in the state store while this process holds the apply lease:
     the service's own recorded run (:func:`agent.runner.recorded_sync`), which re-raises an
@@ -129,7 +134,8 @@ def _recorded_run(
     def remember(run_id: int) -> None:
         info.run_id = run_id
 
-    request = RunRequest(
+    request = dataclasses.replace(
+        shape,
         options=options,
         desired=desired,
         context=context,
@@ -201,10 +207,13 @@ def _outcomes(result: SyncResult) -> None:
     for o in result.outcomes:
         if (
             verbose
-            or o.status in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED)
+            or o.status
+            in (AppStatus.APPLIED, AppStatus.FAILED, AppStatus.SKIPPED, AppStatus.NEEDS_PERSON)
             or o.ref.app_id == "*"
         ):
             detail = f": {o.error}" if o.error else ""
+            if o.status == AppStatus.NEEDS_PERSON:
+                detail = ": idpsync cannot write this app; see the plan's manual steps"
             if verbose and not detail:
                 app = next((a for a in result.plan.apps if a.ref == o.ref), None)
                 detail = f" ({len(app.changes)} change(s))" if app is not None else ""
@@ -312,42 +321,6 @@ def _open_ticket(config_path: str, plan: Plan, name: str) -> None:
         store.close()
 
 
-def load_plan(path: str) -> Plan:
-    """Read plan.json; refuse a file whose checksum does not match its content."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan ({exc.strerror})", path=path) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"not valid JSON ({exc.msg})", path=path) from None
-    except RecursionError:  # json's C parser recurses once per nesting level
-        raise ConfigError(
-            "not an idpsync plan (JSON nested too deeply); use the plan.json that "
-            "`idpsync plan --out DIR` wrote",
-            path=path,
-        ) from None
-    if not isinstance(doc, dict):
-        raise ConfigError("not an idpsync plan (expected a JSON object)", path=path)
-    try:
-        plan = plan_from_dict(doc)
-    except ValueError as exc:
-        raise ConfigError(str(exc), path=path) from None
-    if doc.get("checksum") != plan.checksum() and "://***@" in json.dumps(doc):
-        raise ConfigError(
-            "the plan holds a URL whose user information idpsync redacted (an IdP app lists "
-            "a URL with user:password@), so it cannot be applied exactly; remove that URL "
-            "from the app, then run `idpsync plan` again",
-            path=path,
-        )
-    if doc.get("checksum") != plan.checksum():
-        raise ConfigError(
-            "the plan's checksum does not match its content (was the file edited?); "
-            "run `idpsync plan` again",
-            path=path,
-        )
-    return plan
-
-
 @cli.command("apply")
 @config_option
 @click.option(
@@ -384,6 +357,12 @@ def apply_command(
         sys.exit(EXIT_ERROR)
     if _already_applied(config_path, state_url, approved):
         sys.exit(ExitCode.OK)
+    if approved.failover is not None:  # a reviewed `idpsync failover` plan: its own planner
+        from agent.cli.failover import apply_approved  # late: that module builds on this one
+
+        apply_approved(
+            config_path, approved, force=force, output_format=output_format, state_url=state_url
+        )
     options = SyncOptions(dry_run=False, force=force, targets=targets)
     info = RunInfo()
     result = _run(config_path, options, approved=approved, state_url=state_url, info=info)

@@ -197,18 +197,10 @@ def check_host(region: str, host: str, dialer: Dialer) -> CheckResult:
     via = f" via proxy {dialer.proxy}" if dialer.proxied(host) else ""
     addresses: list[str] = []
     if not via:  # behind a proxy the proxy resolves the name
-        try:
-            addresses = dialer.resolve(host)
-            if not addresses:
-                raise socket.gaierror(f"{host} resolved to no address")
-        except OSError as exc:
-            return _fail(
-                region,
-                host,
-                f"{host} does not resolve ({exc})",
-                f"Make {host} resolvable from this host (check DNS, split-horizon zones and "
-                "any resolver allow-list).",
-            )
+        resolved = _resolve(region, host, dialer)
+        if isinstance(resolved, CheckResult):
+            return resolved
+        addresses = resolved
     try:
         with dialer.connect(host) as tls:
             version = tls.version() or "TLS"
@@ -253,6 +245,23 @@ def check_host(region: str, host: str, dialer: Dialer) -> CheckResult:
         region=region,
         subject=host,
     )
+
+
+def _resolve(region: str, host: str, dialer: Dialer) -> list[str] | CheckResult:
+    """The host's addresses, or the failed check that says how to make it resolvable."""
+    try:
+        addresses = dialer.resolve(host)
+        if not addresses:
+            raise socket.gaierror(f"{host} resolved to no address")
+    except OSError as exc:
+        return _fail(
+            region,
+            host,
+            f"{host} does not resolve ({exc})",
+            f"Make {host} resolvable from this host (check DNS, split-horizon zones and "
+            "any resolver allow-list).",
+        )
+    return addresses
 
 
 def _fail(region: str, host: str, message: str, fix: str) -> CheckResult:

@@ -19,7 +19,7 @@ from typing import Any
 from agent.config import Config, IdentityCenterConfig
 from agent.connector import Connector, ConnectorContext, TargetConfig
 from agent.desired import build_desired
-from agent.doctor import certs, freshness, instance, kms, network, probe, trust
+from agent.doctor import certs, freshness, instance, kms, network, outage, probe, trust
 from agent.doctor.network import Dialer
 from agent.doctor.result import Check, CheckResult, DoctorReport, Status
 from agent.errors import SourceError
@@ -111,6 +111,7 @@ async def run_doctor(
     apps = await _observe(config, deps, results)
     if desired is not None:
         results += trust.check_trust(desired, apps)
+        results += outage.check_outage(desired, apps, ic.effective_api_regions)
         results += freshness.check_freshness(desired, deps.metadata_times(config))
 
     regions = _regions(ic, info, desired)

@@ -82,6 +82,8 @@ def _check_app(
 ) -> list[CheckResult]:
     key = app.ref.key
     name = app.ref.label or key
+    if not app.capabilities.writable:  # nothing to read or write through an API
+        return [_needs_person(name, key)]
     trusted = set(app.trust.urls())
     results: list[CheckResult] = []
     if app.trust.entity_id != desired.entity_id:
@@ -110,25 +112,44 @@ def _check_app(
             )
         )
     for region in sorted(regions, key=lambda r: (r != desired.primary_region, r)):
-        wanted = [a.url for a in desired.acs if a.region == region]
-        missing = [u for u in wanted if u not in trusted]
-        # A single-ACS app can at best hold one URL per Region (the one signing in uses).
-        covered = bool(wanted) and (len(missing) < len(wanted) if single else not missing)
-        if covered:
-            results.append(
-                CheckResult(
-                    Check.TRUST,
-                    Status.OK,
-                    f"{name} trusts {region}'s ACS URL(s)",
-                    region=region,
-                    subject=key,
-                )
-            )
-            continue
-        results.append(
-            _missing_result(desired, name, key, region, regions[region], missing, single)
-        )
+        results.append(_region_result(desired, app, name, region, regions[region], trusted))
     return results
+
+
+def _needs_person(name: str, key: str) -> CheckResult:
+    return CheckResult(
+        Check.TRUST,
+        Status.WARN,
+        f"{name} needs a person: no API can read or write it, so idpsync cannot check "
+        "which Regions it trusts",
+        fix=f"Run idpsync plan and follow the manual steps for {name} in the IdP's console.",
+        subject=key,
+    )
+
+
+def _region_result(
+    desired: DesiredTrust,
+    app: ObservedApp,
+    name: str,
+    region: str,
+    status: RegionStatus,
+    trusted: set[str],
+) -> CheckResult:
+    """Whether the app trusts ``region``; a single-ACS app can at best hold one URL per
+    Region (the one signing in uses)."""
+    single = not app.capabilities.multi_acs
+    wanted = [a.url for a in desired.acs if a.region == region]
+    missing = [u for u in wanted if u not in trusted]
+    covered = bool(wanted) and (len(missing) < len(wanted) if single else not missing)
+    if covered:
+        return CheckResult(
+            Check.TRUST,
+            Status.OK,
+            f"{name} trusts {region}'s ACS URL(s)",
+            region=region,
+            subject=app.ref.key,
+        )
+    return _missing_result(desired, name, app.ref.key, region, status, missing, single)
 
 
 def _missing_result(

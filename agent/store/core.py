@@ -46,6 +46,7 @@ from agent.store.schema import (
 from agent.textsafe import redact_userinfo
 
 if TYPE_CHECKING:
+    from agent.store.failover import FailoverLedger
     from agent.store.hooks import RunHooks
     from agent.store.tickets import TicketLedger
 
@@ -207,6 +208,13 @@ class Store:
 
     def lease(self, holder: str, ttl: float) -> LeaderLease:
         return LeaderLease(self.engine, holder, ttl)
+
+    @property
+    def failovers(self) -> FailoverLedger:
+        """Each failed-over app's previous trust (``agent.store.failover``)."""
+        from agent.store.failover import FailoverLedger  # late: it builds on this module
+
+        return FailoverLedger(self)
 
     @property
     def tickets(self) -> TicketLedger:

@@ -39,7 +39,7 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("kind", String(32), nullable=False),  # sync | rollback
+    Column("kind", String(32), nullable=False),  # sync | rollback | failover
     Column("mode", String(16), nullable=False),  # observe | apply | dry-run
     Column("outcome", String(32), nullable=False),  # running | in_sync | applied | ...
     Column("exit_code", Integer),
@@ -146,3 +146,17 @@ tickets = Table(
     Column("note", Text),
 )
 Index("ix_idpsync_tickets_state", tickets.c.state)
+
+failovers = Table(
+    "idpsync_failovers",
+    metadata,
+    # One row per app a failover --to re-pointed: the trust it held before (what --back
+    # restores) and the trust the failover wrote (the --back conflict guard). A second
+    # --to keeps the first row's ``previous``: --back returns to the pre-outage default.
+    Column("app_key", String(400), primary_key=True),
+    Column("previous", Text, nullable=False),  # AppTrust.to_dict() as JSON
+    Column("written", Text, nullable=False),
+    Column("region", String(64), nullable=False),  # where the failover pointed it
+    Column("run_id", Integer),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

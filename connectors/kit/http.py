@@ -60,6 +60,9 @@ class StaticAuth:
 
     fixed: Mapping[str, str]
 
+    def __repr__(self) -> str:  # the header names only: their values are the credential
+        return f"StaticAuth(headers={sorted(self.fixed)!r})"
+
     async def headers(self, http: httpx.AsyncClient) -> Mapping[str, str]:
         return self.fixed
 
@@ -270,7 +273,7 @@ def _json(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return _INVALID
 
 

@@ -6,7 +6,10 @@ Vendors announce limits in one of three shapes, all read here:
   behind most proxies);
 * a reset time as Unix seconds beside the server's ``Date``: ``X-Rate-Limit-Reset``
   (Okta, https://developer.okta.com/docs/reference/rl-best-practices/) or
-  ``X-RateLimit-Reset`` (OneLogin, JumpCloud);
+  ``X-RateLimit-Reset`` (JumpCloud); or as seconds *until* the reset, which OneLogin sends
+  ("the remaining time in seconds before the rate limit is reset",
+  https://developers.onelogin.com/api-docs/2/oauth20-tokens/get-rate-limit): a vendor says
+  which with :attr:`HeaderNames.reset_kind`;
 * a remaining count (``X-Rate-Limit-Remaining`` / ``X-RateLimit-Remaining``): a bucket
   that reached 0 is waited out before the next call instead of spending a 429.
 
@@ -22,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from agent.errors import RateLimited
 
@@ -69,6 +72,9 @@ class HeaderNames:
 
     remaining: Sequence[str] = ("X-Rate-Limit-Remaining", "X-RateLimit-Remaining")
     reset: Sequence[str] = ("X-Rate-Limit-Reset", "X-RateLimit-Reset")
+    # "epoch": the reset header is a Unix time read against Date; "delta": it is the
+    # number of seconds until the reset (OneLogin), so no Date is needed.
+    reset_kind: Literal["epoch", "delta"] = "epoch"
 
 
 DEFAULT_NAMES = HeaderNames()
@@ -112,12 +118,14 @@ def announced_wait(headers: Headers, names: HeaderNames = DEFAULT_NAMES) -> floa
     if after is not None:
         return after
     resets = _all(headers, names.reset)
+    left = _all(headers, names.remaining)
+    if resets and len(left) == len(resets):
+        resets = [r for r, n in zip(resets, left, strict=True) if n <= 0] or resets
+    if resets and names.reset_kind == "delta":
+        return max(max(resets), 0.0)
     date = headers.get("Date")
     if not resets or not date:
         return None
-    left = _all(headers, names.remaining)
-    if len(left) == len(resets):
-        resets = [r for r, n in zip(resets, left, strict=True) if n <= 0] or resets
     try:
         server_now = parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):

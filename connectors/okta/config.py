@@ -15,6 +15,16 @@ from agent.connector import TargetConfig
 
 DEFAULT_SCOPES = ("okta.apps.read", "okta.apps.manage")
 
+# Okta's concurrent rate limit (simultaneous API transactions per org; the first request
+# over it is answered 429) on the smallest plan Okta offers: 35 on the Integrator Free plan
+# (https://developer.okta.com/docs/reference/rl2-concurrency/; Developer (paid) and One App
+# also have 35 in the older table of rl-additional-limits, Enterprise and Workforce 75, and
+# the Developer (free) orgs with 15 were deactivated from 2025-07-18). idpsync takes at most
+# half of it by default, as Entra's write_budget takes half of Graph's smallest tier: the
+# rest is left to the org's other integrations and its users' own traffic.
+SMALLEST_PLAN_CONCURRENT_LIMIT = 35
+DEFAULT_CONCURRENCY = SMALLEST_PLAN_CONCURRENT_LIMIT // 2  # 17
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -101,7 +111,13 @@ class OktaTarget(TargetConfig):
     auth: OktaAuth
     apps: list[OktaAppSelector] = Field(min_length=1)
     concurrency: int = Field(
-        default=10, ge=1, le=75, description="requests in flight (Okta allows 75 per org)"
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=75,
+        description=(
+            "requests in flight; the default 17 is half of Okta's concurrent limit on its "
+            "smallest plan (35; 75 on Enterprise and Workforce)"
+        ),
     )
     timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
     max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")

@@ -10,7 +10,7 @@ from tests.benchmarks import scenario as sc
 TIME_FACTOR = 1.3  # idpsync wall time <= 1.3 x the lower bound (at >= 50 ms latency)
 FLOOR_FACTOR = 1.2  # idpsync wall time <= 1.2 x the floor (below 50 ms: CPU-bound here)
 SLOW = 0.05
-BASELINE_FACTOR = 10.0  # >= 10 x faster than the naive script at 1,000 apps
+BASELINE_FACTOR = 10.0  # >= 10 x faster than the naive script at 1,000 apps, >= 50 ms latency
 MAX_429_SHARE = 0.01
 PEAK_RSS_MB = 200.0
 SOAK_GROWTH_MB = 10.0
@@ -43,6 +43,14 @@ def _kinds(counts: dict[str, int], kinds: tuple[str, ...]) -> str:
     return "/".join(str(counts.get(k, 0)) for k in kinds)
 
 
+def _finished(row: dict[str, Any]) -> str:
+    """When each IdP's last request was answered, from the start of the sync (idpsync)."""
+    done = row.get("finished") or {}
+    if not done:
+        return "-"
+    return "/".join(f"{done[t]:.2f}" if t in done else "-" for t in ("okta", "entra"))
+
+
 def _row(size: dict[str, Any], contender: str, run: str) -> dict[str, Any] | None:
     for row in size["rows"]:
         if row["contender"] == contender and row["run"] == run:
@@ -60,7 +68,7 @@ def table(size: dict[str, Any]) -> list[str]:
         f"{'contender':<9} {'run':<8} {'wall s':>7} {'cpu s':>6} {'fakes':>6} {'bound s':>7} "
         f"{'x bound':>7} "
         f"{'base/idp':>8} {'idp/floor':>9} {'okta l/g/k/p':>17} {'entra l/g/p/b':>16} "
-        f"{'writes':>6} {'429s':>4} {'failed':>6}",
+        f"{'writes':>6} {'429s':>4} {'failed':>6} {'okta/entra s':>12}",
     ]
     notes = []
     for row in size["rows"]:
@@ -69,8 +77,9 @@ def table(size: dict[str, Any]) -> list[str]:
         if row.get("extrapolated_from_apps"):
             name += "*"
             notes.append(
-                f"* {row['run']}: measured on {row['extrapolated_from_apps']} apps, wall and cpu "
-                f"scaled linearly to {s['apps']} (request counts are the sample's)"
+                f"* {row['run']}: measured on {row['extrapolated_from_apps']} apps, the per-app "
+                f"wall and cpu scaled linearly to {s['apps']}, the listing counted once (request "
+                "counts are the sample's)"
             )
         ratio = f"{row['seconds'] / bound:.2f}" if bound else "-"
         speedup = overhead = "-"
@@ -84,9 +93,13 @@ def table(size: dict[str, Any]) -> list[str]:
             f"{row['cpu_seconds']:>6.2f} {row['fakes_cpu_seconds']:>6.2f} {bound:>7.2f} "
             f"{ratio:>7} {speedup:>8} {overhead:>9} {_kinds(row['okta'], OKTA_KINDS):>17} "
             f"{_kinds(row['entra'], ENTRA_KINDS):>16} {row['writes']:>6} {row['429']:>4} "
-            f"{row['failed']:>6}"
+            f"{row['failed']:>6} {_finished(row):>12}"
         )
     lines += notes
+    lines.append(
+        "okta/entra s: seconds from the start of idpsync's sync to each IdP's last answer "
+        "(the two run in parallel; the later one sets the wall time)"
+    )
     lines.append(f"peak RSS so far: {size['peak_rss_mb']:.0f} MB")
     return lines
 
@@ -96,8 +109,10 @@ def print_size(size: dict[str, Any]) -> None:
 
 
 def _time_targets(size: dict[str, Any], label: str) -> list[Target]:
-    """>= 50 ms: <= 1.3 x the lower bound; below: <= 1.2 x the floor (the machine's CPU, not
-    the client, bounds both there); at 1,000 apps: >= 10 x the naive script."""
+    """The time targets as issue 19 sets them for the shipped defaults. At >= 50 ms (the 100 ms
+    scenario): <= 1.3 x the lower bound, and at 1,000 apps >= 10 x the naive script. Below
+    (20 ms): <= 1.2 x the floor only, since the machine's CPU, not the client, bounds both;
+    the naive script's ratio is stated there, not judged."""
     out = []
     slow = size["scenario"]["latency"] >= SLOW
     for run in ("dry_run", "apply"):
@@ -105,55 +120,69 @@ def _time_targets(size: dict[str, Any], label: str) -> list[Target]:
         bound = size["lower_bound"][run]
         if row is None or not bound:
             continue
-        ratio = row["seconds"] / bound
         floor = _row(size, "floor", run)
-        floor_text = ""
-        if floor is not None:
-            floor_text = (
-                f"the floor (a bare client making the minimum requests) took "
-                f"{floor['seconds']:.2f}s ({floor['seconds'] / bound:.2f}x bound)"
-            )
         if slow:
-            detail = f"{row['seconds']:.2f}s vs bound {bound:.2f}s ({ratio:.2f}x)"
-            out.append(
-                Target(
-                    f"{label}: {run} <= {TIME_FACTOR} x lower bound",
-                    ratio <= TIME_FACTOR,
-                    detail + ("; " + floor_text if floor_text else ""),
-                    CPU_FIX,
-                )
-            )
+            out.append(_bound_target(label, run, row, floor, bound))
+            base = _row(size, "baseline", run)
+            if base is not None and size["scenario"]["apps"] >= 1000:
+                out.append(_baseline_target(label, run, row, base, bound))
         elif floor is not None and floor["seconds"]:
             over = row["seconds"] / floor["seconds"]
+            base = _row(size, "baseline", run)
+            naive = (
+                f"; the naive script took {base['seconds'] / row['seconds']:.1f}x as long "
+                "(stated, not a target below 50 ms)"
+                if base is not None and row["seconds"]
+                else ""
+            )
             out.append(
                 Target(
                     f"{label}: {run} <= {FLOOR_FACTOR} x the floor",
                     over <= FLOOR_FACTOR,
                     f"{row['seconds']:.2f}s vs floor {floor['seconds']:.2f}s ({over:.2f}x); "
-                    f"bound {bound:.2f}s",
+                    f"bound {bound:.2f}s{naive}",
                     CPU_FIX,
                 )
             )
-        base = _row(size, "baseline", run)
-        if base is not None and size["scenario"]["apps"] >= 1000:
-            speedup = base["seconds"] / row["seconds"]
-            sampled = base.get("extrapolated_from_apps")
-            note = f" (naive script measured on {sampled} apps, scaled linearly)" if sampled else ""
-            allowed = base["seconds"] / bound  # what a client exactly at the bound would get
-            out.append(
-                Target(
-                    f"{label}: {run} >= {BASELINE_FACTOR:g}x faster than the naive script",
-                    speedup >= BASELINE_FACTOR,
-                    f"baseline {base['seconds']:.2f}s / idpsync {row['seconds']:.2f}s "
-                    f"= {speedup:.1f}x{note}; a client exactly at the lower bound for these "
-                    f"settings would be {allowed:.1f}x",
-                    CPU_FIX
-                    if allowed >= BASELINE_FACTOR * TIME_FACTOR
-                    else "more requests in flight than these settings allow (the bound itself "
-                    "leaves little room above 10x: Okta's default concurrency is 10)",
-                )
-            )
     return out
+
+
+def _bound_target(
+    label: str, run: str, row: dict[str, Any], floor: dict[str, Any] | None, bound: float
+) -> Target:
+    ratio = row["seconds"] / bound
+    detail = f"{row['seconds']:.2f}s vs bound {bound:.2f}s ({ratio:.2f}x)"
+    if floor is not None:
+        detail += (
+            f"; the floor (a bare client making the minimum requests) took "
+            f"{floor['seconds']:.2f}s ({floor['seconds'] / bound:.2f}x bound)"
+        )
+    return Target(
+        f"{label}: {run} <= {TIME_FACTOR} x lower bound", ratio <= TIME_FACTOR, detail, CPU_FIX
+    )
+
+
+def _baseline_target(
+    label: str, run: str, row: dict[str, Any], base: dict[str, Any], bound: float
+) -> Target:
+    speedup = base["seconds"] / row["seconds"]
+    sampled = base.get("extrapolated_from_apps")
+    note = (
+        f" (naive script measured on {sampled} apps, its per-app time scaled linearly)"
+        if sampled
+        else ""
+    )
+    allowed = base["seconds"] / bound  # what a client exactly at the bound would get
+    return Target(
+        f"{label}: {run} >= {BASELINE_FACTOR:g}x faster than the naive script",
+        speedup >= BASELINE_FACTOR,
+        f"baseline {base['seconds']:.2f}s / idpsync {row['seconds']:.2f}s = {speedup:.1f}x{note}; "
+        f"a client exactly at the lower bound for these settings would be {allowed:.1f}x",
+        CPU_FIX
+        if allowed >= BASELINE_FACTOR * TIME_FACTOR
+        else "more requests in flight than these settings allow (the bound itself leaves "
+        "little room above 10x)",
+    )
 
 
 def _request_targets(size: dict[str, Any], label: str) -> list[Target]:

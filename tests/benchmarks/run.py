@@ -72,6 +72,7 @@ def _row(contender: str, run: str, result: RunResult, stats: dict[str, Any]) -> 
         "outcomes": dict(result.statuses),
         "failed": result.failed,
         "errors": result.errors,
+        "finished": result.finished,
         **_idpsync_counts(stats),
     }
 
@@ -93,12 +94,21 @@ def median_row(reps: list[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
+def scale_to_all_apps(result: RunResult, factor: float) -> None:
+    """A sampled naive run's time for all apps: its listing (already the whole list) once,
+    its per-app work ``factor`` times."""
+    wall, cpu = result.listing
+    result.seconds = wall + (result.seconds - wall) * factor
+    result.cpu_seconds = cpu + (result.cpu_seconds - cpu) * factor
+
+
 async def _baseline_rows(
     s: Scenario, ep: Any, fakes: Fakes, sample: int | None
 ) -> list[tuple[str, RunResult, dict[str, Any], int | None]]:
     """The naive script's dry-run and apply. With ``sample`` (slow scenarios: at 100 ms it
     would take minutes per run) it handles the first sample/2 apps of each IdP, and its
-    times are scaled linearly to all apps; the row says so (``extrapolated_from_apps``)."""
+    per-app time is scaled linearly to all apps; the row says so (``extrapolated_from_apps``).
+    The listing (every page, as for all apps) is a fixed cost and is not scaled."""
     per_idp = max(1, sample // 2) if sample else None
     out = []
     for run in ("dry_run", "apply"):
@@ -107,9 +117,7 @@ async def _baseline_rows(
         result = await asyncio.to_thread(baseline, s, ep, write=run == "apply", limit=per_idp)
         measured = 2 * per_idp if per_idp else None
         if measured:
-            factor = s.apps / measured
-            result.seconds *= factor
-            result.cpu_seconds *= factor
+            scale_to_all_apps(result, s.apps / measured)
         out.append((run, result, await asyncio.to_thread(fakes.stats), measured))
     return out
 

@@ -62,7 +62,15 @@ from tests.fakes.graph_fake_rules import (
 )
 from tests.fakes.graph_keys import make_signing_key
 
-__all__ = ["Fault", "GraphError", "GraphFake", "Request", "make_signing_key", "serve"]
+__all__ = [
+    "IDC_TEMPLATE_ID",
+    "Fault",
+    "GraphError",
+    "GraphFake",
+    "Request",
+    "make_signing_key",
+    "serve",
+]
 
 
 class GraphFake(FakeThrottling):
@@ -98,7 +106,7 @@ class GraphFake(FakeThrottling):
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> GraphFake:
         self._thread.start()
@@ -174,9 +182,9 @@ class GraphFake(FakeThrottling):
             "appRoleAssignmentRequired": True,
         }
         with self.lock:
-            self.objects["applications"][app["id"]] = _Versioned([(0.0, app)])
+            self.objects["applications"][str(app["id"])] = _Versioned([(0.0, app)])
             if with_service_principal:
-                self.objects["servicePrincipals"][sp["id"]] = _Versioned([(0.0, sp)])
+                self.objects["servicePrincipals"][str(sp["id"])] = _Versioned([(0.0, sp)])
         return copy.deepcopy(app)
 
     def instantiate(self, display_name: str, template_id: str = IDC_TEMPLATE_ID) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def gallery_instance(
     }
     if mode in (UriSettingsMode.SINGLE_GET, UriSettingsMode.BETA):
         web["redirectUriSettings"] = [{"uri": GALLERY_PLACEHOLDER, "index": None}]
-    app = {
+    app: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "appId": app_id,
         "displayName": display_name,

@@ -30,7 +30,8 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from email.message import Message
+from typing import Any, cast
 
 from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
@@ -212,8 +213,8 @@ class JiraFake:
         message = email.parser.BytesParser().parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + body
         )
-        added = []
-        for part in message.get_payload() if message.is_multipart() else []:
+        added: list[dict[str, Any]] = []
+        for part in cast("list[Message]", message.get_payload()) if message.is_multipart() else []:
             if part.get_param("name", header="content-disposition") != "file":
                 continue
             data = part.get_payload(decode=True) or b""

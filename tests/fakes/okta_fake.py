@@ -306,7 +306,7 @@ class OktaFake:
                     break
             else:
                 return None
-        headers = CIMultiDict()
+        headers: CIMultiDict[str] = CIMultiDict()
         for name, values in recorded["headers"].items():
             for value in values:
                 headers.add(name, value)
@@ -586,7 +586,9 @@ class OktaFake:
                 field_name = causes[0].split(":", 1)[0]
                 return self._error(400, "E0000001", f"Api validation failed: {field_name}", causes)
             stored = {k: v for k, v in body.items() if k not in SYSTEM_FIELDS}
-            new = {k: current[k] for k in ("id", "orn", "name", "label") if k in current}
+            new: dict[str, Any] = {
+                k: current[k] for k in ("id", "orn", "name", "label") if k in current
+            }
             new.update({k: v for k, v in stored.items()})
             for k in ("status", "created"):
                 if k in current:
@@ -625,7 +627,7 @@ class OktaFake:
                 self.client_public_key,
                 algorithms=["RS256"],
                 audience=f"{self.base_url}/oauth2/v1/token",
-                options=options,
+                options=options,  # type: ignore[arg-type]
             )
         except jwt.PyJWTError as exc:
             return oauth_error("invalid_client", f"client_assertion rejected: {exc}")

@@ -23,7 +23,8 @@ import json
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any
+from email.message import Message
+from typing import Any, cast
 
 from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
@@ -148,6 +149,6 @@ def _file_bytes(headers: dict[str, str], body: bytes) -> bytes:
     import email.parser
 
     message = email.parser.BytesParser().parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + body)
-    for part in message.get_payload() if message.is_multipart() else []:
+    for part in cast("list[Message]", message.get_payload()) if message.is_multipart() else []:
         return bytes(part.get_payload(decode=True) or b"")
     return b""

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,7 @@ def test_kill_9_during_apply(
     tmp_path: Path,
     okta_env: Path,
     monkeypatch: pytest.MonkeyPatch,
-    record_property: pytest.RecordProperty,
+    record_property: Callable[[str, object], None],
 ) -> None:
     assert IDPSYNC.exists(), f"the idpsync console script is not installed at {IDPSYNC}"
     monkeypatch.setenv(TOKEN_ENV, OKTA_TOKEN)

@@ -16,6 +16,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,7 @@ def _check(trial: FileTrial) -> None:
 
 @pytest.mark.suite("crash", "file")
 def test_kill_9_while_writing_file_apps(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     trials = [_prepare(seed, tmp_path) for seed in range(2000, 2000 + TRIALS)]
     with ThreadPoolExecutor(PARALLEL) as pool:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,7 +156,9 @@ _seen = {"examples": 0, "applied_removals": 0}
 
 
 @pytest.mark.suite("region-lifecycle", "property")
-def test_an_active_regions_acs_is_never_removed(record_property: pytest.RecordProperty) -> None:
+def test_an_active_regions_acs_is_never_removed(
+    record_property: Callable[[str, object], None],
+) -> None:
     """Runs the property; each generated scenario counts as one case in the summary."""
     _seen.update(examples=0, applied_removals=0)
     _property()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-from signxml import XMLSigner
 from signxml.algorithms import SignatureMethod
+from signxml.signer import XMLSigner
 
 from tests.certs import key_and_cert
 
@@ -360,7 +360,7 @@ def sign(data: bytes, key_cert: tuple[bytes, bytes] = SIGNER, **kwargs: object) 
     root = etree.fromstring(data)
     method = kwargs.pop("method", SignatureMethod.RSA_SHA256)
     assert isinstance(method, SignatureMethod)
-    signed: etree._Element = _signer(method).sign(root, key=key_cert[0], cert=key_cert[1], **kwargs)
+    signed: etree._Element = _signer(method).sign(root, key=key_cert[0], cert=key_cert[1], **kwargs)  # type: ignore[arg-type]
     return signed
 
 

@@ -141,7 +141,7 @@ def _failure(exc: Exception) -> SourceError:
 
 def _denied() -> ClientError:
     body = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
-    return ClientError(body, "ListRegions")  # type: ignore[arg-type]
+    return ClientError(body, "ListRegions")
 
 
 @pytest.mark.suite("outages", "doctor")
@@ -163,7 +163,7 @@ def test_doctor_says_permission_denied_with_its_fix() -> None:
 @pytest.mark.suite("outages", "doctor")
 def test_doctor_says_rejected_credentials_with_their_fix() -> None:
     body = {"Error": {"Code": "ExpiredTokenException", "Message": "expired"}}
-    (result,) = check_fetch_error(_failure(ClientError(body, "ListRegions")), _ic())  # type: ignore[arg-type]
+    (result,) = check_fetch_error(_failure(ClientError(body, "ListRegions")), _ic())
     assert "rejected" in result.message and "Refresh" in (result.fix or "")
 
 

@@ -125,9 +125,9 @@ def test_a_plan_holding_a_redacted_url_is_refused_with_the_reason(tmp_path: Path
     the checksum; it says why instead of calling the file edited."""
     import dataclasses
 
-    from agent.cli.sync import load_plan
     from agent.errors import ConfigError
     from agent.model import TrustedAcs
+    from agent.plan_file import load_plan
 
     base = sample_plan()
     app = base.apps[0]

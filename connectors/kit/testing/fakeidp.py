@@ -94,6 +94,9 @@ class FakeIdP:
     # Retry-After on a 429 only; "none" announces nothing.
     rate_style: RateStyle = "reset"
     rate_header_prefix: str = "X-RateLimit"
+    # "epoch": the reset header is a Unix time (Okta, JumpCloud); "delta": the seconds
+    # until the reset (OneLogin).
+    reset_kind: Literal["epoch", "delta"] = "epoch"
     request_id_header: str | None = None
     tls: ssl.SSLContext | None = None
 
@@ -278,8 +281,13 @@ class FakeIdP:
             prefix = self.rate_header_prefix
             headers.add(f"{prefix}-Limit", str(bucket.limit))
             headers.add(f"{prefix}-Remaining", str(max(bucket.limit - bucket.used, 0)))
-            headers.add(f"{prefix}-Reset", str(int(bucket.reset_at)))
+            headers.add(f"{prefix}-Reset", self._reset_value(bucket.reset_at, now))
         return headers
+
+    def _reset_value(self, reset_at: float, now: float) -> str:
+        if self.reset_kind == "delta":
+            return str(max(int(reset_at - now + 0.999), 0))
+        return str(int(reset_at))
 
     def _rate_limited(
         self, headers: CIMultiDict[str], bucket: Bucket | None, now: float
@@ -318,7 +326,7 @@ class FakeIdP:
             if self.rate_style == "reset":
                 spent[f"{self.rate_header_prefix}-Limit"] = "1"
                 spent[f"{self.rate_header_prefix}-Remaining"] = "0"
-                spent[f"{self.rate_header_prefix}-Reset"] = str(int(now) + 1)
+                spent[f"{self.rate_header_prefix}-Reset"] = self._reset_value(int(now) + 1, now)
             return self._rate_limited(spent, None, now)
         if kind == "429_no_reset":
             return self.error(429, "Too many requests", CIMultiDict(Date=headers["Date"]))

@@ -1,0 +1,111 @@
+"""The ``type: jumpcloud`` target configuration.
+
+The API key is referenced by the name of the environment variable that holds it, never
+inline, so ``repr`` of the model never contains a secret. ``org_id`` is JumpCloud's
+``x-org-id`` header, required for administrators of a multi-tenant portal ("The x-org-id is
+a required header for all multi-tenant admins",
+https://docs.jumpcloud.com/api/1.0/index.html#section/Multi-Tenant-Portal-Headers).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent.connector import TargetConfig
+
+DEFAULT_API_URL = "https://console.jumpcloud.com"
+# JumpCloud's US and EU data centres ("Customers using the EU Data Center should use
+# https://console.eu.jumpcloud.com", the V1 API reference overview).
+KNOWN_HOSTS = frozenset({"console.jumpcloud.com", "console.eu.jumpcloud.com"})
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")  # JumpCloud IDs are 24 hex digits
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class JumpCloudApp(BaseModel):
+    """Exactly one of ``id`` (the application's ``_id``) or ``label`` (its Display Label)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = Field(default=None, description="the application's _id (24 hex digits)")
+    label: str | None = Field(
+        default=None, description="every SAML application with exactly this Display Label"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> JumpCloudApp:
+        given = [k for k in ("id", "label") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each apps entry needs exactly one of id: or label: "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class JumpCloudTarget(TargetConfig):
+    """``targets[]`` entry with ``type: jumpcloud``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["jumpcloud"] = "jumpcloud"
+    api_url: str = Field(
+        default=DEFAULT_API_URL,
+        description="https://console.jumpcloud.com, or https://console.eu.jumpcloud.com",
+    )
+    api_key_env: str = Field(
+        default="JUMPCLOUD_API_KEY",
+        description="environment variable holding the administrator's API key (x-api-key)",
+    )
+    org_id: str | None = Field(
+        default=None, description="x-org-id: the organization, for multi-tenant administrators"
+    )
+    apps: list[JumpCloudApp] = Field(min_length=1)
+    concurrency: int = Field(default=4, ge=1, le=20, description="requests in flight")
+    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
+    max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")
+    backoff_base: float = Field(
+        default=1.0, ge=0, le=30, description="first backoff (s); JumpCloud sends no reset time"
+    )
+    max_rate_limit_wait: float = Field(
+        default=60.0, ge=0, le=900, description="longest wait for a rate limit (s)"
+    )
+
+    @model_validator(mode="after")
+    def _url(self) -> JumpCloudTarget:
+        if not self.api_url.startswith(("https://", "http://")):
+            raise ValueError("api_url must look like https://console.jumpcloud.com")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        url = self.api_url.rstrip("/")
+        return url.removesuffix("/api")  # idpsync adds /api/... itself
+
+    def value_problems(self) -> list[tuple[str, str, str]]:
+        problems: list[tuple[str, str, str]] = []
+        parts = urlsplit(self.api_url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme == "http" and host not in _LOOPBACK:
+            problems.append(("fail", "api_url", "must use https (the API key is sent on it)"))
+        elif host not in KNOWN_HOSTS and host not in _LOOPBACK:
+            problems.append(
+                (
+                    "warn",
+                    "api_url",
+                    f"{host} is not a JumpCloud API host ({', '.join(sorted(KNOWN_HOSTS))})",
+                )
+            )
+        if parts.path.rstrip("/") not in ("", "/api"):
+            problems.append(("warn", "api_url", "give the host only; idpsync adds /api/..."))
+        if self.org_id is not None and not _OBJECT_ID.match(self.org_id):
+            problems.append(("warn", "org_id", "a JumpCloud organization ID is 24 hex digits"))
+        for i, app in enumerate(self.apps):
+            if app.id is not None and not _OBJECT_ID.match(app.id):
+                problems.append(
+                    ("warn", f"apps[{i}].id", "a JumpCloud application _id is 24 hex digits")
+                )
+        return problems

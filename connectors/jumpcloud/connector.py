@@ -1,0 +1,190 @@
+"""The JumpCloud connector: SSO applications read and written through the V1 API.
+
+Endpoints (V1 API reference, https://docs.jumpcloud.com/api/1.0/index.html#tag/Applications):
+
+* ``GET /api/applications?limit=100&skip=N&sort=_id``: the listing, ``{"totalCount": n,
+  "results": [...]}``; ``limit`` is "Limited to 100", paging is by ``skip``, and JumpCloud
+  asks for ``sort=_id`` while paginating so no record is missed or repeated
+  (https://jumpcloud.com/support/best-practices-jumpcloud-api, "Paginating");
+* ``GET /api/applications/{id}``: one application;
+* ``PUT /api/applications/{id}``: the whole application ("Any fields not provided will be
+  reset or created with default values"), so the kit's read-modify-write sends back every
+  field as read.
+
+Auth is the administrator's API key in ``x-api-key``, plus ``x-org-id`` for a multi-tenant
+administrator. JumpCloud answers too many requests with 429 and documents no reset header,
+so the kit backs off exponentially (``backoff_base``) and honours ``Retry-After`` if sent.
+
+Requests per app: observe 1 GET; a write adds 3 (fresh GET for the conflict guard, PUT, GET
+read-back); discovery by label adds ``ceil(applications / 100)`` listing GETs per target.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from agent.connector import ConnectorContext, TargetConfig
+from agent.errors import ConnectorError
+from agent.model import AppRef
+from connectors.jumpcloud import codec
+from connectors.jumpcloud.config import JumpCloudTarget
+from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.codec import Doc, FunctionCodec
+from connectors.kit.http import Answer, JsonHttp, StaticAuth
+from connectors.kit.retry import RetryPolicy
+
+PAGE = 100  # the documented maximum of ``limit``
+MAX_PAGES = 10_000
+LIST = "/api/applications"
+
+
+def _error_text(body: Any, text: str, status: int) -> str:
+    """JumpCloud's error object is ``{"code": int, "message": str, "status": str}``."""
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error")
+        if isinstance(message, str) and message:
+            return f"HTTP {status}: {message[:300]}"
+    return f"HTTP {status}" + (f" {text[:120]!r}" if text else "")
+
+
+def _error_code(body: Any) -> str | None:
+    if isinstance(body, dict):
+        status = body.get("status")
+        if isinstance(status, str) and status:
+            return status[:80]
+    return None
+
+
+def _kind(method: str, path: str) -> str:
+    if method == "GET" and path.split("?", 1)[0] == LIST:
+        return "list"
+    return method.lower()
+
+
+class JumpCloudConnector(KitConnector):
+    kind: ClassVar[str] = "jumpcloud"
+    config_model: ClassVar[type[TargetConfig]] = JumpCloudTarget
+    vendor: ClassVar[str] = "JumpCloud"
+    codec = FunctionCodec(codec.decode, codec.encode)
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, JumpCloudTarget)
+        self.target = config
+        key = context.secret_from_env(config.api_key_env, key="api_key_env")
+        headers = {"x-api-key": key}
+        if config.org_id:
+            headers["x-org-id"] = config.org_id
+        self.http = JsonHttp(
+            target=config.name,
+            base_url=config.base_url,
+            context=context,
+            auth=StaticAuth(headers),
+            policy=RetryPolicy(
+                max_retries=config.max_retries,
+                backoff_base=config.backoff_base,
+                max_rate_limit_wait=config.max_rate_limit_wait,
+            ),
+            concurrency=config.concurrency,
+            vendor="JumpCloud",
+            kind_of=_kind,
+            error_text=_error_text,
+            error_code=_error_code,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # --- discovery -----------------------------------------------------------------------
+
+    async def discover(self) -> list[AppRef]:
+        refs: dict[str, AppRef] = {}
+        listing: list[dict[str, Any]] | None = None
+        for selector in self.target.apps:
+            if selector.id:
+                refs.setdefault(selector.id, AppRef(self.name, selector.id))
+                continue
+            if listing is None:
+                listing = await self.list_applications()
+            found = [a for a in listing if a.get("displayLabel") == selector.label]
+            if not found:
+                raise ConnectorError(
+                    f"no JumpCloud application has the Display Label {selector.label!r}",
+                    target=self.name,
+                )
+            for app in found:
+                app_id = str(app["_id"])
+                refs.setdefault(app_id, AppRef(self.name, app_id, str(selector.label)))
+        return list(refs.values())
+
+    async def list_applications(self) -> list[dict[str, Any]]:
+        """Every application, page by page; any page that fails or contradicts the count
+        fails the whole listing (a partial list never reads as complete)."""
+        apps: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            answer = await self.http.get(f"{LIST}?limit={PAGE}&skip={len(apps)}&sort=_id")
+            total, results = self._page(answer)
+            for app in results:
+                app_id = app["_id"]
+                if app_id in seen:
+                    raise self._listing_error(f"application {app_id} was listed twice", answer)
+                seen.add(app_id)
+            apps.extend(results)
+            if len(apps) >= total:
+                if len(apps) > total:
+                    raise self._listing_error(f"{len(apps)} results for totalCount {total}", answer)
+                return apps
+            if len(results) < PAGE:
+                raise self._listing_error(
+                    f"a short page ({len(results)} results) before totalCount {total}", answer
+                )
+        raise ConnectorError(f"the listing did not end after {MAX_PAGES} pages", target=self.name)
+
+    def _page(self, answer: Answer) -> tuple[int, list[dict[str, Any]]]:
+        data = answer.data
+        if not isinstance(data, dict):
+            raise self._listing_error("the answer is not a JSON object", answer)
+        total, results = data.get("totalCount"), data.get("results")
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            raise self._listing_error("totalCount is missing or not a count", answer)
+        if not isinstance(results, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("_id"), str) and a["_id"] for a in results
+        ):
+            raise self._listing_error("results is not a list of applications with _id", answer)
+        return total, results
+
+    def _listing_error(self, problem: str, answer: Answer) -> ConnectorError:
+        return ConnectorError(
+            f"listing GET {LIST} returned something other than a list of applications: {problem}",
+            target=self.name,
+            status=answer.status,
+        )
+
+    # --- read and write ------------------------------------------------------------------
+
+    @staticmethod
+    def _path(app_id: str) -> str:
+        return f"{LIST}/{quote(app_id, safe='')}"
+
+    async def fetch(self, ref: AppRef) -> Fetched:
+        answer = await self.http.get(self._path(ref.app_id))
+        if not isinstance(answer.data, dict):
+            raise ConnectorError(
+                f"application {ref.app_id} is not a JSON object",
+                target=self.name,
+                status=answer.status,
+            )
+        if answer.data.get("_id") not in (None, ref.app_id):
+            raise ConnectorError(
+                f"GET {self._path(ref.app_id)} answered with application "
+                f"{str(answer.data.get('_id'))[:40]!r}",
+                target=self.name,
+                status=answer.status,
+            )
+        return Fetched(doc=answer.data, text=answer.text)
+
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
+        await self.http.put(self._path(ref.app_id), after)
+        return None  # the template reads the application again: that read is the proof

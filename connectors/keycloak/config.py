@@ -1,0 +1,112 @@
+"""The ``type: keycloak`` target configuration.
+
+The secret is referenced, never inline: ``client_secret_env`` names the environment
+variable that holds the service-account client's secret.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent.connector import TargetConfig
+
+# Keycloak realm names: anything URL-safe; a "/" or whitespace would change the API path.
+_REALM = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
+class KeycloakAppSelector(BaseModel):
+    """Exactly one of ``id`` (the client's UUID) or ``client_id`` (its clientId, which for a
+    SAML client is the SP entity ID: Identity Center's issuer URL)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = Field(default=None, description="the client's internal UUID")
+    client_id: str | None = Field(
+        default=None, description="the client's clientId (a SAML client's SP entity ID)"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> KeycloakAppSelector:
+        given = [k for k in ("id", "client_id") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each apps entry needs exactly one of id: (the client UUID) or client_id: "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class KeycloakTarget(TargetConfig):
+    """``targets[]`` entry with ``type: keycloak``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["keycloak"] = "keycloak"
+    base_url: str = Field(
+        description="the server's root URL, e.g. https://sso.example.com (add /auth for "
+        "Keycloak 16 and older)"
+    )
+    realm: str = Field(description="the realm that holds the SAML clients")
+    client_id: str = Field(
+        description="the service-account client (realm-management role manage-clients)"
+    )
+    client_secret_env: str = Field(
+        description="environment variable holding the service-account client's secret"
+    )
+    token_realm: str | None = Field(
+        default=None,
+        description="realm of the service-account client when it is not `realm` (e.g. master)",
+    )
+    ca_bundle: str | None = Field(
+        default=None, description="PEM file of the CA that signed the server's certificate"
+    )
+    apps: list[KeycloakAppSelector] = Field(min_length=1)
+    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight")
+    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
+    max_retries: int = Field(default=3, ge=0, le=10, description="retries on 429 and 5xx")
+    backoff_base: float = Field(
+        default=0.5, ge=0, le=30, description="first backoff (s) when no Retry-After is sent"
+    )
+    max_rate_limit_wait: float = Field(
+        default=60.0, ge=0, le=900, description="longest wait for a rate-limit reset (s)"
+    )
+
+    @model_validator(mode="after")
+    def _url(self) -> KeycloakTarget:
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ValueError("base_url must look like https://sso.example.com")
+        return self
+
+    @property
+    def root(self) -> str:
+        return self.base_url.rstrip("/")
+
+    def value_problems(self) -> list[tuple[str, str, str]]:
+        out: list[tuple[str, str, str]] = []
+        path = urlsplit(self.base_url).path.rstrip("/")
+        if "/admin" in path or "/realms" in path:
+            out.append(
+                (
+                    "fail",
+                    "base_url",
+                    f"{self.base_url} names a path inside Keycloak; give the server's root "
+                    "(https://sso.example.com, or .../auth on Keycloak 16 and older)",
+                )
+            )
+        for key, realm in (("realm", self.realm), ("token_realm", self.token_realm)):
+            if realm is not None and not _REALM.fullmatch(realm):
+                out.append(("fail", key, f"{realm!r} is not a realm name (no /, spaces)"))
+        if self.client_id == "admin-cli":
+            out.append(
+                (
+                    "warn",
+                    "client_id",
+                    "admin-cli is Keycloak's own console client; create a confidential "
+                    "client with a service account and only the manage-clients role",
+                )
+            )
+        return out

@@ -1,0 +1,192 @@
+"""The OneLogin connector: SAML apps through the API v2, on the connector kit.
+
+Endpoints (https://developers.onelogin.com/api-docs/2/):
+
+* token: ``POST {api_url}/auth/oauth2/v2/token`` with ``grant_type=client_credentials`` and
+  the API credential's ``client_id``/``client_secret`` as form fields ("Generate Tokens",
+  .../oauth20-tokens/generate-tokens); a token lives 10 hours and is dropped on a 401;
+* discovery by name: ``GET /api/2/apps?name=...&limit=...``; the next page is
+  ``cursor=<After-Cursor header>`` (.../getting-started/using-query-parameters); a failed
+  page fails the listing;
+* read: ``GET /api/2/apps/{id}``; write: ``PUT /api/2/apps/{id}``. The update "supports
+  partial updates": only the attributes in the payload change (.../apps/update-app), so
+  idpsync sends only the sections the codec changed (``configuration``, whole, as read,
+  with ``consumer_url``/``recipient``/``audience`` set) and never ``role_ids`` (which a PUT
+  would replace) or the read-only ``sso`` section; the app is then read back.
+* rate limits: every answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+  ``X-RateLimit-Reset``, the reset in *seconds from now* ("Get Rate Limit",
+  ``GET /auth/rate_limit``, .../oauth20-tokens/get-rate-limit); the budget is the
+  account's, so every request spends one bucket, and a spent budget is waited out.
+
+Why not the ``onelogin`` SDK: its ``ConfigurationSaml`` model has only
+``signature_algorithm`` and ``certificate_id`` and builds itself with ``from_dict`` from
+those two keys, so a read-modify-write through it would drop ``consumer_url``,
+``validator`` and every other SAML setting. The kit's JSON client keeps the raw JSON.
+
+Requests per app: observe 1 GET (plus the listing pages for a ``name`` selector, plus one
+token per run); apply 1 GET (the conflict guard), 1 PUT, 1 GET (the read-back).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from agent.connector import ConnectorContext, TargetConfig
+from agent.errors import ConnectorError
+from agent.model import AppRef
+from connectors.kit import links, ratelimit
+from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.codec import Doc, FunctionCodec
+from connectors.kit.http import Answer, JsonHttp
+from connectors.kit.oauth import ClientCredentials
+from connectors.kit.retry import RetryPolicy
+from connectors.onelogin import codec
+from connectors.onelogin.config import OneLoginTarget
+
+PAGE = 100  # apps per listing page
+NAMES = ratelimit.HeaderNames(
+    remaining=("X-RateLimit-Remaining",), reset=("X-RateLimit-Reset",), reset_kind="delta"
+)
+
+
+def onelogin_error(body: Any, text: str, status: int) -> str:
+    """OneLogin's error bodies: v2 ``{"statusCode", "name", "message"}`` and the older
+    ``{"status": {"error": true, "code", "type", "message"}}``."""
+    if isinstance(body, dict):
+        inner = body.get("status")
+        for source in (body, inner if isinstance(inner, dict) else {}):
+            message = source.get("message")
+            if isinstance(message, str) and message:
+                return message[:300]
+        for key in ("error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value[:300]
+    return f"HTTP {status} {links.excerpt(text)}" if text else f"HTTP {status}"
+
+
+def onelogin_code(body: Any) -> str | None:
+    if isinstance(body, dict):
+        for key in ("name", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value[:80]
+    return None
+
+
+class OneLoginConnector(KitConnector):
+    """SAML apps of one OneLogin account."""
+
+    kind: ClassVar[str] = "onelogin"
+    vendor: ClassVar[str] = "OneLogin"
+    config_model: ClassVar[type[TargetConfig]] = OneLoginTarget
+    codec = FunctionCodec(codec.decode, codec.encode)
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        cfg = self._cfg
+        secret = context.secret_from_env(
+            cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
+        )
+        self.http = JsonHttp(
+            target=cfg.name,
+            base_url=cfg.root,
+            context=context,
+            auth=ClientCredentials(
+                target=cfg.name,
+                token_url=f"{cfg.root}/auth/oauth2/v2/token",
+                client_id=cfg.client_id,
+                client_secret=secret,
+                style="body",
+            ),
+            policy=RetryPolicy(
+                max_retries=cfg.max_retries,
+                backoff_base=cfg.backoff_base,
+                max_rate_limit_wait=cfg.max_rate_limit_wait,
+            ),
+            concurrency=cfg.concurrency,
+            vendor="OneLogin",
+            names=NAMES,
+            bucket_of=lambda _method, _path: "account",
+            kind_of=_kind,
+            error_text=onelogin_error,
+            error_code=onelogin_code,
+        )
+
+    @property
+    def _cfg(self) -> OneLoginTarget:
+        assert isinstance(self.config, OneLoginTarget)
+        return self.config
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def discover(self) -> list[AppRef]:
+        refs: dict[str, AppRef] = {}
+        for selector in self._cfg.apps:
+            if selector.id is not None:
+                refs.setdefault(str(selector.id), AppRef(self.name, str(selector.id)))
+                continue
+            assert selector.name is not None
+            for item in await self._apps_named(selector.name):
+                app_id = str(item["id"])
+                refs.setdefault(app_id, AppRef(self.name, app_id, item["name"]))
+        return list(refs.values())
+
+    async def _apps_named(self, name: str) -> list[dict[str, Any]]:
+        """Every SAML app named exactly ``name``, from every page (the ``name`` filter
+        also matches wildcards, so the result is filtered again)."""
+        query = {"name": name, "limit": str(PAGE)}
+
+        def items(answer: Answer) -> list[Any] | None:
+            data = answer.data
+            if not isinstance(data, list) or not all(_is_summary(i) for i in data):
+                return None
+            return data
+
+        def next_of(answer: Answer) -> str | None:
+            cursor = answer.headers.get("After-Cursor")
+            if not cursor:
+                return None
+            return f"{self.http.base_url}/api/2/apps?{urlencode({**query, 'cursor': cursor})}"
+
+        found = await self.http.list_pages(f"/api/2/apps?{urlencode(query)}", items, next_of)
+        return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
+
+    async def fetch(self, ref: AppRef) -> Fetched:
+        answer = await self.http.get(f"/api/2/apps/{_app_id(ref, self.name)}")
+        if not isinstance(answer.data, dict):
+            raise ConnectorError(
+                f"GET app {ref.app_id} returned something other than a JSON object",
+                target=self.name,
+                status=answer.status,
+            )
+        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
+
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
+        """PUT only the sections that changed (the update is partial); read back after."""
+        changed = {k: v for k, v in after.items() if before.doc.get(k) != v}
+        await self.http.put(f"/api/2/apps/{_app_id(ref, self.name)}", changed)
+        return None
+
+
+def _app_id(ref: AppRef, target: str) -> str:
+    if not ref.app_id.isdigit():
+        raise ConnectorError(f"OneLogin app IDs are numbers, not {ref.app_id!r}", target=target)
+    return ref.app_id
+
+
+def _is_summary(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), int)
+        and not isinstance(item.get("id"), bool)
+        and isinstance(item.get("name"), str)
+    )
+
+
+def _kind(method: str, path: str) -> str:
+    if method == "GET" and "?" in path:
+        return "list"
+    return method.lower()

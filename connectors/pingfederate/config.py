@@ -1,0 +1,118 @@
+"""The ``type: pingfederate`` target configuration.
+
+PingFederate is self-hosted: the Administrative API is served on the admin port (9999 by
+default) at ``/pf-admin-api/v1``
+(https://docs.pingidentity.com/pingfederate/latest/developers_reference_guide/pf_access_api_interact_documentation.html),
+usually behind a certificate from the organisation's own CA (``ca_bundle``). It accepts a
+native administrator account over HTTP Basic, or OAuth 2.0 bearer tokens when the admin API
+is configured for them (client credentials from the authorization server named by
+``token_url``). Secrets are referenced by environment-variable name, never inline.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent.connector import TargetConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PingFederateAuth(_Strict):
+    """``method: basic`` (``username``, ``password_env``) or ``method: oauth``
+    (``token_url``, ``client_id``, ``client_secret_env``, optional ``scope``)."""
+
+    method: Literal["basic", "oauth"] = "basic"
+    username: str | None = None
+    password_env: str = Field(
+        default="PINGFEDERATE_PASSWORD", description="environment variable holding the password"
+    )
+    token_url: str | None = Field(default=None, description="the OAuth token endpoint")
+    client_id: str | None = None
+    client_secret_env: str = Field(
+        default="PINGFEDERATE_CLIENT_SECRET",
+        description="environment variable holding the OAuth client secret",
+    )
+    scope: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> PingFederateAuth:
+        if self.method == "basic" and not self.username:
+            raise ValueError("auth.method basic needs username: (a PingFederate admin account)")
+        if self.method == "oauth":
+            missing = [k for k in ("token_url", "client_id") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"auth.method oauth needs {' and '.join(missing)}")
+        return self
+
+
+class PingFederateAppSelector(_Strict):
+    """Exactly one of ``id`` (an SP connection ID) or ``name`` (every connection so named)."""
+
+    id: str | None = None
+    name: str | None = Field(default=None, description="every SP connection with this name")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PingFederateAppSelector:
+        given = [k for k in ("id", "name") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each apps entry needs exactly one of id: or name: "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class PingFederateTarget(TargetConfig):
+    """``targets[]`` entry with ``type: pingfederate``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["pingfederate"] = "pingfederate"
+    admin_url: str = Field(description="https://<pf-host>:9999 (the admin port)")
+    auth: PingFederateAuth
+    ca_bundle: str | None = Field(
+        default=None, description="PEM file of the CA(s) that issued the admin certificate"
+    )
+    apps: list[PingFederateAppSelector] = Field(min_length=1)
+    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight")
+    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
+    max_retries: int = Field(default=3, ge=0, le=10, description="retries on 429 and 5xx")
+    backoff_base: float = Field(default=0.5, ge=0, le=30, description="first backoff (s)")
+    max_rate_limit_wait: float = Field(
+        default=60.0, ge=0, le=900, description="longest Retry-After idpsync waits out (s)"
+    )
+
+    @model_validator(mode="after")
+    def _url(self) -> PingFederateTarget:
+        if not self.admin_url.startswith(("https://", "http://")):
+            raise ValueError("admin_url must look like https://<pf-host>:9999")
+        return self
+
+    def value_problems(self) -> list[tuple[str, str, str]]:
+        problems: list[tuple[str, str, str]] = []
+        parts = urlsplit(self.admin_url)
+        local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not local:
+            problems.append(
+                ("fail", "admin_url", "the admin API carries credentials: use https://")
+            )
+        if parts.path.rstrip("/").endswith("pf-admin-api/v1"):
+            problems.append(
+                ("warn", "admin_url", "give the server's URL only; idpsync adds /pf-admin-api/v1")
+            )
+        if self.ca_bundle is None and not local:
+            problems.append(
+                (
+                    "warn",
+                    "ca_bundle",
+                    "not set: the admin certificate must chain to a public CA "
+                    "(self-hosted servers usually need ca_bundle:)",
+                )
+            )
+        return problems

@@ -1,0 +1,219 @@
+"""The PingFederate connector: SP connections through the Administrative API, on the kit.
+
+Requests, as PingFederate documents them:
+
+* every request carries ``X-XSRF-Header: PingFederate`` and PUTs use ``application/json``
+  (https://docs.pingidentity.com/pingfederate/latest/developers_reference_guide/pf_access_api_interact_documentation.html);
+* read: ``GET /pf-admin-api/v1/idp/spConnections/<id>``; write: ``PUT`` of the whole
+  connection to the same path (an example from Ping's own DevOps repository does exactly
+  this: read, edit, PUT the file back); its answer is the connection as stored, which serves
+  as the read-back;
+* discovery by name: ``GET /pf-admin-api/v1/idp/spConnections?page=N&numberPerPage=M``,
+  items in ``items``; pages are read until one comes back empty (the answer carries no
+  total, and a server may cap ``numberPerPage``);
+* errors are ``{"resultId", "message", "validationErrors": [{"errorId", "fieldPath",
+  "message"}]}``.
+
+PingFederate is self-hosted: no cloud rate limits, but a proxy or an overloaded node may
+still answer 429 or 503, which the kit retries. Requests per app: observe 1 GET; apply
+1 GET (conflict guard) + 1 PUT, whose answer is the read-back (no token request with
+Basic auth; one per run with OAuth).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import ssl
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from agent.connector import ConnectorContext, TargetConfig
+from agent.errors import ConfigError, ConnectorError
+from agent.model import AppRef
+from connectors.kit import links
+from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.codec import Doc, FunctionCodec
+from connectors.kit.http import Answer, Auth, JsonHttp, StaticAuth, path_only
+from connectors.kit.oauth import ClientCredentials
+from connectors.kit.retry import RetryPolicy
+from connectors.pingfederate import codec
+from connectors.pingfederate.config import PingFederateTarget
+
+API = "/pf-admin-api/v1"
+XSRF = {"X-XSRF-Header": "PingFederate"}
+PAGE_SIZE = 100
+
+
+def error_text(body: Any, text: str, status: int) -> str:
+    """PingFederate's ``message`` plus the first validation error (field and reason)."""
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = str(body["message"])[:300]
+        errors = body.get("validationErrors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            field, why = first.get("fieldPath"), first.get("message")
+            if isinstance(why, str):
+                where = f"{field}: " if isinstance(field, str) else ""
+                message += f" ({where}{why[:200]})"
+        return message
+    return f"HTTP {status} {links.excerpt(text)}" if text else f"HTTP {status}"
+
+
+def error_code(body: Any) -> str | None:
+    code = body.get("resultId") if isinstance(body, dict) else None
+    return code[:80] if isinstance(code, str) else None
+
+
+def _kind(method: str, path: str) -> str:
+    if method == "GET" and path_only(path).endswith("/spConnections"):
+        return "list"
+    return method.lower()
+
+
+def tls_context(target: PingFederateTarget, context: ConnectorContext) -> ssl.SSLContext | bool:
+    """The system trust store, or ``ca_bundle``'s CAs (never verification switched off)."""
+    if target.ca_bundle is None:
+        return True
+    path = context.resolve_path(target.ca_bundle)
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"ca_bundle {path} cannot be read as PEM certificates ({type(exc).__name__})",
+            key=f"targets.{target.name}.ca_bundle",
+        ) from None
+
+
+def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
+    auth, key = target.auth, f"targets.{target.name}.auth"
+    if auth.method == "basic":
+        password = context.secret_from_env(auth.password_env, key=f"{key}.password_env")
+        pair = base64.b64encode(f"{auth.username}:{password}".encode()).decode()
+        return StaticAuth({"Authorization": f"Basic {pair}"})
+    secret = context.secret_from_env(auth.client_secret_env, key=f"{key}.client_secret_env")
+    assert auth.token_url is not None and auth.client_id is not None
+    return ClientCredentials(target.name, auth.token_url, auth.client_id, secret, scope=auth.scope)
+
+
+class PingFederateConnector(KitConnector):
+    """SAML 2.0 SP connections (``entityId``, the POST ``ssoServiceEndpoints``)."""
+
+    kind: ClassVar[str] = "pingfederate"
+    vendor: ClassVar[str] = "PingFederate"
+    config_model: ClassVar[type[TargetConfig]] = PingFederateTarget
+    codec = FunctionCodec(codec.decode, codec.encode)
+
+    def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        target = self.target
+        admin = urlsplit(target.admin_url)
+        self._prefix = admin.path.rstrip("/") + API
+        self.http = JsonHttp(
+            target=target.name,
+            base_url=f"{admin.scheme}://{admin.netloc}",
+            context=dataclasses.replace(context, timeout=target.timeout),
+            auth=admin_auth(target, context),
+            policy=RetryPolicy(
+                max_retries=target.max_retries,
+                backoff_base=target.backoff_base,
+                max_rate_limit_wait=target.max_rate_limit_wait,
+            ),
+            concurrency=target.concurrency,
+            vendor="PingFederate",
+            verify=tls_context(target, context),
+            kind_of=_kind,
+            error_text=error_text,
+            error_code=error_code,
+            default_headers=XSRF,
+        )
+
+    def __repr__(self) -> str:
+        return f"PingFederateConnector(name={self.name!r}, admin_url={self.target.admin_url!r})"
+
+    @property
+    def target(self) -> PingFederateTarget:
+        assert isinstance(self.config, PingFederateTarget)
+        return self.config
+
+    @property
+    def write_concurrency(self) -> int:
+        return self.target.concurrency
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def _conn_path(self, conn_id: str = "") -> str:
+        tail = f"/{quote(conn_id, safe='')}" if conn_id else ""
+        return f"{self._prefix}/idp/spConnections{tail}"
+
+    async def discover(self) -> list[AppRef]:
+        refs: dict[str, AppRef] = {}
+        listed: list[Doc] | None = None
+        for selector in self.target.apps:
+            if selector.id is not None:
+                refs.setdefault(selector.id, AppRef(self.name, selector.id))
+                continue
+            if listed is None:
+                listed = await self._list_connections()
+            # A WS-Trust-only connection may share the name; only browser SSO has ACS URLs.
+            found = [
+                c
+                for c in listed
+                if c.get("name") == selector.name and isinstance(c.get("spBrowserSso"), dict)
+            ]
+            if not found:
+                raise ConnectorError(f"no SP connection named {selector.name!r}", target=self.name)
+            for conn in found:
+                refs.setdefault(conn["id"], AppRef(self.name, conn["id"], str(conn["name"])))
+        return list(refs.values())
+
+    async def _list_connections(self) -> list[Doc]:
+        """Every SP connection, page by page until an empty page (never a partial list)."""
+        out: list[Doc] = []
+        seen: set[str] = set()
+        for page in range(1, links.MAX_PAGES + 1):
+            path = f"{self._conn_path()}?page={page}&numberPerPage={PAGE_SIZE}"
+            answer = await self.http.get(path)
+            items = answer.data.get("items") if isinstance(answer.data, dict) else None
+            if not isinstance(items, list):
+                raise ConnectorError(
+                    f"listing {self._conn_path()} returned something other than a list",
+                    target=self.name,
+                    status=answer.status,
+                )
+            if not items:
+                return out
+            ids = [c.get("id") if isinstance(c, dict) else None for c in items]
+            if not all(isinstance(i, str) for i in ids):
+                raise ConnectorError(
+                    f"listing {self._conn_path()} returned a connection without an id",
+                    target=self.name,
+                )
+            if seen.issuperset(ids):  # a server that ignores page= would loop forever
+                raise ConnectorError(
+                    f"listing {self._conn_path()} did not advance at page {page}",
+                    target=self.name,
+                )
+            seen.update(i for i in ids if isinstance(i, str))
+            out.extend(items)
+        raise ConnectorError(f"listing {self._conn_path()} did not end", target=self.name)
+
+    async def fetch(self, ref: AppRef) -> Fetched:
+        return self._fetched(await self.http.get(self._conn_path(ref.app_id)))
+
+    def _fetched(self, answer: Answer) -> Fetched:
+        if not isinstance(answer.data, dict):
+            raise ConnectorError(
+                "PingFederate returned an SP connection that is not a JSON object",
+                target=self.name,
+                status=answer.status,
+            )
+        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
+
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
+        """PUT the whole connection; PingFederate answers with it as stored."""
+        answer = await self.http.put(self._conn_path(ref.app_id), after)
+        if isinstance(answer.data, dict) and answer.data.get("id") == ref.app_id:
+            return self._fetched(answer)
+        return None
