@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 
 from agent.connector import ConnectorContext
 from agent.errors import ConfigError, ConnectorError
+from connectors.entra.client import GraphClient
 from connectors.entra.config import EntraTarget
 from connectors.entra.credentials import StaticTokenProvider, build_credentials
-from tests.entra_support import TOKEN, connector, graph
+from tests.entra_support import TOKEN, graph, target
 from tests.fakes.graph_fake import GraphFake
 
 __all__ = ["graph"]
@@ -71,8 +74,20 @@ async def test_static_token_goes_to_the_graph_host_only() -> None:
 
 
 async def test_next_link_to_another_host_is_refused(graph: GraphFake) -> None:
-    graph.add_app()
-    async with connector(graph) as conn:
-        client = conn.graph()
-        with pytest.raises(ConnectorError, match="another host"):
-            client._next_page("https://evil.example/v1.0/applications?$skiptoken=1", "applications")
+    """The bearer token never follows an @odata.nextLink to another host."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        foreign = "https://evil.example/v1.0/applications?$skiptoken=1"
+        return httpx.Response(200, json={"value": [], "@odata.nextLink": foreign})
+
+    client = GraphClient(
+        target(graph), AnonymousAuthenticationProvider(), transport=httpx.MockTransport(answer)
+    )
+    try:
+        with pytest.raises(ConnectorError, match="points outside"):
+            await client.list_applications("appId eq 'x'", ["id"])
+    finally:
+        await client.aclose()
+    assert seen == ["127.0.0.1"]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 
-from connectors.entra.client import GraphClient, _Cookies, _CountingTransport
+from connectors.entra.client import GraphClient, _CountingTransport
 from connectors.entra.connector import APP_SELECT
 from connectors.entra.transport import AiohttpTransport, _httpx_error
 from tests.entra_support import connector, graph, target
@@ -149,7 +149,8 @@ async def test_a_reset_is_a_read_error_and_is_not_resent(graph: GraphFake) -> No
     app = graph.add_app()
     # Single requests (batch: false): the transport's own behaviour; test_entra_batch shows
     # the same for a reset $batch envelope.
-    async with connector(graph, max_retries=2, batch=False) as conn:
+    # max_retries 0: the kit retries a read after a backoff; this is about the sockets alone.
+    async with connector(graph, max_retries=0, batch=False) as conn:
         client = conn.graph()
         await client.get_application(app["appId"], APP_SELECT)  # a kept-alive socket
         graph.inject(Fault("reset", count=1))
@@ -244,7 +245,7 @@ def test_a_refused_connector_error_is_a_connect_error() -> None:
 
 
 # ---- through kiota ------------------------------------------------------------------------------
-async def test_429_is_retried_by_the_retry_handler_and_every_attempt_is_counted(
+async def test_429_is_retried_by_the_kit_and_every_attempt_is_counted(
     graph: GraphFake,
 ) -> None:
     app = graph.add_app()
@@ -284,7 +285,7 @@ async def test_the_graph_client_sends_through_aiohttp_and_closes_its_sockets(
 
 
 async def test_cookies_are_kept_and_sent_back_as_httpx_does(graph: GraphFake) -> None:
-    """The cookie store skips only responses without Set-Cookie; a cookie set is replayed."""
+    """A cookie Graph sets is replayed, as httpx does (its own cookie store)."""
     sent: list[str | None] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -297,7 +298,6 @@ async def test_cookies_are_kept_and_sent_back_as_httpx_does(graph: GraphFake) ->
         AnonymousAuthenticationProvider(),
         transport=httpx.MockTransport(answer),
     )
-    assert isinstance(client._http.cookies, _Cookies)
     try:
         for _ in range(3):
             await client.get_application("a", APP_SELECT)
@@ -326,13 +326,17 @@ def test_transports_share_one_tls_context_per_trust_setting(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     """A service opens new transports every cycle: loading the CA bundle into a fresh
-    SSLContext each time grew its RSS by ~13 MB per 150 cycles. One context per process (per
-    SSL_CERT_FILE / SSL_CERT_DIR, so a changed trust setting still takes effect)."""
-    from connectors.entra import transport
+    SSLContext each time grew its RSS by ~13 MB per 150 cycles. One context per cache owner
+    (the service keeps one ConnectorCaches for its life) and per SSL_CERT_FILE /
+    SSL_CERT_DIR, so a changed trust setting still takes effect; no module global."""
+    from agent.connector import ConnectorCaches
+    from connectors.entra.transport import tls_context
 
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    first, second = AiohttpTransport(max_connections=1), AiohttpTransport(max_connections=1)
-    assert first._ssl is second._ssl
+    caches = ConnectorCaches()
+    first = tls_context(caches, "entra-prod")
+    assert tls_context(caches, "entra-prod") is first
+    assert tls_context(ConnectorCaches(), "entra-prod") is not first  # another owner
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
-    assert transport.default_ssl_context() is not first._ssl
+    assert tls_context(caches, "entra-prod") is not first

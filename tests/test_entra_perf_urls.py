@@ -1,4 +1,5 @@
-"""Graph URLs from cached template shapes: always the URL kiota's own expansion builds."""
+"""Graph URLs fixed once per request (connectors.entra.urls): always the URL kiota's own
+expansion builds, and the requests the stock SDK sends."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware import HeadersInspectionHandler
+from kiota_http.middleware import HeadersInspectionHandler, RetryHandler
 from msgraph import GraphRequestAdapter, GraphServiceClient  # type: ignore[attr-defined]
 from msgraph_core import GraphClientFactory
 
 from connectors.entra import client
 from connectors.entra.client import GraphClient
 from connectors.entra.connector import APP_SELECT, SP_SELECT
+from connectors.entra.urls import UrlShapes
 from tests.entra_support import graph, target
 from tests.fakes.graph_fake import GraphFake
 
@@ -72,8 +74,8 @@ async def _ours(fake: GraphFake, value: str, select: list[str]) -> list[Sent]:
     try:
         for _ in range(2):  # the first builds the shape, the second uses it
             for info in _requests(graph_client, value, select):
-                graph_client._expanded(info).headers.try_add("Accept", "application/json")
-                await graph_client._adapter.send_primitive_async(info, "bytes", client._ERRORS)
+                graph_client._fixed(info).headers.try_add("Accept", "application/json")
+                await graph_client._adapter.send_primitive_async(info, "bytes", client.ERRORS)
     finally:
         await graph_client.aclose()
     return seen
@@ -93,7 +95,7 @@ async def _stock(fake: GraphFake, value: str, select: list[str]) -> list[Sent]:
         for _ in range(2):
             for info in _requests(stock, value, select):
                 info.headers.try_add("Accept", "application/json")
-                await adapter.send_primitive_async(info, "bytes", client._ERRORS)
+                await adapter.send_primitive_async(info, "bytes", client.ERRORS)
     finally:
         await http.aclose()
         await stock.aclose()
@@ -111,9 +113,11 @@ async def test_requests_reach_the_transport_as_the_stock_sdk_sends_them(
     assert "$select=" in expected[0][1]  # as kiota's name-decoding middleware sends it
 
 
-async def test_header_inspection_collects_nothing(graph: GraphFake) -> None:
-    """The default option copies every request's and response's headers into one shared,
-    ever-growing collection; the client switches it off."""
+async def test_the_pipeline_has_no_retry_handler_and_no_header_inspection(
+    graph: GraphFake,
+) -> None:
+    """Retries are the kit's (one retry layer); the default HeadersInspectionHandler copies
+    every request's and response's headers into one shared, ever-growing collection."""
     seen: list[Sent] = []
     graph_client = GraphClient(  # one single request (the recorder answers plain JSON)
         target(graph, batch=False), AnonymousAuthenticationProvider(), transport=_recorder(seen)
@@ -122,22 +126,21 @@ async def test_header_inspection_collects_nothing(graph: GraphFake) -> None:
         await graph_client.get_application(GUID, APP_SELECT)
     finally:
         await graph_client.aclose()
-    middleware = graph_client._http._transport.pipeline._first_middleware
-    inspectors = []
+    middleware = graph_client._http._transport.pipeline._first_middleware  # type: ignore[attr-defined]
+    names = []
     while middleware is not None:
-        if isinstance(middleware, HeadersInspectionHandler):
-            inspectors.append(middleware)
+        names.append(type(middleware).__name__)
+        assert not isinstance(middleware, HeadersInspectionHandler | RetryHandler)
         middleware = middleware.next
-    assert len(seen) == 1 and len(inspectors) == 1
-    assert not inspectors[0].options.request_headers.keys()
-    assert not inspectors[0].options.response_headers.keys()
+    assert len(seen) == 1
+    assert "ParametersNameDecodingHandler" in names and "GraphTelemetryHandler" in names
 
 
 def test_shaped_urls_need_no_more_name_decoding(graph: GraphFake) -> None:
     """A shaped URL's query is already as kiota's decoding middleware leaves it."""
     graph_client = _client(graph)
     for info in _requests(graph_client, GUID, APP_SELECT):
-        url = str(graph_client._expanded(info).url)
+        url = str(graph_client._fixed(info).url)
         assert "%" not in url.partition("?")[2]
 
 
@@ -145,25 +148,26 @@ def test_shapes_are_cached_per_query_not_per_object(graph: GraphFake) -> None:
     graph_client = _client(graph)
     for value in (GUID, "0af3", "b1"):
         for info in _requests(graph_client, value, APP_SELECT):
-            graph_client._expanded(info)
-    assert len(graph_client._shapes) == 3  # application, service principal, PATCH
-    assert not any("0af3" in part for shape in graph_client._shapes.values() for part in shape)
+            graph_client._fixed(info)
+    assert len(graph_client.urls) == 3  # application, service principal, PATCH
+    shapes = graph_client.urls._shapes.values()
+    assert not any("0af3" in part for shape in shapes for part in shape)
 
 
 def test_values_that_expansion_would_encode_are_not_cached(graph: GraphFake) -> None:
     graph_client = _client(graph)
     for info in _requests(graph_client, "a b", APP_SELECT):
-        graph_client._expanded(info)
-    assert graph_client._shapes == {}
+        graph_client._fixed(info)
+    assert len(graph_client.urls) == 0
 
 
-def test_the_shape_cache_stays_bounded(graph: GraphFake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client, "_MAX_SHAPES", 4)
+def test_the_shape_cache_stays_bounded(graph: GraphFake) -> None:
     graph_client = _client(graph)
+    graph_client.urls = UrlShapes(limit=4)
     for n in range(10):
         for info in _requests(graph_client, GUID, [f"f{n}"]):
-            graph_client._expanded(info)
-        assert len(graph_client._shapes) <= 4
+            graph_client._fixed(info)
+        assert len(graph_client.urls) <= 4
 
 
 async def test_reads_and_writes_reach_the_fake_at_kiota_urls(graph: GraphFake) -> None:
@@ -195,7 +199,7 @@ async def test_reads_and_writes_reach_the_fake_at_kiota_urls(graph: GraphFake) -
         ("{+baseurl}/a/{x}/b/{y}", {"x": "1", "y": "2"}),  # two values: no shape
         ("{+baseurl}/a/{+x}", {"x": "p/q"}),  # reserved expansion: no shape
         ("{+baseurl}/a/{x}{?x}", {"x": "1"}),  # the value also in the query: no shape
-        ("{+baseurl}/a/{x}", {"x": "1", "unused": "z"}),  # unknown names are ignored
+        ("{+baseurl}/a/{x}", {"x": "1", "unused": "z"}),  # two path values: no shape
     ],
 )
 def test_other_templates_expand_as_kiota_does(
@@ -204,5 +208,5 @@ def test_other_templates_expand_as_kiota_does(
     graph_client = _client(graph)
     expected = _kiota_url(graph_client, RequestInformation(Method.GET, template, dict(params)))
     info = RequestInformation(Method.GET, template, dict(params))
-    assert str(graph_client._expanded(info).url) == expected
-    assert len(graph_client._shapes) == (1 if "unused" in params else 0)
+    assert str(graph_client._fixed(info).url) == expected
+    assert len(graph_client.urls) == 0

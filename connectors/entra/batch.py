@@ -7,7 +7,7 @@ connector writes apps concurrently, each with its own guard GET, PATCH and read-
 the :class:`Batcher` collects the single requests issued at about the same time (until 20
 are queued, or the event loop has run the other ready tasks once) and sends them as one
 ``POST /$batch`` through the same kiota request adapter: auth, middleware and RetryHandler
-apply to the envelope as to any request.
+and the kit's retry policy apply to the envelope as to any request.
 
 Sub-responses
 -------------
@@ -15,16 +15,15 @@ Graph answers each sub-request on its own (in any order, matched here by ``id``)
 
 * 2xx: the caller gets what the single request returns (the JSON object of a GET, None for
   a PATCH).
-* 429, 503, 504: retried by the batcher as RetryHandler would retry the single request
-  (``Retry-After`` if given, else its backoff; at most ``max_retries`` times; no retry when
-  the wait would be 180 s or more). Our PATCH bodies are absolute values, so a replay is
-  idempotent, as for the unbatched PATCH.
-* any other status: never retried. kiota's own error mapping builds the exception the
-  single request would have raised (``ODataError`` from Graph's error body, or kiota's
-  ``APIError``), and the client's one translation turns it into ``agent.errors``.
+* any other status: kiota's own error mapping builds the exception the single request
+  would have raised (``ODataError`` from Graph's error body, or kiota's ``APIError``), and
+  the one translation (:func:`connectors.entra.errors.attempt_error`, the kit's
+  ``translate``) decides as for the single request: a 429 or 503 is retried after its
+  ``Retry-After`` (else the kit's backoff), a 500/502/504 only for a GET, at most
+  ``max_retries`` times, never when Graph asks for 180 s or more.
 
-When the envelope itself fails (transport error, or an error status after RetryHandler),
-every sub-request in it fails with that error, translated for each caller.
+When the envelope itself fails (transport error, or an error status after the kit's
+retries), every sub-request in it fails with that error, translated for each caller.
 
 Pacing
 ------
@@ -48,20 +47,17 @@ from typing import Any
 import httpx
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware import RetryHandler
-from kiota_http.middleware.options import RetryHandlerOption
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from opentelemetry import trace
 
 from agent.errors import ConnectorError
+from connectors.entra.errors import attempt_error
 from connectors.entra.pacing import GraphPacer, envelope_cost
+from connectors.kit.retry import Retry, RetryPolicy, with_retries
 
 MAX_BATCH = 20  # Graph's limit of requests per $batch
-RETRY_STATUSES = frozenset({429, 503, 504})  # RetryHandler.DEFAULT_RETRY_STATUS_CODES
-_RETRY = RetryHandler()  # only its delay arithmetic is used
 _NO_SPAN = trace.INVALID_SPAN
 
-Translate = Callable[[BaseException, str], ConnectorError]
 Hook = Callable[[str, int], None]
 
 
@@ -84,10 +80,10 @@ class Batcher:
         adapter: GraphRequestAdapter,
         base_url: str,
         *,
-        max_retries: int,
-        translate: Translate,
+        policy: RetryPolicy,
         error_map: dict[str, Any],
         target: str,
+        timeout: float,
         on_attempt: Hook | None = None,
         max_in_flight: int = 4,
         pacer: GraphPacer | None = None,
@@ -102,8 +98,8 @@ class Batcher:
         self._resume_at = 0.0
         self._target = target
         self._url = base_url.rstrip("/") + "/$batch"
-        self._max_retries = max_retries
-        self._translate = translate
+        self._policy = policy
+        self._timeout = timeout
         self._errors = error_map
         self._hook = on_attempt
         self._pending: list[_Call] = []
@@ -186,7 +182,7 @@ class Batcher:
                 await self._wait_for_budget()
                 if self._pacer is not None:
                     await self._pacer.acquire(envelope_cost([(c.method, c.url) for c in calls]))
-                raw = await self._adapter.send_primitive_async(info, "bytes", self._errors)
+                raw = await self._envelope(info)
             answers = _responses(raw)
         except _BadEnvelope as exc:
             for c in calls:
@@ -194,7 +190,7 @@ class Batcher:
             return
         except Exception as exc:
             for c in calls:
-                _fail(c, self._translate(exc, c.what), exc)
+                _fail(c, self._final(exc, c), exc)
             return
         for ident, c in by_id.items():
             answer = answers.get(ident)
@@ -204,7 +200,7 @@ class Batcher:
             try:
                 await self._settle(c, answer)
             except Exception as exc:  # never leave a caller waiting
-                _fail(c, self._translate(exc, c.what), exc)
+                _fail(c, self._final(exc, c), exc)
 
     async def _settle(self, call: _Call, answer: dict[str, Any]) -> None:
         status = answer.get("status")
@@ -223,23 +219,75 @@ class Batcher:
                 _fail(call, self._error(call, f"Graph returned {reason}"))
             return
         headers = httpx.Headers({str(k): str(v) for k, v in (answer.get("headers") or {}).items()})
-        response = _response(status, headers, body)
-        if status in RETRY_STATUSES and call.retries < self._max_retries:
-            delay = _RETRY.get_delay_time(call.retries, response, 0.0)
-            if delay < RetryHandlerOption.MAX_DELAY:
-                call.retries += 1
-                if status == 429:
-                    loop = asyncio.get_running_loop()
-                    self._resume_at = max(self._resume_at, loop.time() + delay)
-                self._spawn(self._retry(call, delay))
-                return
         try:
             # kiota's own mapping: the ODataError (or APIError) the single request raises.
+            response = _response(status, headers, body)
             await self._adapter.throw_failed_responses(response, self._errors, _NO_SPAN, _NO_SPAN)
         except Exception as exc:
-            _fail(call, self._translate(exc, call.what), exc)
+            self._failed(call, exc)
             return
         _fail(call, self._error(call, f"Graph answered {status}", status))
+
+    def _failed(self, call: _Call, exc: Exception) -> None:
+        """A sub-response's error: retried as the single request would be, or final."""
+        outcome = self._outcome(exc, call, call.retries)
+        if isinstance(outcome, Retry) and call.retries < self._policy.max_retries:
+            call.retries += 1
+            if outcome.error.status == 429:
+                loop = asyncio.get_running_loop()
+                self._resume_at = max(self._resume_at, loop.time() + outcome.wait)
+            self._spawn(self._retry(call, outcome.wait))
+            return
+        _fail(call, outcome.error if isinstance(outcome, Retry) else outcome, exc)
+
+    def _outcome(self, exc: BaseException, call: _Call, attempt: int) -> Exception:
+        return attempt_error(
+            exc,
+            method=call.method,
+            what=call.what,
+            target=self._target,
+            policy=self._policy,
+            attempt=attempt,
+            timeout=self._timeout,
+        )
+
+    def _final(self, exc: BaseException, call: _Call) -> Exception:
+        """The caller's error for an envelope that failed with ``exc`` (no more retries)."""
+        outcome = self._outcome(exc, call, self._policy.max_retries)
+        return outcome.error if isinstance(outcome, Retry) else outcome
+
+    async def _envelope(self, info: RequestInformation) -> bytes | None:
+        """POST one envelope under the kit's retry policy (a POST: 429 and 503 only). A
+        final failure is raised as itself, for each caller to translate in its own words."""
+        last: list[BaseException] = []
+
+        async def attempt(n: int) -> bytes | None:
+            try:
+                raw: bytes | None = await self._adapter.send_primitive_async(
+                    info, "bytes", self._errors
+                )
+                return raw
+            except Exception as exc:
+                outcome = attempt_error(
+                    exc,
+                    method="POST",
+                    what="Graph $batch",
+                    target=self._target,
+                    policy=self._policy,
+                    attempt=n,
+                    timeout=self._timeout,
+                )
+                if not isinstance(outcome, Retry):
+                    raise
+                last[:] = [exc]
+                raise outcome from exc
+
+        try:
+            return await with_retries(attempt, self._policy, what="Graph $batch")
+        except ConnectorError:
+            if last:
+                raise last[0] from None
+            raise
 
     def _error(self, call: _Call, reason: str, status: int | None = None) -> ConnectorError:
         return ConnectorError(f"{call.what}: {reason}", target=self._target, status=status)

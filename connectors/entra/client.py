@@ -1,48 +1,31 @@
 """A thin Graph client over msgraph-sdk: raw JSON in, agent.errors out.
 
-One retry layer
----------------
-Retries live in exactly one place: kiota's ``RetryHandler`` in the middleware pipeline that
-``GraphClientFactory.create_with_default_middleware`` installs. It retries 429, 503 and 504
-for every method (PATCH included; our PATCH bodies are absolute values, so a replay is
-idempotent), honours ``Retry-After``, and gives up when the server asks for 180 s or more.
-We tune it with ``RetryHandlerOption(max_retries=target.max_retries, delay=0)`` and add no
-retry of our own on top: when the handler gives up, the error surfaces (429 as
-:class:`RateLimited`), and the next scheduled run is the next attempt. Transport failures
-(reset, timeout, truncated body) are never retried blindly either; they fail the app.
-
-The one exception is JSON batching (``batch: true``, the default; :mod:`connectors.entra.batch`):
-single GETs of one object and application PATCHes go out in ``$batch`` envelopes, which
-RetryHandler retries like any request; Graph throttles each request inside on its own, so the
-batcher retries a 429/503/504 sub-response with RetryHandler's rule (``Retry-After``,
-``max_retries``), and nothing else. Each sub-response fails exactly as the single request would.
-
-Raw JSON
---------
+The kit's HTTP policy, Graph's knowledge
+----------------------------------------
 Requests are built by the SDK's request builders (URL templates, query encoding) and sent
-through its request adapter (auth, middleware, error mapping to ``ODataError``), but the
-body is taken as bytes and parsed with ``json``: the connector keeps the application
-exactly as Graph returned it, including properties the SDK's models do not know.
+through its request adapter's public send methods (auth, middleware, ``ODataError``
+mapping). The middleware list is ours (``GraphClientFactory.create_with_custom_middleware``):
+redirects, ``$``-name decoding, user agent and Graph telemetry, and **no** RetryHandler:
+retry, backoff and ``Retry-After`` are the kit's (:func:`connectors.kit.retry.with_retries`),
+as for every connector. What Graph's error answers say is read in :mod:`connectors.entra.errors`;
+what they mean (retry, wait, give up) is :func:`connectors.kit.retry.translate`'s.
 
-Transport and cost
-------------------
-kiota and httpx drive every request; only the sockets are aiohttp's
-(:mod:`connectors.entra.transport`, same bytes on the wire, same httpx exceptions). The SDK's
-per-request idle work is cut where the wire does not change: URL templates expanded once per
-request shape, two middleware options that did nothing useful switched off, and no cookie
-parsing for responses without ``Set-Cookie``.
+The body is taken as bytes and parsed with ``json``: the connector keeps the application
+exactly as Graph returned it, including properties the SDK's models do not know. PATCH
+bodies are written with the adapter's JSON serialization writer (:func:`patch_content`).
 
-Paging follows ``@odata.nextLink`` exactly as given, only on the configured Graph host, and
-a failed page fails the whole listing (a partial list is never returned as complete).
+JSON batching (``batch: true``, the default; :mod:`connectors.entra.batch`) sends single GETs
+of one object and application PATCHes in ``$batch`` envelopes. Paging follows
+``@odata.nextLink`` exactly as given with :func:`connectors.kit.links.follow_pages` (same
+origin only, loop guard; a failed page fails the whole listing).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-from collections.abc import Callable
-from typing import Any
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,49 +33,45 @@ from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from kiota_abstractions.request_option import RequestOption
-from kiota_http.middleware import ParametersNameDecodingHandler
-from kiota_http.middleware.options import (
-    HeadersInspectionHandlerOption,
-    ParametersNameDecodingHandlerOption,
-    RetryHandlerOption,
-    UrlReplaceHandlerOption,
+from kiota_http.middleware import (
+    ParametersNameDecodingHandler,
+    RedirectHandler,
+    UserAgentHandler,
 )
 from msgraph.generated.applications.applications_request_builder import (
     ApplicationsRequestBuilder,
 )
-from msgraph.generated.models.application import Application
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.service_principal import ServicePrincipal
-from msgraph.generated.models.web_application import WebApplication
 from msgraph.generated.service_principals.service_principals_request_builder import (
     ServicePrincipalsRequestBuilder,
 )
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+from msgraph_core.middleware.telemetry import GraphTelemetryHandler
 
-from agent.errors import AuthError, ConnectorError, RateLimited
+from agent.errors import ConnectorError
+from connectors.entra._speedups import graph_transport
 from connectors.entra.batch import Batcher
 from connectors.entra.budget import SlidingWindow, selects_key_credentials
 from connectors.entra.config import EntraTarget
+from connectors.entra.errors import IdentifierUriBlocked, attempt_error
 from connectors.entra.pacing import GraphPacer
-from connectors.entra.transport import AiohttpTransport
+from connectors.entra.urls import UrlShapes
+from connectors.kit import links
+from connectors.kit.retry import Retry, RetryPolicy, with_retries
 
+__all__ = ["AttemptHook", "GraphClient", "IdentifierUriBlocked", "patch_content"]
+
+T = TypeVar("T")
 # Called once per HTTP attempt (retries included): (request kind, HTTP status or 0).
 AttemptHook = Callable[[str, int], None]
 PAGE_SIZE = 999  # Graph's maximum page size for /applications and /servicePrincipals
-_ERRORS: dict[str, Any] = {"XXX": ODataError}
+ERRORS: dict[str, Any] = {"XXX": ODataError}
+# Graph's SDKs stop honouring a Retry-After of 180 s or more (the next run is the retry).
+MAX_RETRY_AFTER = 179.0
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")  # what URI template expansion never encodes
-_SLOT = "idpsync0slot0"  # the path value's place in a cached URL shape
-_MAX_SHAPES = 64
-_NAME_DECODER = ParametersNameDecodingHandler()
-
-
-class IdentifierUriBlocked(ConnectorError):
-    """The tenant's identifier-URI protection policy refused the entity ID (retried only
-    while a SAML switch idpsync just made may still be replicating: entra.propagation)."""
 
 
 class _CountingTransport(httpx.AsyncBaseTransport):
@@ -118,47 +97,61 @@ class _CountingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def _decoded_names(url: str) -> str:
-    """``url`` as kiota's ParametersNameDecodingHandler sends it (``$select``, not
-    ``%24select``) when that leaves no ``%`` in the query: the handler then passes the URL on
-    as it is instead of re-parsing it. Otherwise ``url`` unchanged, for the handler to do."""
-    path, mark, query = url.partition("?")
-    if not mark:
-        return url
-    names = ParametersNameDecodingHandlerOption().characters_to_decode
-    decoded = _NAME_DECODER.decode_uri_encoded_string(query, names)
-    return url if "%" in decoded else f"{path}?{decoded}"
-
-
-@functools.lru_cache(maxsize=32)
-def _variables(template: str) -> tuple[frozenset[str], frozenset[str]]:
-    """A URI template's variables: those in plain ``{name}`` expressions, and all others."""
-    simple: set[str] = set()
-    others: set[str] = set()
-    for expression in re.findall(r"\{([^}]*)\}", template):
-        if re.fullmatch(r"[A-Za-z0-9_%.]+", expression):
-            simple.add(expression)
-            continue
-        for spec in expression.lstrip("+#./;?&").split(","):
-            others.add(re.split(r"[:*]", spec, maxsplit=1)[0])
-    return frozenset(simple - others), frozenset(others)
-
-
-class _Cookies(httpx.Cookies):
-    """httpx's cookie store, minus the work for a response that sets no cookie (httpx built
-    urllib request and response stand-ins for every response: about 0.2 ms of CPU each)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
 def _kind(method: str, path: str) -> str:
     if path.endswith("/$batch"):
         return "batch"  # the envelope; its sub-requests are counted by the batcher
     if method != "GET":
         return method.lower()
     return "list" if path.rstrip("/").endswith(("/applications", "/servicePrincipals")) else "get"
+
+
+def retry_policy(target: EntraTarget) -> RetryPolicy:
+    """The kit's retry policy with the target's ``max_retries``."""
+    return RetryPolicy(max_retries=target.max_retries, max_rate_limit_wait=MAX_RETRY_AFTER)
+
+
+def patch_content(adapter: GraphRequestAdapter, body: dict[str, Any]) -> bytes:
+    """The JSON of an application PATCH, written by the adapter's serialization writer:
+    ``@odata.type`` and the given members (``web`` holds ``redirectUris`` only: v1.0 does
+    not document ``redirectUriSettings``); a null ``defaultRedirectUri`` is sent as null."""
+    writer = adapter.get_serialization_writer_factory().get_serialization_writer("application/json")
+    writer.write_str_value("@odata.type", "#microsoft.graph.application")
+    if "defaultRedirectUri" in body:
+        if body["defaultRedirectUri"] is None:
+            writer.write_null_value("defaultRedirectUri")
+        else:
+            writer.write_str_value("defaultRedirectUri", body["defaultRedirectUri"])
+    if "identifierUris" in body:
+        writer.write_collection_of_primitive_values("identifierUris", list(body["identifierUris"]))
+    if "web" in body:
+        writer.write_additional_data_value(
+            {"web": {"redirectUris": list(body["web"]["redirectUris"])}}
+        )
+    content: bytes = writer.get_serialized_content()
+    return content
+
+
+def _http_client(target: EntraTarget, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    base = target.graph_v1
+    inner = httpx.AsyncClient(
+        transport=transport,
+        base_url=base,
+        timeout=httpx.Timeout(target.timeout),
+        trust_env=(urlsplit(base).hostname or "") not in _LOOPBACK,
+    )
+    # No RetryHandler (the kit retries), no UrlReplaceHandler (nothing to replace), no
+    # HeadersInspectionHandler (it collects every header into one growing collection).
+    middleware = [
+        RedirectHandler(),
+        ParametersNameDecodingHandler(),
+        UserAgentHandler(),
+        GraphTelemetryHandler(),
+    ]
+    http: httpx.AsyncClient = GraphClientFactory.create_with_custom_middleware(
+        middleware, client=inner
+    )
+    http.base_url = base
+    return http
 
 
 class GraphClient:
@@ -171,59 +164,40 @@ class GraphClient:
         *,
         on_attempt: AttemptHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.target = target
-        base = target.graph_v1
-        host = urlsplit(base).hostname or ""
-        # httpx's default pool size; aiohttp sockets cost far less CPU than httpcore's.
-        self._transport = _CountingTransport(
-            transport or AiohttpTransport(max_connections=100), on_attempt
-        )
-        inner = httpx.AsyncClient(
-            transport=self._transport,
-            base_url=base,
-            timeout=httpx.Timeout(target.timeout),
-            trust_env=host not in _LOOPBACK,
-        )
-        inner._cookies = _Cookies()  # the setter would copy it into a plain httpx.Cookies
-        retry = RetryHandlerOption(delay=0.0, max_retries=target.max_retries)
-        options: dict[str, RequestOption] = {
-            RetryHandlerOption.get_key(): retry,
-            # By default it re-parses every URL to apply an empty list of replacements.
-            UrlReplaceHandlerOption.get_key(): UrlReplaceHandlerOption(enabled=False),
-            # By default it copies every request's and response's headers into one shared
-            # collection that nothing reads and that grows with each unique request-id.
-            HeadersInspectionHandlerOption.get_key(): HeadersInspectionHandlerOption(
-                inspect_request_headers=False, inspect_response_headers=False
-            ),
-        }
-        http = GraphClientFactory.create_with_default_middleware(client=inner, options=options)
-        http.base_url = base
-        self._http = http
-        self._adapter = GraphRequestAdapter(auth, client=http)
-        self._adapter.base_url = base
+        self.policy = retry_policy(target)
+        self._base = target.graph_v1
+        parts = urlsplit(self._base)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        if transport is None:  # httpx's default pool size
+            context = tls if tls is not None else httpx.create_ssl_context()
+            transport = graph_transport(max_connections=100, ssl_context=context)
+        self._transport = _CountingTransport(transport, on_attempt)
+        self._http = _http_client(target, self._transport)
+        self._adapter = GraphRequestAdapter(auth, client=self._http)
+        self._adapter.base_url = self._base
         self.sdk = GraphServiceClient(request_adapter=self._adapter)
-        self._host = urlsplit(base).netloc
+        self.urls = UrlShapes()
         # Graph's 150/min/tenant limit on $select=keyCredentials (connectors.entra.budget).
         self.key_selects = SlidingWindow()
-        self._shapes: dict[tuple[str, str | None, str, str], list[str]] = {}
-        self._base = base
-        self._batch = (
-            Batcher(
-                self._adapter,
-                base,
-                max_retries=target.max_retries,
-                translate=self.translate,
-                error_map=_ERRORS,
-                target=target.name,
-                on_attempt=on_attempt,
-                max_in_flight=target.concurrency,
-                pacer=GraphPacer(
-                    share=target.write_budget, resource_units=target.resource_units_per_10s
-                ),
-            )
-            if target.batch
-            else None
+        self._batch = self._batcher(on_attempt) if target.batch else None
+
+    def _batcher(self, on_attempt: AttemptHook | None) -> Batcher:
+        target = self.target
+        return Batcher(
+            self._adapter,
+            self._base,
+            policy=self.policy,
+            error_map=ERRORS,
+            target=target.name,
+            timeout=target.timeout,
+            on_attempt=on_attempt,
+            max_in_flight=target.concurrency,
+            pacer=GraphPacer(
+                share=target.write_budget, resource_units=target.resource_units_per_10s
+            ),
         )
 
     async def aclose(self) -> None:
@@ -233,6 +207,10 @@ class GraphClient:
         # msgraph's middleware transport does not pass aclose on: close the sockets here.
         await self._transport.aclose()
 
+    @property
+    def name(self) -> str:
+        return self.target.name
+
     # ---- reads ------------------------------------------------------------------------
     async def get_application(self, app_id: str, select: list[str]) -> dict[str, Any]:
         builder = self.sdk.applications_with_app_id(app_id)
@@ -241,7 +219,7 @@ class GraphClient:
                 select=select
             )
         )
-        info = self._expanded(builder.to_get_request_information(config))
+        info = self._fixed(builder.to_get_request_information(config))
         return await self._single(info, f"application {app_id}")
 
     async def get_service_principal(self, app_id: str, select: list[str]) -> dict[str, Any]:
@@ -254,7 +232,7 @@ class GraphClient:
         what = f"service principal of {app_id}"
         if selects_key_credentials(select):
             await self.key_selects.acquire()
-        return await self._single(self._expanded(builder.to_get_request_information(config)), what)
+        return await self._single(self._fixed(builder.to_get_request_information(config)), what)
 
     async def list_applications(self, filter: str, select: list[str]) -> list[dict[str, Any]]:
         params = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(
@@ -279,81 +257,35 @@ class GraphClient:
         self, first: RequestInformation, what: str, paced: SlidingWindow | None = None
     ) -> list[dict[str, Any]]:
         """Every page; ``paced``: each page (its nextLink keeps the $select) waits for it."""
-        items: list[dict[str, Any]] = []
-        info: RequestInformation | None = first
-        page = 0
-        followed: set[str] = set()
-        while info is not None:
-            page += 1
+        pages = 0
+
+        async def read(path: str) -> links.Page[dict[str, Any]]:
+            nonlocal pages
+            pages += 1
             if paced is not None:
                 await paced.acquire()
-            doc = await self._json(info, f"{what} (page {page})")
-            value = doc.get("value")
+            info = RequestInformation(Method.GET)
+            info.url = self._origin + path  # exactly as given: never rebuild the skiptoken
+            doc = await self._json(info, f"{what} (page {pages})")
+            value, link = doc.get("value"), doc.get("@odata.nextLink")
             if not isinstance(value, list):
-                raise ConnectorError(f"{what} page {page} has no value array", target=self.name)
-            items.extend(v for v in value if isinstance(v, dict))
-            next_link = doc.get("@odata.nextLink")
-            if next_link in followed:  # a server bug must not become an endless loop
-                raise ConnectorError(f"{what}: @odata.nextLink repeats itself", target=self.name)
-            if isinstance(next_link, str):
-                followed.add(next_link)
-            info = self._next_page(next_link, what) if next_link else None
-        return items
+                raise ConnectorError(f"{what} page {pages} has no value array", target=self.name)
+            if link is not None and not isinstance(link, str):
+                raise ConnectorError(
+                    f"{what} page {pages}: @odata.nextLink is not a URL", target=self.name
+                )
+            return links.Page([v for v in value if isinstance(v, dict)], link or None)
 
-    def _next_page(self, link: object, what: str) -> RequestInformation:
-        if not isinstance(link, str) or urlsplit(link).netloc != self._host:
-            raise ConnectorError(
-                f"{what}: refusing to follow an @odata.nextLink to another host", target=self.name
-            )
-        info = RequestInformation(Method.GET)
-        info.url = link  # exactly as given: never rebuild the skiptoken
-        info.headers.try_add("Accept", "application/json")
-        return info
+        try:
+            start = links.same_origin_path(str(self._fixed(first).url), self._base)
+            return await links.follow_pages(start, read, base_url=self._base)
+        except links.MalformedLink as exc:
+            raise ConnectorError(f"{what}: {exc}", target=self.name) from None
 
-    def _expanded(self, info: RequestInformation) -> RequestInformation:
-        """Fix the request's URL now (the URL the SDK builds), so kiota reads it as is.
-
-        kiota re-expands the template every time the URL is read (auth, middleware, the
-        adapter: three times a request, about 0.5 ms of CPU each).
-        """
+    def _fixed(self, info: RequestInformation) -> RequestInformation:
+        """``info`` with its URL fixed as kiota expands it (once: :mod:`connectors.entra.urls`)."""
         self._adapter.set_base_url_for_request_information(info)
-        info.url = self._url(info)
-        return info
-
-    def _url(self, info: RequestInformation) -> str:
-        """``info.url``, from a template expanded once per request shape when possible.
-
-        A shape is the template, base URL and query with the one path value (an object ID or
-        appId) left as a placeholder; kiota expands it, and each request puts its own value
-        in. Only a plain ``{name}`` variable whose value is made of RFC 3986 unreserved
-        characters takes this path: expansion leaves such a value exactly as it is. Anything
-        else is expanded by kiota in full.
-        """
-        template = info.url_template or ""
-        simple, others = _variables(template)
-        params = info.path_parameters
-        names = [k for k in params if k in simple]
-        if len(names) != 1 or any(k in others and k != "baseurl" for k in params):
-            return str(info.url)
-        name, value, base = names[0], params[names[0]], params.get("baseurl")
-        if not isinstance(value, str) or not _UNRESERVED.fullmatch(value):
-            return str(info.url)
-        if not isinstance(base, str | None):
-            return str(info.url)
-        key = (template, base, name, repr(sorted(info.query_parameters.items())))
-        shape = self._shapes.get(key)
-        if shape is None:
-            probe = RequestInformation(info.http_method, template)
-            probe.path_parameters = {"baseurl": base, name: _SLOT}
-            probe.query_parameters = dict(info.query_parameters)
-            url = _decoded_names(str(probe.url))
-            if url.count(_SLOT) != 1:  # the placeholder must be unambiguous, or no shortcut
-                return str(info.url)
-            shape = url.split(_SLOT)
-            if len(self._shapes) >= _MAX_SHAPES:  # a handful in practice; stay bounded
-                self._shapes.clear()
-            self._shapes[key] = shape
-        return shape[0] + value + shape[1]
+        return self.urls.fix(info)
 
     def _relative(self, info: RequestInformation) -> str | None:
         """The request's URL relative to Graph v1.0 when it goes in a ``$batch``, else None."""
@@ -374,10 +306,9 @@ class GraphClient:
 
     async def _json(self, info: RequestInformation, what: str) -> dict[str, Any]:
         info.headers.try_add("Accept", "application/json")
-        try:
-            raw = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
-        except Exception as exc:
-            raise self.translate(exc, what) from exc
+        raw = await self._sent(
+            "GET", what, lambda: self._adapter.send_primitive_async(info, "bytes", ERRORS)
+        )
         try:
             doc = json.loads(raw or b"")
         except ValueError as exc:
@@ -386,135 +317,46 @@ class GraphClient:
             raise ConnectorError(f"{what}: Graph returned a non-object", target=self.name)
         return doc
 
+    async def _sent(self, method: str, what: str, send: Callable[[], Awaitable[T]]) -> T:
+        """``send()`` under the kit's retry policy, every failure translated once."""
+
+        async def attempt(n: int) -> T:
+            try:
+                return await send()
+            except Exception as exc:
+                outcome = attempt_error(
+                    exc,
+                    method=method,
+                    what=what,
+                    target=self.name,
+                    policy=self.policy,
+                    attempt=n,
+                    timeout=self.target.timeout,
+                )
+                if isinstance(outcome, Retry):  # its error may be the one finally raised
+                    outcome.error.__cause__ = exc
+                raise outcome from exc
+
+        return await with_retries(attempt, self.policy, what=what)
+
     # ---- writes -------------------------------------------------------------------------
     async def patch_application(self, object_id: str, body: dict[str, Any]) -> None:
-        """PATCH a fresh, minimal application body built from ``body`` (never a GET result).
-
-        The JSON is exactly what the SDK's ``Application`` model serialises to (a test holds
-        the two equal), written directly: building and serialising the model through kiota's
-        backing store cost about 2 ms of CPU per app, more than the rest of the request.
-        """
+        """PATCH a fresh, minimal application body built from ``body`` (never a GET result)."""
         builder = self.sdk.applications.by_application_id(object_id)
         info = RequestInformation(Method.PATCH, builder.url_template, builder.path_parameters)
         what = f"PATCH application {object_id}"
-        document = patch_document(body)
-        url = self._relative(self._expanded(info))
+        content = patch_content(self._adapter, body)
+        url = self._relative(self._fixed(info))
         if url is not None and self._batch is not None:
-            await self._batch.call("PATCH", url, what, document)
+            await self._batch.call("PATCH", url, what, json.loads(content))
             return
         info.headers.try_add("Accept", "application/json")
-        info.set_stream_content(json.dumps(document).encode(), "application/json")
-        try:
-            await self._adapter.send_async(info, Application, _ERRORS)
-        except Exception as exc:
-            raise self.translate(exc, what) from exc
+        info.set_stream_content(content, "application/json")
+        await self._sent(
+            "PATCH", what, lambda: self._adapter.send_no_response_content_async(info, ERRORS)
+        )
 
     async def set_saml_mode(self, sp_id: str) -> None:
         body = ServicePrincipal(preferred_single_sign_on_mode="saml")
-        try:
-            await self.sdk.service_principals.by_service_principal_id(sp_id).patch(body)
-        except Exception as exc:
-            raise self.translate(exc, f"PATCH service principal {sp_id}") from exc
-
-    # ---- errors ---------------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return self.target.name
-
-    def translate(self, exc: BaseException, what: str) -> ConnectorError:
-        """Map an SDK or transport exception to agent.errors (the one translation boundary)."""
-        if isinstance(exc, ConnectorError):
-            return exc
-        if isinstance(exc, httpx.TimeoutException):
-            return ConnectorError(
-                f"{what}: timed out after {self.target.timeout:g}s", target=self.name
-            )
-        if isinstance(exc, httpx.HTTPError):
-            return ConnectorError(
-                f"{what}: {type(exc).__name__} talking to Graph", target=self.name
-            )
-        status = getattr(exc, "response_status_code", None)
-        headers = getattr(exc, "response_headers", None) or {}
-        code, message, request_id = _odata_detail(exc)
-        request_id = request_id or _header(headers, "request-id")
-        text = f"{what}: {message or type(exc).__name__}"
-        kw: dict[str, Any] = {"target": self.name, "status": status, "request_id": request_id}
-        if _is_uri_protection(code, message):
-            return IdentifierUriBlocked(
-                f"{what}: the tenant's identifier-URI protection policy (identifierUriRestriction) "
-                "refused the entity ID "
-                f"({message}). Set the service principal's preferredSingleSignOnMode to 'saml' "
-                "(idpsync does this first; check it stuck) or exempt the app in the policy.",
-                code=code,
-                **kw,
-            )
-        if status == 429:
-            retry_after = _header(headers, "retry-after")
-            return RateLimited(
-                f"{text} (still throttled after {self.target.max_retries} SDK retries)",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
-                code=code,
-                **kw,
-            )
-        if status in (401, 403):
-            hint = (
-                " (idpsync needs Application.ReadWrite.OwnedBy and must own both the "
-                "application and its service principal, or Application.ReadWrite.All)"
-                if status == 403
-                else ""
-            )
-            return AuthError(text + hint, code=code, **kw)
-        return ConnectorError(text, code=code, **kw)
-
-
-def patch_document(body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON of :func:`_application`'s model: ``@odata.type`` and the given members
-    (``web`` holds ``redirectUris`` only: v1.0 does not document ``redirectUriSettings``)."""
-    doc: dict[str, Any] = {"@odata.type": "#microsoft.graph.application"}
-    if "defaultRedirectUri" in body:
-        doc["defaultRedirectUri"] = body["defaultRedirectUri"]
-    if "identifierUris" in body:
-        doc["identifierUris"] = list(body["identifierUris"])
-    if "web" in body:
-        doc["web"] = {"redirectUris": list(body["web"]["redirectUris"])}
-    return doc
-
-
-def _application(body: dict[str, Any]) -> Application:
-    """The SDK model of a PATCH body: the reference :func:`patch_document` is tested against."""
-    app = Application()
-    if "identifierUris" in body:
-        app.identifier_uris = list(body["identifierUris"])
-    if "web" in body:
-        app.web = WebApplication(redirect_uris=list(body["web"]["redirectUris"]))
-    if "defaultRedirectUri" in body:
-        if body["defaultRedirectUri"] is None:  # None attributes are not sent: be explicit
-            app.additional_data = {"defaultRedirectUri": None}
-        else:
-            app.default_redirect_uri = body["defaultRedirectUri"]
-    return app
-
-
-def _odata_detail(exc: BaseException) -> tuple[str | None, str | None, str | None]:
-    error = getattr(exc, "error", None)
-    if error is None:
-        return None, None, None
-    inner = getattr(error, "inner_error", None)
-    return (
-        getattr(error, "code", None),
-        getattr(error, "message", None),
-        getattr(inner, "request_id", None) if inner is not None else None,
-    )
-
-
-def _header(headers: Any, name: str) -> str | None:
-    try:
-        value = headers.get(name)
-    except AttributeError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _is_uri_protection(code: str | None, message: str | None) -> bool:
-    text = message or ""
-    return code == "HostNameNotOnVerifiedDomain" or text.startswith("Failed to add identifier URI")
+        builder = self.sdk.service_principals.by_service_principal_id(sp_id)
+        await self._sent("PATCH", f"PATCH service principal {sp_id}", lambda: builder.patch(body))

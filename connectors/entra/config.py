@@ -123,7 +123,11 @@ class EntraTarget(TargetConfig):
     )
     timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per HTTP request")
     max_retries: int = Field(
-        default=3, ge=0, le=10, description="SDK retries on 429/503/504 (the only retry layer)"
+        default=3,
+        ge=0,
+        le=10,
+        description="retries by the kit's policy (429/503 honour Retry-After; 5xx, resets and "
+        "timeouts of reads)",
     )
     batch: bool = Field(
         default=True,

@@ -5,9 +5,11 @@ What it reads and writes (domain.md 4):
 * observe: the **application** (``identifierUris``, ``web``, ``defaultRedirectUri``) with
   ``$select``, and its **service principal** (``preferredSingleSignOnMode``, signing
   ``keyCredentials`` with expiry, ``preferredTokenSigningKeyThumbprint``). Never writes.
-* apply: re-reads the application (Graph has no ETag) and raises Conflict if it moved since
-  observe; sets the SP to ``saml`` mode first (the identifier-URI protection policy exempts
-  only SAML apps); PATCHes the application with a fresh minimal body; then reads it back.
+* apply: the kit's template (:class:`connectors.kit.base.KitConnector`): a fresh read of the
+  application (Graph has no ETag) and the conflict guard, the codec's encode, then
+  :meth:`EntraConnector.send`, Graph's part: the SP set to ``saml`` mode first (the
+  identifier-URI protection policy exempts only SAML apps), a PATCH of a fresh minimal body
+  (through the policy's replication lag), and the template's read-back.
   Graph is eventually consistent: ``read_back`` lets the engine re-read (``reread``), bounded
   by ``readback_attempts`` x ``readback_interval``, until the read shows the plan; the engine
   alone compares it (a verification failure). The SP's ``replyUrls`` are never written: they
@@ -29,18 +31,20 @@ from typing import Any, ClassVar
 
 import httpx
 
-from agent.connector import Connector, ConnectorContext, ReadBack, TargetConfig
-from agent.errors import Conflict as ConflictError
+from agent.connector import ConnectorContext, ReadBack, TargetConfig
 from agent.errors import ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp, Severity
-from agent.plan import AppPlan
 from connectors.entra import mapping
 from connectors.entra.batch import MAX_BATCH
 from connectors.entra.client import GraphClient
-from connectors.entra.config import DISCOVERY_TEMPLATES, IDC_TEMPLATE_ID, EntraTarget
+from connectors.entra.codec import EntraCodec
+from connectors.entra.config import DISCOVERY_TEMPLATES, EntraTarget
 from connectors.entra.credentials import Credentials, build_credentials
 from connectors.entra.findings import app_findings, finding, signing_state
 from connectors.entra.propagation import patch_through_policy_lag
+from connectors.entra.transport import tls_context
+from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.codec import Doc
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +71,13 @@ _SELECTED = frozenset(APP_SELECT)
 IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
 
 
-class EntraConnector(Connector):
+class EntraConnector(KitConnector):
     """Keeps Entra SAML apps (``type: entra``) trusting every Identity Center Region."""
 
     kind: ClassVar[str] = "entra"
+    vendor: ClassVar[str] = "Entra ID"
     config_model: ClassVar[type[TargetConfig]] = EntraTarget
+    codec = EntraCodec()
 
     def __init__(
         self,
@@ -89,6 +95,7 @@ class EntraConnector(Connector):
         self._listed: dict[str, dict[str, Any]] = {}  # discovery listing, reused by observe
         self._listed_sps: dict[str, dict[str, Any]] = {}
         self._sp_seen: dict[str, dict[str, Any]] = {}  # SP as observed this run, by appId
+        self._sent: set[str] = set()  # apps apply has written (or found nothing to write)
 
     # ---- plumbing -----------------------------------------------------------------------
     def graph(self) -> GraphClient:
@@ -99,6 +106,7 @@ class EntraConnector(Connector):
                 self._credentials.provider,
                 on_attempt=lambda kind, status: self.context.record(self.name, kind, status),
                 transport=self._transport,
+                tls=tls_context(self.context.caches, self.name),
             )
         return self._graph
 
@@ -158,7 +166,21 @@ class EntraConnector(Connector):
         log.debug("%s: discovered %d app(s)", self.name, len(refs))
         return list(refs.values())
 
+    async def fetch(self, ref: AppRef) -> Fetched:
+        """The application (its ``$select`` properties) as Graph reads it now: one GET."""
+        doc = await self.graph().get_application(ref.app_id, APP_SELECT)
+        app = {k: v for k, v in doc.items() if not k.startswith("@odata.")}
+        return Fetched(app, _canonical(app))
+
+    def fingerprint(self, fetched: Fetched) -> str:
+        return _fingerprint(fetched.doc, fetched.text)
+
     async def observe(self, ref: AppRef) -> ObservedApp:
+        """The application and its SP. After a write (the template's read-back) the SP is
+        the one apply saw: Graph's SP mirrors the application, and its certificates are
+        read once per run (150 such reads a minute per tenant: connectors.entra.budget)."""
+        if ref.app_id in self._sent:
+            return await self.reread(ref)
         graph = self.graph()
         app, sp = await asyncio.gather(
             graph.get_application(ref.app_id, APP_SELECT), self._service_principal(ref.app_id)
@@ -219,11 +241,9 @@ class EntraConnector(Connector):
         trust: AppTrust | None = None,  # already read from ``app``
     ) -> ObservedApp:
         app = {k: v for k, v in app.items() if not k.startswith("@odata.")}
-        if trust is None:
-            trust = mapping.trust_from_raw(app)[0]
-        caps = mapping.CAPABILITIES
-        label = ref.label or str(app.get("displayName") or "")
-        ref = AppRef(ref.target, ref.app_id, label)
+        decoded = self.decode(ref, app)
+        trust = decoded.trust if trust is None else trust
+        ref = AppRef(ref.target, ref.app_id, ref.label or decoded.label)
         findings = list(app_findings(ref, app, trust))
         certificates: tuple[Certificate, ...] = ()
         if sp is None:
@@ -239,62 +259,57 @@ class EntraConnector(Connector):
             self._sp_seen[ref.app_id] = sp
             certificates, cert_findings = signing_state(ref, sp)
             findings.extend(cert_findings)
-        kind = "idc_gallery" if app.get("applicationTemplateId") == IDC_TEMPLATE_ID else "saml"
         raw = _canonical(app)
         return ObservedApp(
             ref=ref,
             trust=trust,
-            capabilities=caps,
+            capabilities=decoded.capabilities,
             raw=raw,
             fingerprint=_fingerprint(app, raw),
             certificates=certificates,
             findings=tuple(findings),
-            kind=kind,
+            kind=decoded.kind,
         )
 
-    # ---- apply ---------------------------------------------------------------------------
-    async def apply(self, plan: AppPlan) -> ObservedApp:
-        ref, graph = plan.ref, self.graph()
-        problems = mapping.limit_violations(plan.after)
-        if problems:
-            raise NotSupported(f"{ref.key}: " + "; ".join(problems), target=self.name)
-        current = await graph.get_application(ref.app_id, APP_SELECT)
-        current = {k: v for k, v in current.items() if not k.startswith("@odata.")}
-        if _fingerprint(current) != plan.fingerprint:
-            raise ConflictError(
-                f"{ref.key} changed since it was observed; nothing was written (re-plan)",
+    # ---- apply (the kit's template; Graph's part is send) -------------------------------
+    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
+        """PATCH what differs between ``before`` and ``after`` (a fresh minimal body), with
+        the SP switched to SAML mode first when it is unset; the template reads back."""
+        self._sent.add(ref.app_id)
+        body = mapping.patch_body(before.doc, self.decode(ref, after).trust)
+        if not body:
+            return None
+        sp = await self._sp_for_write(ref)
+        mode = sp.get("preferredSingleSignOnMode")
+        if mode not in (None, "", "saml"):
+            # Only an unset mode (a fresh gallery app) is switched: another mode is how
+            # users sign in today, and an unknown value is not ours to overwrite.
+            raise NotSupported(
+                f"{ref.key}: the service principal's single sign-on mode is {mode!r}; "
+                "idpsync switches only an unset mode to SAML (set SAML in the Entra portal)",
                 target=self.name,
             )
-        body = mapping.patch_body(current, plan.after)
+        switched = mode != "saml"
+        if switched:
+            log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
+            await self.graph().set_saml_mode(str(sp["id"]))
+            self._sp_seen[ref.app_id] = {**sp, "preferredSingleSignOnMode": "saml"}
+        log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
+        wait = self.target.identifier_uri_wait if switched else 0.0
+        object_id = str(before.doc["id"])
+        await patch_through_policy_lag(self.graph(), object_id, body, key=ref.key, wait=wait)
+        return None
+
+    async def _sp_for_write(self, ref: AppRef) -> dict[str, Any]:
+        """The SP's mode before a write. One seen in SAML mode this run is trusted (if
+        someone switched it back since, the identifier-URI policy error says so); otherwise
+        it is read fresh. Its certificates stay as observed."""
         sp = self._sp_seen.get(ref.app_id)
         if sp is None or sp.get("preferredSingleSignOnMode") != "saml":
-            # Not known to be in SAML mode: read it fresh before deciding to switch it. (An
-            # SP seen in SAML mode this run is trusted; if someone switched it back since,
-            # the identifier-URI policy error says so.) Its certificates stay as observed.
-            fresh = await graph.get_service_principal(ref.app_id, SP_MODE_SELECT)
+            fresh = await self.graph().get_service_principal(ref.app_id, SP_MODE_SELECT)
             sp = {**(sp or {}), **fresh}
-        switched = False
-        if body:
-            mode = sp.get("preferredSingleSignOnMode")
-            if mode not in (None, "", "saml"):
-                # Only an unset mode (a fresh gallery app) is switched: another mode is how
-                # users sign in today, and an unknown value is not ours to overwrite.
-                raise NotSupported(
-                    f"{ref.key}: the service principal's single sign-on mode is {mode!r}; "
-                    "idpsync switches only an unset mode to SAML (set SAML in the Entra portal)",
-                    target=self.name,
-                )
-            if mode != "saml":
-                log.info("%s: setting service principal %s to SAML mode", ref.key, sp.get("id"))
-                await graph.set_saml_mode(str(sp["id"]))
-                sp = {**sp, "preferredSingleSignOnMode": "saml"}
-                self._sp_seen[ref.app_id] = sp
-                switched = True
-            log.info("%s: PATCH application (%s)", ref.key, ", ".join(sorted(body)))
-            wait = self.target.identifier_uri_wait if switched else 0.0
-            await patch_through_policy_lag(graph, str(current["id"]), body, key=ref.key, wait=wait)
         self._sp_seen[ref.app_id] = sp  # what the read-backs report the SP as
-        return await self.reread(ref)
+        return sp
 
     @property
     def read_back(self) -> ReadBack:

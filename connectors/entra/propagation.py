@@ -18,7 +18,8 @@ import asyncio
 import logging
 from typing import Any
 
-from connectors.entra.client import GraphClient, IdentifierUriBlocked
+from connectors.entra.client import GraphClient
+from connectors.entra.errors import IdentifierUriBlocked
 
 log = logging.getLogger(__name__)
 

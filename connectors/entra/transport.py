@@ -6,8 +6,8 @@ msgraph-sdk sends through ``httpx.AsyncClient``. Its default transport (httpcore
 and h11) cost about 3 ms of CPU per request at 32 requests in flight, most of it in
 httpcore's pool bookkeeping (it rescans every connection, and asks each socket for its
 peer, on every state change). aiohttp's connector does the same job for a fraction of that.
-Everything above the socket is unchanged: the client, kiota's middleware (RetryHandler is
-still the only retry layer), auth, ``ODataError`` mapping and ``_CountingTransport``.
+Everything above the socket is unchanged: the client, kiota's middleware, the kit's retries,
+auth, ``ODataError`` mapping and ``_CountingTransport``.
 
 What it keeps as the httpcore transport did
 -------------------------------------------
@@ -31,15 +31,16 @@ What it keeps as the httpcore transport did
 
 from __future__ import annotations
 
-import functools
 import os
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import httpx
 from yarl import URL
+
+from agent.connector import ConnectorCaches
 
 # Headers aiohttp would add when absent. httpx already sent the ones it wanted; never more.
 _SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
@@ -47,18 +48,23 @@ _HTTP_11 = b"HTTP/1.1"
 _KEEPALIVE_SECONDS = 5.0  # httpx.Limits().keepalive_expiry
 
 
-def default_ssl_context() -> ssl.SSLContext:
-    """httpx's default trust, built once per process (per ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+def tls_context(caches: ConnectorCaches, target: str) -> ssl.SSLContext:
+    """httpx's default trust, built once per cache owner and ``SSL_CERT_FILE``/``SSL_CERT_DIR``.
 
     Each connector opens a transport every sync cycle; loading the CA bundle into a fresh
     context each time grew a service's RSS by ~13 MB per 150 cycles (OpenSSL's allocations
-    are not returned). One shared, read-only context is safe across sessions."""
-    return _ssl_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    are not returned). The service keeps one :class:`ConnectorCaches` for its life, so one
+    shared, read-only context serves every cycle; a one-shot run builds one."""
+    by_setting = caches.drawer(target, "entra.tls", dict[tuple[str | None, str | None], Any])
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    context = by_setting.get(key)
+    if context is None:
+        context = by_setting[key] = httpx.create_ssl_context()  # reads those two variables
+    assert isinstance(context, ssl.SSLContext)
+    return context
 
 
-@functools.lru_cache(maxsize=8)
-def _ssl_context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    return httpx.create_ssl_context()  # reads those two variables itself
+SessionHook = Callable[[aiohttp.ClientSession], None]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -68,9 +74,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     one counts against the ``pool`` timeout.
     """
 
-    def __init__(self, *, max_connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None = None,
+        on_session: SessionHook | None = None,
+    ) -> None:
         self._limit = max_connections
-        self._ssl = ssl_context if ssl_context is not None else default_ssl_context()
+        self._ssl = ssl_context if ssl_context is not None else httpx.create_ssl_context()
+        self._on_session = on_session
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
 
@@ -94,8 +107,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             timeout=aiohttp.ClientTimeout(total=None),
         )
         # aiohttp resends a GET once when its connection drops (RFC 9112 9.3.1); httpcore did
-        # not, and a transport failure must fail the request rather than be retried blindly.
-        session._retry_connection = False
+        # not. connectors.entra._speedups switches that off (the only private attribute).
+        if self._on_session is not None:
+            self._on_session(session)
         self._session = session
         return session
 

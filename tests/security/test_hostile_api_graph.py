@@ -150,7 +150,7 @@ CASES = [
         ("entra-prod",),
     ),
     GraphCase(
-        "applications: nextLink to another host", APPS, _foreign_next_link, ("another host",)
+        "applications: nextLink to another host", APPS, _foreign_next_link, ("points outside",)
     ),
 ]
 
