@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from agent.store.schema import audit
 
 GENESIS = "0" * 64
 _APPEND_ATTEMPTS = 20
+# An arbitrary, fixed 64-bit key naming idpsync's audit-append lock (pg_advisory_xact_lock).
+_AUDIT_LOCK_KEY = 0x1D95_A0D1_7000_0001
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,10 @@ def append(
     text = canonical_json(payload)
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
     last_exc: IntegrityError | None = None
-    for _ in range(_APPEND_ATTEMPTS):
+    for attempt in range(_APPEND_ATTEMPTS):
         try:
             with engine.begin() as conn:
+                _serialize_appends(conn)
                 seq, prev = _head(conn)
                 record = AuditRecord(
                     seq=seq + 1,
@@ -117,7 +122,17 @@ def append(
             return record
         except IntegrityError as exc:  # another writer took seq + 1 first: relink and retry
             last_exc = exc
+            # Jittered backoff, so writers that collided do not collide again in lock step.
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
     raise RuntimeError("could not append to the audit trail (persistent contention)") from last_exc
+
+
+def _serialize_appends(conn: Connection) -> None:
+    """On PostgreSQL, take a transaction-scoped advisory lock before reading the head, so
+    appends from every replica queue up instead of racing for ``seq + 1`` (optimistic retries
+    alone could starve a writer under contention). SQLite serializes writers itself."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
 
 
 def _head(conn: Connection) -> tuple[int, str]:
