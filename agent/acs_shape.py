@@ -1,6 +1,6 @@
 """PURE: the one ACS URL classifier. What an ACS URL is: host, Region, stack, tenant ID.
 
-Standard library and ``agent.model`` only (``tests/test_pure_imports.py`` keeps it so), so
+Standard library and ``agent.model`` only (``tests/unit/test_pure_imports.py`` keeps it so), so
 the diff and the safety checks can use it. ``agent.acs_url`` builds the metadata gate on
 top of it; ownership (``agent.diff``) and the new-tenant rule (``agent.safety``) read the
 URLs an app already holds through it. One reading for all three, so a URL the metadata

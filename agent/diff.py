@@ -1,7 +1,7 @@
 """PURE: desired trust x observed app -> the app's plan (the trust to write, and the changes).
 
 Standard library and ``agent.model`` / ``agent.plan`` / ``agent.acs_shape`` only: no SDK,
-no clock, no environment (``tests/test_pure_imports.py`` keeps it so).
+no clock, no environment (``tests/unit/test_pure_imports.py`` keeps it so).
 
 The diff first computes ``after``, the complete :class:`AppTrust` the connector will write,
 and then derives the typed changes from ``before -> after``. Rules, in the order they apply:

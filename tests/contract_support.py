@@ -3,7 +3,7 @@
 Every builder sets up one app that trusts only the primary Region (us-east-1, IPv4 and
 dual-stack, indexes 0 and 1) plus, where the IdP has a listing, a decoy app that discovery
 must not return, and hands back a :class:`Subject`: the same small surface for the file
-connector, Okta and Entra, so ``tests/test_connector_contract.py`` states each rule once.
+connector, Okta and Entra, so ``tests/contract/test_connector_contract.py`` states each rule once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from connectors.okta import OktaConnector
 from tests import entra_support, okta_support
 from tests.fakes.graph_fake import GraphFake
 from tests.fakes.okta_fake import OktaFake
-from tests.test_diff_factories import ENTITY, desired, url
+from tests.unit.test_diff_factories import ENTITY, desired, url
 
 PRIMARY = "us-east-1"
 ADDED_REGIONS = frozenset({"eu-west-1", "ap-southeast-2"})

@@ -23,7 +23,7 @@ from agent.model import (
     Stack,
 )
 from agent.plan import Plan
-from tests.test_diff_factories import NOW, desired, observed, url
+from tests.unit.test_diff_factories import NOW, desired, observed, url
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 FOREIGN = "https://sso.example.com/saml/acs"  # not an Identity Center URL

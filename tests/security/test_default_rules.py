@@ -18,7 +18,7 @@ from agent.plan import AppPlan, Field
 from agent.safety import check_app
 from tests.security.harness import OktaWorld, acs, output_of
 from tests.security.trust_support import Policy
-from tests.test_diff_factories import desired, observed, url
+from tests.unit.test_diff_factories import desired, observed, url
 
 FOREIGN = "https://sso.example.com/saml/acs"
 

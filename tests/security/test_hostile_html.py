@@ -1,5 +1,5 @@
 """plan.html: text from labels, IdPs and metadata never becomes markup (hostile-input
-suite). The real-browser check of the same page is tests/test_plan_html_browser.py."""
+suite). The real-browser check of the same page is tests/unit/test_plan_html_browser.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agent.model import Finding, Region, RegionStatus, Severity
 from agent.render_html import render_html
 from tests.html_parse import Element, descendants, find, parse
 from tests.html_support import HOSTILE_LABELS, sample_case
-from tests.test_render_html import SECTIONS, matrix_rows
+from tests.unit.test_render_html import SECTIONS, matrix_rows
 
 HOSTILE_ENTITY = 'https://evil.example/"><script>alert(2)</script><a title="'
 

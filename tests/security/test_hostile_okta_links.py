@@ -11,7 +11,7 @@ import pytest
 
 from agent.errors import ConnectorError
 from tests.fakes.okta_fake import OktaFake
-from tests.test_okta_pagination import add_apps, first_page_links, list_apps
+from tests.unit.test_okta_pagination import add_apps, first_page_links, list_apps
 
 
 @pytest.mark.suite("hostile-input", "api-response")

@@ -24,7 +24,7 @@ from agent.safety import check_run
 from agent.sources.regions import InstanceInfo
 from tests.security.harness import OktaWorld, output_of
 from tests.security.trust_support import Policy
-from tests.test_diff_factories import desired
+from tests.unit.test_diff_factories import desired
 
 ARN = "arn:aws:sso:::instance/ssoins-1111111111111111"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")

@@ -20,7 +20,7 @@ from agent.plan import Plan, UnobservedTarget
 from agent.render import render_diff, render_json, render_markdown, render_text
 from agent.store import Store
 from agent.textsafe import redact_userinfo
-from tests.test_render import sample_plan
+from tests.unit.test_render import sample_plan
 
 PASSWORD = "Pa55-w0rd-sentinel-4e1f"
 URLS = [

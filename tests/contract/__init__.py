@@ -1,0 +1,1 @@
+"""The connector contract suite, for the built-in and a third-party connector."""

@@ -1,0 +1,1 @@
+"""End to end: the CLI, sync and the service, driven as a user or operator would."""
