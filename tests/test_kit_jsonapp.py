@@ -34,7 +34,7 @@ class _Codec:
 
 
 class _Apps(JsonKitConnector):
-    codec = _Codec()  # type: ignore[assignment]
+    codec = _Codec()
 
     def app_path(self, app_id: str) -> str:
         return f"/apps/{app_id}"
