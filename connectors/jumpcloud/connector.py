@@ -29,10 +29,10 @@ from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.jumpcloud import codec
 from connectors.jumpcloud.config import JumpCloudTarget
-from connectors.kit.base import Fetched, KitConnector
-from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, JsonHttp, StaticAuth
-from connectors.kit.retry import RetryPolicy
+from connectors.kit.base import Fetched
+from connectors.kit.codec import FunctionCodec
+from connectors.kit.http import Answer, StaticAuth
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
 
 PAGE = 100  # the documented maximum of ``limit``
 MAX_PAGES = 10_000
@@ -62,11 +62,12 @@ def _kind(method: str, path: str) -> str:
     return method.lower()
 
 
-class JumpCloudConnector(KitConnector):
+class JumpCloudConnector(JsonKitConnector):
     kind: ClassVar[str] = "jumpcloud"
     config_model: ClassVar[type[TargetConfig]] = JumpCloudTarget
     vendor: ClassVar[str] = "JumpCloud"
     codec = FunctionCodec(codec.decode, codec.encode)
+    not_an_object = "application {app_id} is not a JSON object"
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
@@ -76,47 +77,33 @@ class JumpCloudConnector(KitConnector):
         headers = {"x-api-key": key}
         if config.org_id:
             headers["x-org-id"] = config.org_id
-        self.http = JsonHttp(
-            target=config.name,
+        self.http = target_http(
+            config,
+            context,
             base_url=config.base_url,
-            context=context,
             auth=StaticAuth(headers),
-            policy=RetryPolicy(
-                max_retries=config.max_retries,
-                backoff_base=config.backoff_base,
-                max_rate_limit_wait=config.max_rate_limit_wait,
-            ),
-            concurrency=config.concurrency,
             vendor="JumpCloud",
             kind_of=_kind,
             error_text=_error_text,
             error_code=_error_code,
         )
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
     # --- discovery -----------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        refs: dict[str, AppRef] = {}
-        listing: list[dict[str, Any]] | None = None
-        for selector in self.target.apps:
-            if selector.id:
-                refs.setdefault(selector.id, AppRef(self.name, selector.id))
-                continue
-            if listing is None:
-                listing = await self.list_applications()
-            found = [a for a in listing if a.get("displayLabel") == selector.label]
-            if not found:
-                raise ConnectorError(
-                    f"no JumpCloud application has the Display Label {selector.label!r}",
-                    target=self.name,
-                )
-            for app in found:
-                app_id = str(app["_id"])
-                refs.setdefault(app_id, AppRef(self.name, app_id, str(selector.label)))
-        return list(refs.values())
+        listing = Once(self.list_applications)
+
+        async def labelled(selector: Any) -> list[AppRef]:
+            found = [a for a in await listing() if a.get("displayLabel") == selector.label]
+            return [AppRef(self.name, str(a["_id"]), str(selector.label)) for a in found]
+
+        return await discover_refs(
+            self.name,
+            self.target.apps,
+            id_of=lambda s: s.id or None,
+            matches=labelled,
+            no_match=lambda s: f"no JumpCloud application has the Display Label {s.label!r}",
+        )
 
     async def list_applications(self) -> list[dict[str, Any]]:
         """Every application, page by page; any page that fails or contradicts the count
@@ -164,27 +151,18 @@ class JumpCloudConnector(KitConnector):
 
     # --- read and write ------------------------------------------------------------------
 
-    @staticmethod
-    def _path(app_id: str) -> str:
+    def app_path(self, app_id: str) -> str:
         return f"{LIST}/{quote(app_id, safe='')}"
 
-    async def fetch(self, ref: AppRef) -> Fetched:
-        answer = await self.http.get(self._path(ref.app_id))
-        if not isinstance(answer.data, dict):
+    def fetched(self, ref: AppRef, answer: Answer) -> Fetched:
+        fetched = super().fetched(ref, answer)
+        if fetched.doc.get("_id") not in (None, ref.app_id):
             raise ConnectorError(
-                f"application {ref.app_id} is not a JSON object",
+                f"GET {self.app_path(ref.app_id)} answered with application "
+                f"{str(fetched.doc.get('_id'))[:40]!r}",
                 target=self.name,
                 status=answer.status,
             )
-        if answer.data.get("_id") not in (None, ref.app_id):
-            raise ConnectorError(
-                f"GET {self._path(ref.app_id)} answered with application "
-                f"{str(answer.data.get('_id'))[:40]!r}",
-                target=self.name,
-                status=answer.status,
-            )
-        return Fetched(doc=answer.data, text=answer.text)
+        return fetched
 
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
-        await self.http.put(self._path(ref.app_id), after)
-        return None  # the template reads the application again: that read is the proof
+    # send: the template's PUT of the whole application, then a read: that read is the proof

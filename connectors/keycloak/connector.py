@@ -29,21 +29,18 @@ engine verifies).
 
 from __future__ import annotations
 
-import ssl
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from agent.connector import ConnectorContext, TargetConfig
-from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.keycloak import codec
 from connectors.keycloak.config import KeycloakTarget
 from connectors.kit import links
-from connectors.kit.base import Fetched, KitConnector
-from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, JsonHttp
+from connectors.kit.codec import FunctionCodec
+from connectors.kit.http import Answer
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
-from connectors.kit.retry import RetryPolicy
 
 PAGE = 100  # clients per listing page (first/max)
 
@@ -59,17 +56,14 @@ def keycloak_error(body: Any, text: str, status: int) -> str:
     return f"HTTP {status} {links.excerpt(text)}" if text else f"HTTP {status}"
 
 
-def _ssl_context(path: str) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=path)
-
-
-class KeycloakConnector(KitConnector):
+class KeycloakConnector(JsonKitConnector):
     """SAML clients of one Keycloak realm."""
 
     kind: ClassVar[str] = "keycloak"
     vendor: ClassVar[str] = "Keycloak"
     config_model: ClassVar[type[TargetConfig]] = KeycloakTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    not_an_object = "GET client {app_id} returned something other than a JSON object"
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
@@ -78,27 +72,17 @@ class KeycloakConnector(KitConnector):
             cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
         )
         token_realm = quote(cfg.token_realm or cfg.realm, safe="")
-        verify: ssl.SSLContext | bool = True
-        if cfg.ca_bundle:
-            verify = _ssl_context(str(context.resolve_path(cfg.ca_bundle)))
-        self.http = JsonHttp(
-            target=cfg.name,
+        self.http = target_http(
+            cfg,
+            context,
             base_url=cfg.root,
-            context=context,
             auth=ClientCredentials(
                 target=cfg.name,
                 token_url=f"{cfg.root}/realms/{token_realm}/protocol/openid-connect/token",
                 client_id=cfg.client_id,
                 client_secret=secret,
             ),
-            policy=RetryPolicy(
-                max_retries=cfg.max_retries,
-                backoff_base=cfg.backoff_base,
-                max_rate_limit_wait=cfg.max_rate_limit_wait,
-            ),
-            concurrency=cfg.concurrency,
             vendor="Keycloak",
-            verify=verify,
             kind_of=_kind,
             error_text=keycloak_error,
         )
@@ -112,24 +96,20 @@ class KeycloakConnector(KitConnector):
     def _clients(self) -> str:
         return f"/admin/realms/{quote(self._cfg.realm, safe='')}/clients"
 
-    def _client_path(self, client_uuid: str) -> str:
-        return f"{self._clients}/{quote(client_uuid, safe='')}"
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+    def app_path(self, app_id: str) -> str:
+        return f"{self._clients}/{quote(app_id, safe='')}"
 
     # --- discovery -------------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        refs: dict[str, AppRef] = {}
-        for selector in self._cfg.apps:
-            if selector.id:
-                refs.setdefault(selector.id, AppRef(self.name, selector.id))
-                continue
+        async def named(selector: Any) -> list[AppRef]:
             assert selector.client_id is not None
-            for item in await self._clients_named(selector.client_id):
-                refs.setdefault(item["id"], AppRef(self.name, item["id"], item["clientId"]))
-        return list(refs.values())
+            found = await self._clients_named(selector.client_id)
+            return [AppRef(self.name, i["id"], i["clientId"]) for i in found]
+
+        return await discover_refs(
+            self.name, self._cfg.apps, id_of=lambda s: s.id or None, matches=named
+        )
 
     async def _clients_named(self, client_id: str) -> list[dict[str, Any]]:
         """Every client whose clientId is exactly ``client_id``, from every page.
@@ -159,22 +139,8 @@ class KeycloakConnector(KitConnector):
         # clientId= is an exact match on current Keycloak, a substring match on old ones.
         return [i for i in found if i["clientId"] == client_id]
 
-    # --- the kit's hooks ---------------------------------------------------------------------
-
-    async def fetch(self, ref: AppRef) -> Fetched:
-        answer = await self.http.get(self._client_path(ref.app_id))
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                f"GET client {ref.app_id} returned something other than a JSON object",
-                target=self.name,
-                status=answer.status,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
-
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
-        """PUT the whole representation; Keycloak answers 204, so the template reads back."""
-        await self.http.put(self._client_path(ref.app_id), after)
-        return None
+    # --- the kit's hooks: JsonKitConnector's GET/PUT of app_path; Keycloak answers the PUT
+    # with 204 No Content, so the template reads the client back.
 
 
 def _is_summary(item: Any) -> bool:

@@ -36,11 +36,11 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.kit import links, ratelimit
-from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.base import Fetched
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, JsonHttp
+from connectors.kit.http import Answer
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
-from connectors.kit.retry import RetryPolicy
 from connectors.onelogin import codec
 from connectors.onelogin.config import OneLoginTarget
 
@@ -75,7 +75,7 @@ def onelogin_code(body: Any) -> str | None:
     return None
 
 
-class OneLoginConnector(KitConnector):
+class OneLoginConnector(JsonKitConnector):
     """SAML apps of one OneLogin account."""
 
     kind: ClassVar[str] = "onelogin"
@@ -89,10 +89,10 @@ class OneLoginConnector(KitConnector):
         secret = context.secret_from_env(
             cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
         )
-        self.http = JsonHttp(
-            target=cfg.name,
+        self.http = target_http(
+            cfg,
+            context,
             base_url=cfg.root,
-            context=context,
             auth=ClientCredentials(
                 target=cfg.name,
                 token_url=f"{cfg.root}/auth/oauth2/v2/token",
@@ -100,12 +100,6 @@ class OneLoginConnector(KitConnector):
                 client_secret=secret,
                 style="body",
             ),
-            policy=RetryPolicy(
-                max_retries=cfg.max_retries,
-                backoff_base=cfg.backoff_base,
-                max_rate_limit_wait=cfg.max_rate_limit_wait,
-            ),
-            concurrency=cfg.concurrency,
             vendor="OneLogin",
             names=NAMES,
             bucket_of=lambda _method, _path: "account",
@@ -119,20 +113,19 @@ class OneLoginConnector(KitConnector):
         assert isinstance(self.config, OneLoginTarget)
         return self.config
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
+    def app_path(self, app_id: str) -> str:
+        return f"/api/2/apps/{_app_id(app_id, self.name)}"
 
     async def discover(self) -> list[AppRef]:
-        refs: dict[str, AppRef] = {}
-        for selector in self._cfg.apps:
-            if selector.id is not None:
-                refs.setdefault(str(selector.id), AppRef(self.name, str(selector.id)))
-                continue
+        async def named(selector: Any) -> list[AppRef]:
             assert selector.name is not None
-            for item in await self._apps_named(selector.name):
-                app_id = str(item["id"])
-                refs.setdefault(app_id, AppRef(self.name, app_id, item["name"]))
-        return list(refs.values())
+            found = await self._apps_named(selector.name)
+            return [AppRef(self.name, str(i["id"]), i["name"]) for i in found]
+
+        def id_of(selector: Any) -> str | None:
+            return None if selector.id is None else str(selector.id)
+
+        return await discover_refs(self.name, self._cfg.apps, id_of=id_of, matches=named)
 
     async def _apps_named(self, name: str) -> list[dict[str, Any]]:
         """Every SAML app named exactly ``name``, from every page (the ``name`` filter
@@ -154,27 +147,15 @@ class OneLoginConnector(KitConnector):
         found = await self.http.list_pages(f"/api/2/apps?{urlencode(query)}", items, next_of)
         return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
 
-    async def fetch(self, ref: AppRef) -> Fetched:
-        answer = await self.http.get(f"/api/2/apps/{_app_id(ref, self.name)}")
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                f"GET app {ref.app_id} returned something other than a JSON object",
-                target=self.name,
-                status=answer.status,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
-
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
-        """PUT only the sections that changed (the update is partial); read back after."""
-        changed = {k: v for k, v in after.items() if before.doc.get(k) != v}
-        await self.http.put(f"/api/2/apps/{_app_id(ref, self.name)}", changed)
-        return None
+    def body_to_send(self, before: Fetched, after: Doc) -> Doc:
+        """Only the sections that changed (the update is partial); read back after."""
+        return {k: v for k, v in after.items() if before.doc.get(k) != v}
 
 
-def _app_id(ref: AppRef, target: str) -> str:
-    if not ref.app_id.isdigit():
-        raise ConnectorError(f"OneLogin app IDs are numbers, not {ref.app_id!r}", target=target)
-    return ref.app_id
+def _app_id(app_id: str, target: str) -> str:
+    if not app_id.isdigit():
+        raise ConnectorError(f"OneLogin app IDs are numbers, not {app_id!r}", target=target)
+    return app_id
 
 
 def _is_summary(item: Any) -> bool:

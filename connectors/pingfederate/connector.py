@@ -23,20 +23,17 @@ Basic auth; one per run with OAuth).
 from __future__ import annotations
 
 import base64
-import dataclasses
-import ssl
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from agent.connector import ConnectorContext, TargetConfig
-from agent.errors import ConfigError, ConnectorError
+from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
-from connectors.kit.base import Fetched, KitConnector
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, Auth, JsonHttp, StaticAuth, path_only
+from connectors.kit.http import Auth, StaticAuth, path_only
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
-from connectors.kit.retry import RetryPolicy
 from connectors.pingfederate import codec
 from connectors.pingfederate.config import PingFederateTarget
 
@@ -71,20 +68,6 @@ def _kind(method: str, path: str) -> str:
     return method.lower()
 
 
-def tls_context(target: PingFederateTarget, context: ConnectorContext) -> ssl.SSLContext | bool:
-    """The system trust store, or ``ca_bundle``'s CAs (never verification switched off)."""
-    if target.ca_bundle is None:
-        return True
-    path = context.resolve_path(target.ca_bundle)
-    try:
-        return ssl.create_default_context(cafile=str(path))
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(
-            f"ca_bundle {path} cannot be read as PEM certificates ({type(exc).__name__})",
-            key=f"targets.{target.name}.ca_bundle",
-        ) from None
-
-
 def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
     auth, key = target.auth, f"targets.{target.name}.auth"
     if auth.method == "basic":
@@ -96,32 +79,28 @@ def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
     return ClientCredentials(target.name, auth.token_url, auth.client_id, secret, scope=auth.scope)
 
 
-class PingFederateConnector(KitConnector):
+class PingFederateConnector(JsonKitConnector):
     """SAML 2.0 SP connections (``entityId``, the POST ``ssoServiceEndpoints``)."""
 
     kind: ClassVar[str] = "pingfederate"
     vendor: ClassVar[str] = "PingFederate"
     config_model: ClassVar[type[TargetConfig]] = PingFederateTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    not_an_object = "PingFederate returned an SP connection that is not a JSON object"
+    put_answers_stored = True  # the answer is the connection as stored: the read-back
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         target = self.target
         admin = urlsplit(target.admin_url)
         self._prefix = admin.path.rstrip("/") + API
-        self.http = JsonHttp(
-            target=target.name,
+        self.http = target_http(
+            target,
+            context,
             base_url=f"{admin.scheme}://{admin.netloc}",
-            context=dataclasses.replace(context, timeout=target.timeout),
             auth=admin_auth(target, context),
-            policy=RetryPolicy(
-                max_retries=target.max_retries,
-                backoff_base=target.backoff_base,
-                max_rate_limit_wait=target.max_rate_limit_wait,
-            ),
-            concurrency=target.concurrency,
             vendor="PingFederate",
-            verify=tls_context(target, context),
+            timeout=target.timeout,
             kind_of=_kind,
             error_text=error_text,
             error_code=error_code,
@@ -136,37 +115,31 @@ class PingFederateConnector(KitConnector):
         assert isinstance(self.config, PingFederateTarget)
         return self.config
 
-    @property
-    def write_concurrency(self) -> int:
-        return self.target.concurrency
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+    def app_path(self, app_id: str) -> str:
+        return self._conn_path(app_id)
 
     def _conn_path(self, conn_id: str = "") -> str:
         tail = f"/{quote(conn_id, safe='')}" if conn_id else ""
         return f"{self._prefix}/idp/spConnections{tail}"
 
     async def discover(self) -> list[AppRef]:
-        refs: dict[str, AppRef] = {}
-        listed: list[Doc] | None = None
-        for selector in self.target.apps:
-            if selector.id is not None:
-                refs.setdefault(selector.id, AppRef(self.name, selector.id))
-                continue
-            if listed is None:
-                listed = await self._list_connections()
+        listing = Once(self._list_connections)
+
+        async def named(selector: Any) -> list[AppRef]:
             # A WS-Trust-only connection may share the name; only browser SSO has ACS URLs.
-            found = [
-                c
-                for c in listed
+            return [
+                AppRef(self.name, c["id"], str(c["name"]))
+                for c in await listing()
                 if c.get("name") == selector.name and isinstance(c.get("spBrowserSso"), dict)
             ]
-            if not found:
-                raise ConnectorError(f"no SP connection named {selector.name!r}", target=self.name)
-            for conn in found:
-                refs.setdefault(conn["id"], AppRef(self.name, conn["id"], str(conn["name"])))
-        return list(refs.values())
+
+        return await discover_refs(
+            self.name,
+            self.target.apps,
+            id_of=lambda s: s.id,
+            matches=named,
+            no_match=lambda s: f"no SP connection named {s.name!r}",
+        )
 
     async def _list_connections(self) -> list[Doc]:
         """Every SP connection, page by page until an empty page (never a partial list)."""
@@ -199,21 +172,4 @@ class PingFederateConnector(KitConnector):
             out.extend(items)
         raise ConnectorError(f"listing {self._conn_path()} did not end", target=self.name)
 
-    async def fetch(self, ref: AppRef) -> Fetched:
-        return self._fetched(await self.http.get(self._conn_path(ref.app_id)))
-
-    def _fetched(self, answer: Answer) -> Fetched:
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                "PingFederate returned an SP connection that is not a JSON object",
-                target=self.name,
-                status=answer.status,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
-
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
-        """PUT the whole connection; PingFederate answers with it as stored."""
-        answer = await self.http.put(self._conn_path(ref.app_id), after)
-        if isinstance(answer.data, dict) and answer.data.get("id") == ref.app_id:
-            return self._fetched(answer)
-        return None
+    # fetch and send: JsonKitConnector's GET and whole-connection PUT of app_path.

@@ -26,7 +26,6 @@ read-back. The token request is one per run (per hour).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -34,11 +33,10 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConfigError, ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
-from connectors.kit.base import Fetched, KitConnector
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, JsonHttp, path_only
+from connectors.kit.http import Answer, path_only
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
-from connectors.kit.retry import RetryPolicy
 from connectors.pingone import codec
 from connectors.pingone.config import REGIONS, PingOneTarget
 
@@ -69,13 +67,15 @@ def _kind(method: str, path: str) -> str:
     return method.lower()
 
 
-class PingOneConnector(KitConnector):
+class PingOneConnector(JsonKitConnector):
     """SAML applications in one PingOne environment (``acsUrls``, ``spEntityId``)."""
 
     kind: ClassVar[str] = "pingone"
     vendor: ClassVar[str] = "PingOne"
     config_model: ClassVar[type[TargetConfig]] = PingOneTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    not_an_object = "PingOne returned an application that is not a JSON object"
+    put_answers_stored = True  # the answer is the application as stored: the read-back
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
@@ -90,18 +90,13 @@ class PingOneConnector(KitConnector):
         api = urlsplit(target.api_base)
         # The API path is /v1 on the API host; next links are absolute URLs on that origin.
         self._prefix = api.path.rstrip("/").removesuffix("/v1") + "/v1"
-        self.http = JsonHttp(
-            target=target.name,
+        self.http = target_http(
+            target,
+            context,
             base_url=f"{api.scheme}://{api.netloc}",
-            context=dataclasses.replace(context, timeout=target.timeout),
             auth=ClientCredentials(target.name, target.token_url, target.client_id, secret),
-            policy=RetryPolicy(
-                max_retries=target.max_retries,
-                backoff_base=target.backoff_base,
-                max_rate_limit_wait=target.max_rate_limit_wait,
-            ),
-            concurrency=target.concurrency,
             vendor="PingOne",
+            timeout=target.timeout,
             request_id_header="Correlation-Id",
             kind_of=_kind,
             error_text=error_text,
@@ -116,43 +111,32 @@ class PingOneConnector(KitConnector):
         assert isinstance(self.config, PingOneTarget)
         return self.config
 
-    @property
-    def write_concurrency(self) -> int:
-        return self.target.concurrency
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
     def _apps_path(self) -> str:
         return (
             f"{self._prefix}/environments/{quote(self.target.environment_id, safe='')}/applications"
         )
 
-    def _app_path(self, app_id: str) -> str:
+    def app_path(self, app_id: str) -> str:
         return f"{self._apps_path()}/{quote(app_id, safe='')}"
 
     async def discover(self) -> list[AppRef]:
-        refs: dict[str, AppRef] = {}
-        listed: list[Doc] | None = None
-        for selector in self.target.apps:
-            if selector.id is not None:
-                refs.setdefault(selector.id, AppRef(self.name, selector.id))
-                continue
-            if listed is None:
-                listed = await self._list_apps()
+        listing = Once(self._list_apps)
+
+        async def named(selector: Any) -> list[AppRef]:
             # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
-            found = [
-                a for a in listed if a.get("name") == selector.name and a.get("protocol") == "SAML"
+            return [
+                AppRef(self.name, str(a["id"]), str(a.get("name", "")))
+                for a in await listing()
+                if a.get("name") == selector.name and a.get("protocol") == "SAML"
             ]
-            if not found:
-                raise ConnectorError(
-                    f"no SAML application named {selector.name!r} in the environment",
-                    target=self.name,
-                )
-            for app in found:
-                app_id = str(app["id"])
-                refs.setdefault(app_id, AppRef(self.name, app_id, str(app.get("name", ""))))
-        return list(refs.values())
+
+        return await discover_refs(
+            self.name,
+            self.target.apps,
+            id_of=lambda s: s.id,
+            matches=named,
+            no_match=lambda s: f"no SAML application named {s.name!r} in the environment",
+        )
 
     async def _list_apps(self) -> list[Doc]:
         apps = await self.http.list_pages(self._apps_path(), _embedded_apps, _next_href)
@@ -164,26 +148,7 @@ class PingOneConnector(KitConnector):
                 )
         return apps
 
-    async def fetch(self, ref: AppRef) -> Fetched:
-        answer = await self.http.get(self._app_path(ref.app_id))
-        return self._fetched(answer)
-
-    def _fetched(self, answer: Answer) -> Fetched:
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                "PingOne returned an application that is not a JSON object",
-                target=self.name,
-                status=answer.status,
-                request_id=answer.request_id,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
-
-    async def send(self, ref: AppRef, before: Fetched, after: Doc) -> Fetched | None:
-        """PUT the whole application; PingOne answers with it as stored (the read-back)."""
-        answer = await self.http.put(self._app_path(ref.app_id), after)
-        if isinstance(answer.data, dict) and answer.data.get("id") == ref.app_id:
-            return self._fetched(answer)
-        return None  # an answer without the app: the template reads it again
+    # fetch and send: JsonKitConnector's GET and whole-application PUT of app_path.
 
 
 def _embedded_apps(answer: Answer) -> list[Any] | None:

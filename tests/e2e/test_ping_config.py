@@ -86,7 +86,7 @@ def test_pingone_api_url_with_v1_is_not_doubled(tmp_path: Path) -> None:
     target = p1(api_url="https://api.pingone.eu/v1/", region="eu")
     conn = PingOneConnector(target, ConnectorContext(env={"PINGONE_CLIENT_SECRET": "s"}))
     assert conn.http.base_url == "https://api.pingone.eu"
-    assert conn._app_path("a") == f"/v1/environments/{ENV_ID}/applications/a"
+    assert conn.app_path("a") == f"/v1/environments/{ENV_ID}/applications/a"
 
 
 def test_pingone_value_problems_name_the_key() -> None:
