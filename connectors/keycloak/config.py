@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.connector import TargetConfig
+from connectors.kit.config import HttpTargetConfig
 
 # Keycloak realm names: anything URL-safe; a "/" or whitespace would change the API path.
 _REALM = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -40,7 +40,7 @@ class KeycloakAppSelector(BaseModel):
         return self
 
 
-class KeycloakTarget(TargetConfig):
+class KeycloakTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: keycloak``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,15 +65,6 @@ class KeycloakTarget(TargetConfig):
         default=None, description="PEM file of the CA that signed the server's certificate"
     )
     apps: list[KeycloakAppSelector] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight")
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=3, ge=0, le=10, description="retries on 429 and 5xx")
-    backoff_base: float = Field(
-        default=0.5, ge=0, le=30, description="first backoff (s) when no Retry-After is sent"
-    )
-    max_rate_limit_wait: float = Field(
-        default=60.0, ge=0, le=900, description="longest wait for a rate-limit reset (s)"
-    )
 
     @model_validator(mode="after")
     def _url(self) -> KeycloakTarget:

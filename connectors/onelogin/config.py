@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.connector import TargetConfig
+from connectors.kit.config import HttpTargetConfig
 
 # https://<subdomain>.onelogin.com (current) or the regional api.us / api.eu hosts
 # (https://developers.onelogin.com/api-docs/2/getting-started/working-with-api-credentials).
@@ -40,7 +40,7 @@ class OneLoginAppSelector(BaseModel):
         return self
 
 
-class OneLoginTarget(TargetConfig):
+class OneLoginTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: onelogin``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,9 +55,6 @@ class OneLoginTarget(TargetConfig):
         description="environment variable holding the API credential's client secret"
     )
     apps: list[OneLoginAppSelector] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight")
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=3, ge=0, le=10, description="retries on 429 and 5xx")
     backoff_base: float = Field(
         default=0.5, ge=0, le=30, description="first backoff (s) when no reset is announced"
     )

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.connector import TargetConfig
+from connectors.kit.config import HttpTargetConfig
 
 
 class _Strict(BaseModel):
@@ -68,7 +68,7 @@ class PingFederateAppSelector(_Strict):
         return self
 
 
-class PingFederateTarget(TargetConfig):
+class PingFederateTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: pingfederate``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,9 +80,6 @@ class PingFederateTarget(TargetConfig):
         default=None, description="PEM file of the CA(s) that issued the admin certificate"
     )
     apps: list[PingFederateAppSelector] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight")
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=3, ge=0, le=10, description="retries on 429 and 5xx")
     backoff_base: float = Field(default=0.5, ge=0, le=30, description="first backoff (s)")
     max_rate_limit_wait: float = Field(
         default=60.0, ge=0, le=900, description="longest Retry-After idpsync waits out (s)"
