@@ -12,7 +12,7 @@ import pytest
 from agent.registry import connector_class
 
 SNAPSHOT: dict[str, Any] = json.loads(
-    (Path(__file__).parent / "data" / "config_properties.json").read_text()
+    (Path(__file__).parents[1] / "data" / "config_properties.json").read_text()
 )
 
 
