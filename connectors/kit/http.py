@@ -95,6 +95,48 @@ def default_code(body: Any) -> str | None:
     return None
 
 
+def message_and_first_detail(details_key: str, field_key: str) -> Callable[[Any, str, int], str]:
+    """An ``error_text`` for vendors whose error body is ``{"message": ..., details_key:
+    [{field_key: ..., "message": ...}, ...]}`` (PingOne ``details``/``target``, PingFederate
+    ``validationErrors``/``fieldPath``): the message plus the first detail's field and reason."""
+
+    def error_text(body: Any, text: str, status: int) -> str:
+        if not (isinstance(body, dict) and isinstance(body.get("message"), str)):
+            return default_error_text(None, text, status)
+        message = str(body["message"])[:300]
+        details = body.get(details_key)
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            field, why = details[0].get(field_key), details[0].get("message")
+            if isinstance(why, str):
+                where = f"{field}: " if isinstance(field, str) else ""
+                message += f" ({where}{why[:200]})"
+        return message
+
+    return error_text
+
+
+def code_from(key: str) -> Callable[[Any], str | None]:
+    """An ``error_code`` reading one string member of the error body (at most 80 chars)."""
+
+    def error_code(body: Any) -> str | None:
+        code = body.get(key) if isinstance(body, dict) else None
+        return code[:80] if isinstance(code, str) else None
+
+    return error_code
+
+
+def listing_kind(listing_suffix: str) -> Callable[[str, str], str]:
+    """A ``kind_of`` that labels a GET of the collection ``list``, every other request by
+    its method (``get``, ``put``)."""
+
+    def kind(method: str, path: str) -> str:
+        if method == "GET" and path_only(path).endswith(listing_suffix):
+            return "list"
+        return method.lower()
+
+    return kind
+
+
 def _kind(method: str, path: str) -> str:
     return method.lower()
 

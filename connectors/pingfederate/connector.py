@@ -31,7 +31,13 @@ from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Auth, StaticAuth, path_only
+from connectors.kit.http import (
+    Auth,
+    StaticAuth,
+    code_from,
+    listing_kind,
+    message_and_first_detail,
+)
 from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
 from connectors.pingfederate import codec
@@ -42,30 +48,9 @@ XSRF = {"X-XSRF-Header": "PingFederate"}
 PAGE_SIZE = 100
 
 
-def error_text(body: Any, text: str, status: int) -> str:
-    """PingFederate's ``message`` plus the first validation error (field and reason)."""
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = str(body["message"])[:300]
-        errors = body.get("validationErrors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first = errors[0]
-            field, why = first.get("fieldPath"), first.get("message")
-            if isinstance(why, str):
-                where = f"{field}: " if isinstance(field, str) else ""
-                message += f" ({where}{why[:200]})"
-        return message
-    return f"HTTP {status} {links.excerpt(text)}" if text else f"HTTP {status}"
-
-
-def error_code(body: Any) -> str | None:
-    code = body.get("resultId") if isinstance(body, dict) else None
-    return code[:80] if isinstance(code, str) else None
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and path_only(path).endswith("/spConnections"):
-        return "list"
-    return method.lower()
+error_text = message_and_first_detail("validationErrors", "fieldPath")
+error_code = code_from("resultId")
+_kind = listing_kind("/spConnections")
 
 
 def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:

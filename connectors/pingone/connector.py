@@ -34,37 +34,15 @@ from agent.errors import ConfigError, ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, path_only
+from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
 from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
 from connectors.kit.oauth import ClientCredentials
 from connectors.pingone import codec
 from connectors.pingone.config import REGIONS, PingOneTarget
 
-
-def error_text(body: Any, text: str, status: int) -> str:
-    """PingOne's ``message`` plus the first detail (which field, and why)."""
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = str(body["message"])[:300]
-        details = body.get("details")
-        if isinstance(details, list) and details and isinstance(details[0], dict):
-            first = details[0]
-            target, why = first.get("target"), first.get("message")
-            if isinstance(why, str):
-                where = f"{target}: " if isinstance(target, str) else ""
-                message += f" ({where}{why[:200]})"
-        return message
-    return f"HTTP {status} {links.excerpt(text)}" if text else f"HTTP {status}"
-
-
-def error_code(body: Any) -> str | None:
-    code = body.get("code") if isinstance(body, dict) else None
-    return code[:80] if isinstance(code, str) else None
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and path_only(path).endswith("/applications"):
-        return "list"
-    return method.lower()
+error_text = message_and_first_detail("details", "target")
+error_code = code_from("code")
+_kind = listing_kind("/applications")
 
 
 class PingOneConnector(JsonKitConnector):
