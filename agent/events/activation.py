@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from agent.config import IdentityCenterConfig
 from agent.errors import SourceError
 from agent.model import RegionStatus
-from agent.sources.regions import _client
+from agent.sources.regions import sso_admin_client
 
 Describe = Callable[[str], RegionStatus | None]  # Region name -> status (None: not listed)
 
@@ -32,7 +32,7 @@ def describe_region(ic: IdentityCenterConfig, region: str) -> RegionStatus | Non
     failures: list[str] = []
     for api_region in ic.effective_api_regions:
         try:
-            answer = _client(session, api_region, None).describe_region(
+            answer = sso_admin_client(session, api_region, None).describe_region(
                 InstanceArn=ic.instance_arn, RegionName=region
             )
             return RegionStatus(str(answer.get("Status")))

@@ -32,7 +32,7 @@ from botocore.exceptions import (
 
 from agent.config import IdentityCenterConfig
 from agent.plan import PrimaryState
-from agent.sources.regions import _client
+from agent.sources.regions import sso_admin_client
 
 _SERVER_SIDE = {"InternalServerException", "InternalFailure", "ServiceUnavailable",
                 "ServiceUnavailableException"}  # fmt: skip
@@ -83,7 +83,7 @@ def probe_primary(
     def client(region: str) -> Any:
         if client_factory is not None:
             return client_factory(region)
-        return _client(session, region, None)
+        return sso_admin_client(session, region, None)
 
     primary = ic.primary_region
     try:

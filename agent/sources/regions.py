@@ -93,7 +93,9 @@ def known_regions(
     return frozenset(names)
 
 
-def _client(session: boto3.session.Session, region: str, endpoint_url: str | None) -> Any:
+def sso_admin_client(session: boto3.session.Session, region: str, endpoint_url: str | None) -> Any:
+    """An sso-admin client for one Region, with the timeouts and retries every reader uses
+    (the Region list and the primary-health probe)."""
     return session.client(
         "sso-admin",
         region_name=region,
@@ -165,7 +167,7 @@ def fetch_instance(
             client = (
                 client_factory(region)
                 if client_factory is not None
-                else _client(session, region, endpoint_url)
+                else sso_admin_client(session, region, endpoint_url)
             )
             return _from_api(ic.instance_arn, client, region)
         except BotocoreTooOld:

@@ -109,7 +109,7 @@ def test_every_region_failing_names_each_region_tried(
 
 
 def test_clients_stay_on_the_plain_endpoint(aws_env: None) -> None:
-    client = regions_mod._client(boto3.session.Session(), "eu-west-1", None)
+    client = regions_mod.sso_admin_client(boto3.session.Session(), "eu-west-1", None)
     assert client.meta.endpoint_url == "https://sso.eu-west-1.amazonaws.com"
 
 
