@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from agent.bookmarks import BookmarkSpec
+from agent.errors import ConnectorError
 from connectors.kit.base import Fetched
 from connectors.kit.bookmarks import BookmarkCodec, KitBookmarks
 from connectors.kit.codec import Doc
@@ -120,10 +121,30 @@ class OktaBookmarks(KitBookmarks):
         return self._fetched(bookmark_id, response)
 
     async def create_bookmark_doc(self, body: Doc) -> Fetched:
-        response = await self.client.call(
-            "POST", "/api/v1/apps?activate=true", body, kind="bookmark_create"
-        )
+        """POST the app; when the answer is lost (reset, timeout, 5xx: the kit never repeats
+        a POST blindly, it could create a second app), the app counts as created only if a
+        fresh listing shows exactly one bookmark with the body's label and URL."""
+        try:
+            response = await self.client.call(
+                "POST", "/api/v1/apps?activate=true", body, kind="bookmark_create"
+            )
+        except ConnectorError as exc:
+            if exc.status is not None and exc.status < 500:
+                raise
+            landed = await self._created_meanwhile(body)
+            if landed is None:
+                raise
+            return landed
         return self._fetched("(new bookmark app)", response)
+
+    async def _created_meanwhile(self, body: Doc) -> Fetched | None:
+        wanted = (body.get("label"), (_app_settings(body) or {}).get("url"))
+        try:
+            listed = await self.list_bookmark_docs()
+        except ConnectorError:
+            return None
+        found = [f for f in listed if (self.bookmark_codec.read(f.doc) or ())[1:] == wanted]
+        return found[0] if len(found) == 1 else None
 
     async def send_bookmark(self, bookmark_id: str, before: Fetched, after: Doc) -> Fetched | None:
         response = await self.client.call(

@@ -273,3 +273,27 @@ def test_lifecycle_calls_spend_the_create_and_list_bucket() -> None:
     assert okta_ratelimit.bucket_of("POST", "/api/v1/apps/0oa1/lifecycle/deactivate") == "list"
     assert okta_ratelimit.bucket_of("DELETE", "/api/v1/apps/0oa1") == "app"
     assert okta_ratelimit.bucket_of("PUT", "/api/v1/apps/0oa1") == "app"
+
+
+async def test_a_create_whose_answer_is_lost_is_found_not_repeated(
+    fake: OktaFake, connector: OktaConnector
+) -> None:
+    fake.add_app(_bookmark("another Region", AP))
+    fake.inject("reset_after", method="POST", path_re=r"^/api/v1/apps$")
+    spec = BookmarkSpec("eu-west-1", "EU portal", EU)
+
+    created = await connector.create_bookmark(spec)
+
+    assert len(fake.calls("POST")) == 1  # never sent twice: it could make two apps
+    ours = [a for a in fake.apps.values() if a["settings"]["app"]["url"] == EU]
+    assert [a["id"] for a in ours] == [created.bookmark_id]
+    assert (created.label, created.url) == (spec.label, spec.url)
+
+
+async def test_a_lost_create_that_did_not_land_is_an_error(
+    fake: OktaFake, connector: OktaConnector
+) -> None:
+    fake.inject("reset", method="POST", path_re=r"^/api/v1/apps$")
+    with pytest.raises(ConnectorError):
+        await connector.create_bookmark(BookmarkSpec("eu-west-1", "EU portal", EU))
+    assert len(fake.calls("POST")) == 1 and not fake.apps
