@@ -50,6 +50,10 @@ def aws_sso_app() -> dict[str, Any]:
     return load_synthetic("synthetic-amazon-aws-sso.json")
 
 
+def bookmark_app() -> dict[str, Any]:
+    return load_synthetic("synthetic-bookmark.json")
+
+
 def recorded_keys() -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = load_recorded("app-keys.json")["body"]
     return body

@@ -110,17 +110,18 @@ class OktaClient:
     async def put(self, path: str, body: dict[str, Any]) -> OktaResponse:
         return await self.call("PUT", path, body)
 
-    async def list_all(self, params: dict[str, str]) -> list[dict[str, Any]]:
+    async def list_all(self, params: dict[str, str], *, kind: str = "list") -> list[dict[str, Any]]:
         """Every app matching ``params``; any failed page raises (never a partial list).
 
         Later pages come from the ``rel="next"`` Link, followed exactly as sent (Okta: "treat
         the link as an opaque value", https://developer.okta.com/docs/api/#pagination) and
-        only to org_url (:func:`connectors.kit.links.follow_pages`).
+        only to org_url (:func:`connectors.kit.links.follow_pages`). ``kind``: the metric
+        label of every page's request.
         """
         first = "/api/v1/apps?" + urlencode(params, quote_via=quote)
 
         async def read(path: str) -> links.Page[dict[str, Any]]:
-            response = await self.get(path)
+            response = await self.call("GET", path, kind=kind)
             if not isinstance(response.data, list):
                 raise self._error("listing apps returned something other than a list", response)
             try:
@@ -136,16 +137,24 @@ class OktaClient:
             raise ConnectorError(f"listing apps: {exc}", target=self.target.name) from None
 
     async def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        kind: str | None = None,
     ) -> OktaResponse:
+        """One request with the retry policy; ``kind`` is its metric label (by default the
+        one :func:`connectors.okta.ratelimit.request_kind` gives its method and path)."""
+        label = kind or ratelimit.request_kind(method, path)
         return await with_retries(
-            lambda attempt: self._attempt(method, path, body, attempt),
+            lambda attempt: self._attempt(method, path, body, attempt, label),
             self.policy,
             what=f"okta {method} {path_only(path)}",
         )
 
     async def _attempt(
-        self, method: str, path: str, body: dict[str, Any] | None, attempt: int
+        self, method: str, path: str, body: dict[str, Any] | None, attempt: int, kind: str
     ) -> OktaResponse:
         executor = await self._executor()
         bucket = ratelimit.bucket_of(method, path)
@@ -153,7 +162,6 @@ class OktaClient:
         assert self._gate is not None
         async with self._gate:
             response, text, err = await self._exchange(executor, method, path, body)
-        kind = ratelimit.request_kind(method, path)
         if response is None:
             self.context.record(self.target.name, kind, 0)
             raise self._lost(method, f"failed: {network_message(err)}", path, attempt)

@@ -27,6 +27,7 @@ from connectors.kit import certs
 from connectors.kit.base import Fetched, KitConnector
 from connectors.kit.codec import Decoded, Doc, FunctionCodec
 from connectors.okta import mapping, readcache
+from connectors.okta.bookmarks import OktaBookmarks
 from connectors.okta.client import OktaClient, OktaResponse
 from connectors.okta.config import OktaTarget
 from connectors.okta.keycache import KeyCache
@@ -48,8 +49,9 @@ def _app_path(app_id: str) -> str:
     return f"/api/v1/apps/{quote(app_id, safe='')}"
 
 
-class OktaConnector(KitConnector):
-    """Okta custom SAML 2.0 apps and the catalog app ``amazon_aws_sso``.
+class OktaConnector(OktaBookmarks, KitConnector):
+    """Okta custom SAML 2.0 apps and the catalog app ``amazon_aws_sso``; and the per-Region
+    bookmark apps (:class:`agent.bookmarks.BookmarkKeeper`, :mod:`connectors.okta.bookmarks`).
 
     ``amazon_aws_sso`` reports ``multi_acs = False``; the plan engine turns the Regions it
     cannot hold into a ``single_acs_app`` finding (see README "Okta").

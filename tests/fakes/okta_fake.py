@@ -12,6 +12,9 @@ buckets) and driven by the real ``okta`` SDK, it mirrors what idpsync depends on
   (``self`` first, ``next`` second, an opaque signed cursor; the host is configurable to
   mimic recorded orgs);
 * ``GET /api/v1/apps/{id}/credentials/keys``;
+* ``POST /api/v1/apps`` (bookmark apps), ``POST .../lifecycle/(de)activate`` and
+  ``DELETE /api/v1/apps/{id}`` (refused while ``ACTIVE``), in
+  :mod:`tests.fakes.okta_fake_bookmarks`;
 * ``POST /oauth2/v1/token`` for private-key JWT client credentials (signature checked when
   a public key is registered; scopes enforced on PUT), and DPoP when required;
 * ``X-Rate-Limit-*`` (lowercase, as Okta sends them) and ``Date`` on every response,
@@ -39,8 +42,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from connectors.kit.testing import FakeIdP, Fault, LoggedRequest
+from tests.fakes.okta_fake_bookmarks import OktaBookmarkRoutes
 from tests.fakes.okta_fake_dpop import DpopChecker
-from tests.fakes.okta_fake_handlers import JSON, OktaRoutes, okta_error
+from tests.fakes.okta_fake_handlers import JSON, okta_error
 
 __all__ = ["Fault", "LoggedRequest", "OktaFake"]
 
@@ -54,7 +58,7 @@ _ERRORS = {
 
 
 @dataclass
-class OktaFake(OktaRoutes, FakeIdP):
+class OktaFake(OktaBookmarkRoutes, FakeIdP):
     """State and knobs; ``start()`` serves it, ``base_url`` is where."""
 
     api_tokens: set[str] = field(default_factory=lambda: {"fake-api-token"})
@@ -62,7 +66,8 @@ class OktaFake(OktaRoutes, FakeIdP):
     plain_after_links: bool = False  # next links as ?after=<id>&... (older recorded style)
     concurrency_cap: int = 75  # org-wide concurrent requests before 429
     # Okta's buckets (https://developer.okta.com/docs/reference/rl-global-mgmt/): get,
-    # update and delete of /api/v1/apps/{id} spend one "app" bucket; listing has its own.
+    # update and delete of /api/v1/apps/{id} spend one "app" bucket; listing, creating and
+    # "other app actions" (/api/v1/apps/{id}/lifecycle/...) spend the "list" bucket.
     bucket_limits: dict[str, int] = field(
         default_factory=lambda: {"list": 1000, "app": 6000, "keys": 6000}
     )
@@ -146,7 +151,7 @@ class OktaFake(OktaRoutes, FakeIdP):
     # --- Okta's quirks, on the base's hooks ----------------------------------------------
 
     def bucket_of(self, method: str, path: str) -> str | None:
-        if path == "/api/v1/apps":
+        if path == "/api/v1/apps" or "/lifecycle/" in path:
             return "list"
         if path.endswith("/credentials/keys"):
             return "keys"

@@ -44,8 +44,14 @@ def okta_error(
     return web.Response(status=status, text=json.dumps(body), content_type=JSON, headers=headers)
 
 
-def _not_found(app_id: str) -> web.Response:
+def app_not_found(app_id: str) -> web.Response:
     return okta_error(404, "E0000007", f"Not found: Resource not found: {app_id} (AppInstance)")
+
+
+def validation_failed(causes: list[str]) -> web.Response:
+    """``400 E0000001`` naming the first cause's field, every cause in ``errorCauses``."""
+    field_name = causes[0].split(":", 1)[0]
+    return okta_error(400, "E0000001", f"Api validation failed: {field_name}", causes)
 
 
 class OktaRoutes:
@@ -98,6 +104,30 @@ class OktaRoutes:
             return scope is None or scope in scopes
         return False
 
+    def manage_refused(self, request: web.Request) -> web.Response | None:
+        """The 403 for a write whose OAuth token lacks ``okta.apps.manage`` (an SSWS token
+        carries its admin's rights)."""
+        oauth = request.headers.get("Authorization", "").startswith(("Bearer ", "DPoP "))
+        if oauth and not self.authorized(request, scope="okta.apps.manage"):
+            return okta_error(
+                403, "E0000006", "You do not have permission to perform the requested action"
+            )
+        return None
+
+    async def write_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """A write's JSON object body, or the answer that refuses the write (scope first,
+        then ``400 E0000003`` for a body that is not a JSON object)."""
+        refused = self.manage_refused(request)
+        if refused is not None:
+            return refused
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return okta_error(400, "E0000003", "The request body was not well-formed.")
+        return body
+
     def _dpop_proof_ok(self, request: web.Request, token: str) -> bool:
         """The request's own proof, signed by the key the token is bound to (checked once
         per request: a proof's jti may not be seen twice)."""
@@ -133,13 +163,13 @@ class OktaRoutes:
             app = self.apps.get(app_id)
             text = json.dumps(app) if app is not None else None
         if text is None:
-            return _not_found(app_id)
+            return app_not_found(app_id)
         return web.Response(text=text, content_type=JSON)
 
     async def _get_keys(self, request: web.Request) -> web.Response:
         app_id = request.match_info["id"]
         if app_id not in self.apps:
-            return _not_found(app_id)
+            return app_not_found(app_id)
         return web.Response(text=json.dumps(self.keys.get(app_id, [])), content_type=JSON)
 
     async def _put_app(self, request: web.Request) -> web.Response:
@@ -147,28 +177,18 @@ class OktaRoutes:
         bumped, and the app as stored in the answer (``200``: the Application,
         https://developer.okta.com/docs/api/openapi/okta-management/management/tags/application/other/replaceapplication)."""
         app_id = request.match_info["id"]
-        if not self.authorized(request, scope="okta.apps.manage") and request.headers.get(
-            "Authorization", ""
-        ).startswith(("Bearer ", "DPoP ")):
-            return okta_error(
-                403, "E0000006", "You do not have permission to perform the requested action"
-            )
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            return okta_error(400, "E0000003", "The request body was not well-formed.")
+        body = await self.write_body(request)
+        if isinstance(body, web.Response):
+            return body
         with self.lock:
             current = self.apps.get(app_id)
             if current is None:
-                return _not_found(app_id)
+                return app_not_found(app_id)
             if self.fail_after_writes is not None and self.put_count >= self.fail_after_writes:
                 return okta_error(500, "E0000009", "Internal Server Error")
             causes = validate_app(body, current)
             if causes:
-                field_name = causes[0].split(":", 1)[0]
-                return okta_error(400, "E0000001", f"Api validation failed: {field_name}", causes)
+                return validation_failed(causes)
             new: dict[str, Any] = {
                 k: current[k] for k in ("id", "orn", "name", "label") if k in current
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -51,7 +51,8 @@ def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
     sign-on URL (``ssoAcsUrl``) and Audience URI (``audience``)
     (https://help.okta.com/en-us/content/topics/apps/apps_app_integration_wizard_saml.htm);
     for an OIN app the ``settings.app`` it has, with every key it holds that its
-    integration requires (``amazon_aws_sso``: ``acsURL`` and ``entityID``).
+    integration requires (``amazon_aws_sso``: ``acsURL`` and ``entityID``; ``bookmark``:
+    ``url``, :func:`bookmark_app_causes`).
     """
     causes: list[str] = []
     if not body.get("label"):
@@ -64,6 +65,8 @@ def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
     current_settings = current.get("settings") or {}
     if current.get("name") == "amazon_aws_sso":
         return causes + _validate_aws_sso_app(settings.get("app"))
+    if current.get("name") == "bookmark":
+        return causes + bookmark_app_causes(settings.get("app"))
     if isinstance(current_settings.get("app"), dict) and not isinstance(settings.get("app"), dict):
         causes.append("settings.app: The field is required")
     if current.get("signOnMode") != "SAML_2_0":
@@ -73,6 +76,26 @@ def validate_app(body: dict[str, Any], current: dict[str, Any]) -> list[str]:
         return [*causes, "settings.signOn: The field is required"]
     if "ssoAcsUrl" in (current_settings.get("signOn") or {}):
         causes += _validate_custom_sign_on(sign_on)
+    return causes
+
+
+def bookmark_app_causes(app: Any) -> list[str]:
+    """``settings.app`` of a bookmark app (``BookmarkApplicationSettingsApplication``:
+    ``url`` required, "Validation: URL" (RFC 3986); ``requestIntegration`` a boolean;
+    https://developer.okta.com/docs/reference/api/apps/#add-bookmark-application)."""
+    if not isinstance(app, dict):
+        return ["settings.app: The field is required"]
+    causes = []
+    url = app.get("url")
+    if not isinstance(url, str) or not url:
+        causes.append("settings.app.url: The field cannot be left blank")
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+            causes.append("settings.app.url: Must be a valid URL")
+    flag = app.get("requestIntegration", False)
+    if not isinstance(flag, bool):
+        causes.append("settings.app.requestIntegration: Must be a boolean")
     return causes
 
 
