@@ -13,6 +13,10 @@ advice for a primary outage is to point such apps at a replica Region for the ti
   another Region gets REGION's URL of the chosen stack as its one ACS URL and default.
   Multi-ACS apps are listed unchanged (they already trust every Region).
 * ``--back``: every recorded app gets exactly its recorded previous trust back.
+* An app no API can write (``Capabilities.writable`` False, a guided connector) is never
+  recorded, because idpsync never writes it: ``--to`` plans its re-point even when its
+  current values are unknown, and ``--back`` plans the primary's default for it whenever it
+  does not already hold that, so the plan's manual steps tell a person both ways.
 * :class:`FailoverHooks` keeps the failover ledger (``agent.store.failover``) around the
   store's own hooks: the previous trust is recorded *before* the write, and cleared after
   a verified ``--back``.
@@ -74,6 +78,32 @@ def _back_trust(app: ObservedApp, failover: Failover) -> AppTrust:
     return app.trust if record is None else record.previous
 
 
+def _guided_trust(
+    app: ObservedApp, url: str | None, own: Ownership, findings: list[Finding]
+) -> AppTrust:
+    """The trust a person gives a guided single-ACS app: ``url`` as its one ACS URL and
+    default (unknown current values included: the person sets them), a foreign default left
+    alone. ``url`` is the replica's (``--to``) or the primary's default (``--back``)."""
+    before = app.trust
+    current = before.default_acs
+    if url is None or current == url:
+        return before
+    if current and own.classify(current) is None:
+        return _to_trust(app, url, own, findings)  # says why it is left alone
+    held = next((a for a in before.acs if a.url == current), None)
+    index = held.index if held is not None else None
+    findings.append(
+        Finding(
+            "failover_needs_person",
+            Severity.WARNING,
+            f"idpsync cannot write this app: a person points its one ACS URL at {url} "
+            "(the plan's manual steps)",
+            app=app.ref.key,
+        )
+    )
+    return AppTrust(entity_id=before.entity_id, acs=(TrustedAcs(url, index),), default_acs=url)
+
+
 def draft_plan(
     desired: DesiredTrust, observed: Sequence[ObservedApp], failover: Failover, url: str | None
 ) -> Plan:
@@ -93,6 +123,9 @@ def draft_plan(
                     app=app.ref.key,
                 )
             )
+        elif not app.capabilities.writable:
+            back = failover.direction is FailoverDirection.BACK
+            after = _guided_trust(app, desired.default_acs if back else url, own, findings)
         else:
             if failover.direction is FailoverDirection.BACK:
                 after = _back_trust(app, failover)

@@ -20,7 +20,8 @@ Run-wide (they block every app, even one already pointing at the Region):
 Per app: a multi-ACS app never changes (it trusts every Region already); a ``--to`` default
 must be REGION's; a ``--back`` app must have a record, must still hold exactly what the
 failover wrote (else someone changed it since: a conflict for a person), and goes back to
-exactly the recorded previous trust.
+exactly the recorded previous trust. A guided app (``Capabilities.writable`` False) has no
+record, since idpsync never writes it: its ``--back`` re-point must go to the primary.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def app_rules(
                 + fields,
             )
         ]
-    if failover.direction is FailoverDirection.TO:
+    if failover.direction is FailoverDirection.TO or not observed.capabilities.writable:
         hit = own.classify(app.after.default_acs or "")
         if hit is None or hit.region != failover.region:
             return [("failover_wrong_region", f"the new default is not {failover.region}'s")]
