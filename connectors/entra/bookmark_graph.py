@@ -28,7 +28,7 @@ What each call is, as Microsoft documents it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,7 +164,7 @@ class BookmarkGraph:
         builder = self.graph.sdk.service_principals.by_service_principal_id(sp_id)
         return await self._delete(lambda: builder.delete(), f"DELETE service principal {sp_id}")
 
-    async def _delete(self, send: Any, what: str) -> bool:
+    async def _delete(self, send: Callable[[], Awaitable[None]], what: str) -> bool:
         try:
             with _counted_as("bookmark_delete"):
                 await self.graph.sent("DELETE", what, send)
