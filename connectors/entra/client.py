@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -72,6 +73,8 @@ ERRORS: dict[str, Any] = {"XXX": ODataError}
 # Graph's SDKs stop honouring a Retry-After of 180 s or more (the next run is the retry).
 MAX_RETRY_AFTER = 179.0
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# The request kind the caller names (bookmark calls: "bookmark_list", ...); else from the URL.
+REQUEST_KIND: ContextVar[str | None] = ContextVar("idpsync_entra_request_kind", default=None)
 
 
 class _CountingTransport(httpx.AsyncBaseTransport):
@@ -82,7 +85,7 @@ class _CountingTransport(httpx.AsyncBaseTransport):
         self._hook = hook
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        kind = _kind(request.method, request.url.path)
+        kind = REQUEST_KIND.get() or _kind(request.method, request.url.path)
         try:
             response = await self._inner.handle_async_request(request)
         except Exception:
@@ -304,10 +307,12 @@ class GraphClient:
         assert doc is not None  # a GET's sub-response is an object, or its call raised
         return doc
 
-    async def _json(self, info: RequestInformation, what: str) -> dict[str, Any]:
+    async def _json(
+        self, info: RequestInformation, what: str, method: str = "GET"
+    ) -> dict[str, Any]:
         info.headers.try_add("Accept", "application/json")
         raw = await self._sent(
-            "GET", what, lambda: self._adapter.send_primitive_async(info, "bytes", ERRORS)
+            method, what, lambda: self._adapter.send_primitive_async(info, "bytes", ERRORS)
         )
         try:
             doc = json.loads(raw or b"")
@@ -338,6 +343,20 @@ class GraphClient:
                 raise outcome from exc
 
         return await with_retries(attempt, self.policy, what=what)
+
+    # ---- the request path, for connectors.entra.bookmark_graph ---------------------------
+    def fixed(self, info: RequestInformation) -> RequestInformation:
+        return self._fixed(info)
+
+    async def object_json(self, info: RequestInformation, what: str, method: str) -> Any:
+        """One request answered with a JSON object (a GET, or a POST that creates)."""
+        return await self._json(info, what, method)
+
+    async def every_page(self, info: RequestInformation, what: str) -> list[dict[str, Any]]:
+        return await self._all_pages(info, what)
+
+    async def sent(self, method: str, what: str, send: Callable[[], Awaitable[T]]) -> T:
+        return await self._sent(method, what, send)
 
     # ---- writes -------------------------------------------------------------------------
     async def patch_application(self, object_id: str, body: dict[str, Any]) -> None:

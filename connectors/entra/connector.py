@@ -36,6 +36,7 @@ from agent.errors import ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp, Severity
 from connectors.entra import mapping
 from connectors.entra.batch import MAX_BATCH
+from connectors.entra.bookmarks import EntraBookmarks
 from connectors.entra.client import GraphClient
 from connectors.entra.codec import EntraCodec
 from connectors.entra.config import DISCOVERY_TEMPLATES, EntraTarget
@@ -71,8 +72,10 @@ _SELECTED = frozenset(APP_SELECT)
 IN_BATCH = 15  # Graph accepts at most 15 values in an `in` filter
 
 
-class EntraConnector(KitConnector):
-    """Keeps Entra SAML apps (``type: entra``) trusting every Identity Center Region."""
+# KitBookmarks declares ``name: str``; Connector's read-only ``name`` property satisfies it.
+class EntraConnector(KitConnector, EntraBookmarks):  # type: ignore[override]
+    """Keeps Entra SAML apps (``type: entra``) trusting every Identity Center Region, and
+    its per-Region bookmark apps (:mod:`connectors.entra.bookmarks`)."""
 
     kind: ClassVar[str] = "entra"
     vendor: ClassVar[str] = "Entra ID"

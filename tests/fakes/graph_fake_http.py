@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.graph_fake_bookmarks import route_bookmarks
 from tests.fakes.graph_fake_model import Fault, GraphError, Request, error_body
 from tests.fakes.graph_fake_rules import selects_key_credentials
 
@@ -50,6 +51,9 @@ class GraphHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -240,7 +244,8 @@ class GraphHandler(BaseHTTPRequestHandler):
                 headers["x-ms-throttle-scope"] = "Tenant_Application/ReadWrite/fake"
                 raise GraphError(429, "TooManyRequests", "Too many requests.")
             with self.fake.lock:
-                status, payload = self.fake.handle(method, path, body)
+                answer = route_bookmarks(self.fake, method, path, body)
+                status, payload = answer or self.fake.handle(method, path, body)
             return status, payload, headers
         except GraphError as err:
             return err.status, error_body(err, request_id), headers
