@@ -20,6 +20,7 @@ from agent.desired import build_desired
 from agent.engine import SyncOptions, SyncResult, run_sync
 from agent.sources.base import LastGoodCache, MemoryCache
 from tests.benchmarks import scenario as sc
+from tests.benchmarks.okta_entra import GRAPH_TOKEN_ENV, OKTA_TOKEN_ENV, entra_target, okta_target
 from tests.benchmarks.scenario import Scenario
 from tests.benchmarks.servers import Endpoints
 
@@ -45,21 +46,8 @@ def idpsync_config(s: Scenario, ep: Endpoints, workdir: Path) -> Config:
 
 def idpsync_raw(s: Scenario, ep: Endpoints) -> dict[str, Any]:
     """The configuration as a user writes it: only what the scenario needs, else defaults."""
-    okta: dict[str, Any] = {
-        "name": "okta",
-        "type": "okta",
-        "org_url": ep.okta_url,
-        "auth": {"method": "api_token", "token_env": "BENCH_OKTA_TOKEN"},
-        "apps": [{"label": sc.LABEL}],
-    }
-    entra: dict[str, Any] = {
-        "name": "entra",
-        "type": "entra",
-        "tenant_id": ep.graph_tenant,
-        "graph_url": ep.graph_url,
-        "auth": {"method": "token_env", "token_env": "BENCH_GRAPH_TOKEN"},
-        "apps": [{"discover": "aws-iam-identity-center"}],
-    }
+    okta = okta_target(ep.okta_url)
+    entra = entra_target(ep.graph_tenant, ep.graph_url)
     if s.tuned:  # otherwise every setting is the shipped default, as a user gets it
         okta["concurrency"] = s.okta_concurrency
         entra["concurrency"] = s.graph_concurrency
@@ -100,7 +88,7 @@ class Idpsync:
         self.caches = ConnectorCaches()  # the connectors' caches, kept across cycles
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.last_answer: dict[str, float] = {}  # target -> perf_counter of its last answer
-        self.env = {"BENCH_OKTA_TOKEN": sc.OKTA_TOKEN, "BENCH_GRAPH_TOKEN": sc.GRAPH_TOKEN}
+        self.env = {OKTA_TOKEN_ENV: sc.OKTA_TOKEN, GRAPH_TOKEN_ENV: sc.GRAPH_TOKEN}
 
     def _record(self, target: str, kind: str, status: int) -> None:
         self.requests[(target, kind, status)] += 1

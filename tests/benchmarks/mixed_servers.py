@@ -1,20 +1,21 @@
-"""The mixed scenario's fakes (PingOne, PingFederate, Keycloak, ...) in a child process.
+"""The mixed scenario's fakes (PingOne, PingFederate, Keycloak, Okta, Graph) in a child process.
 
 As in ``servers.py``, a separate process keeps the fakes' request handling off idpsync's
-GIL. Each fake is the tests' own (``tests/fakes/*_fake.py`` on the kit's ``FakeIdP``), started
-with the scenario's latency and seeded with apps that trust the primary Region only.
+GIL. Each fake is the tests' own (``tests/fakes/*_fake.py``; Okta and Graph set up as the main
+benchmark sets them, ``okta_entra.py``), started with the scenario's latency and seeded with
+apps that trust the primary Region only. Requests per app by phase (observe, guard, write,
+verify) are read from each fake's request log: see :func:`phases`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import multiprocessing
 import time
 from collections import Counter
 from typing import Any
 
-from tests.benchmarks.mixed_vendors import VENDORS
+from tests.benchmarks.child import ChildFakes, serve_commands
+from tests.benchmarks.mixed_vendors import PHASES, VENDORS, Vendor
 
 
 class TimedLog(list[Any]):
@@ -36,6 +37,33 @@ class TimedLog(list[Any]):
     def span(self, latency: float) -> float:
         """First request's arrival to the last one's answer (its latency after arrival)."""
         return self.times[-1] - self.times[0] + latency if self.times else 0.0
+
+
+def phases(vendor: Vendor, fake: Any, plan_at: float) -> dict[str, int]:
+    """Requests by phase, from the log's arrival times and order. The engine plans only once
+    every target is observed (``plan_at``, the parent's ``perf_counter``: on Linux the same
+    monotonic clock in every process), so a read arriving before it observes; after it, a
+    read of an app the run has already written verifies it, any other read is a guard."""
+    log: TimedLog = fake.requests
+    entries = list(zip(log.times, list(log), strict=True))
+    kinds = [vendor.kind(fake, r.method, r.path) for _, r in entries]
+    apps = [vendor.app_key(fake, r.path) for _, r in entries]
+    written: dict[str, float] = {}
+    for (at, _), kind, app in zip(entries, kinds, apps, strict=True):
+        if kind == vendor.write_kind:
+            written.setdefault(app, at)
+    out = dict.fromkeys(PHASES, 0)
+    for (at, _), kind, app in zip(entries, kinds, apps, strict=True):
+        if kind == "keys":
+            out["observe_keys"] += 1
+        elif kind == vendor.write_kind:
+            out["write"] += 1
+        elif kind == "get" and at < plan_at:
+            out["observe_get"] += 1
+        elif kind == "get":
+            verifies = app in written and at > written[app]
+            out["verify_get" if verifies else "guard_get"] += 1
+    return out
 
 
 class _MixedFakes:
@@ -63,24 +91,25 @@ class _MixedFakes:
                 setattr(fake, VENDORS[name].store, copy.deepcopy(self.seeded[name]))
 
     def reset(self) -> None:
-        for fake in self.fakes.values():
-            fake.reset_log()
-            fake.max_in_flight = 0
+        for name, fake in self.fakes.items():
+            VENDORS[name].reset(fake)
         self.cpu_mark = time.process_time()
 
-    def stats(self) -> dict[str, Any]:
-        """Per connector: requests by kind, answers 429, most requests in flight."""
+    def stats(self, plan_at: float) -> dict[str, Any]:
+        """Per connector: requests by kind and by phase, answers 429, most in flight."""
         out: dict[str, Any] = {}
         for name, fake in self.fakes.items():
             kinds: Counter[str] = Counter()
             throttled = 0
             for r in list(fake.requests):
-                kinds[VENDORS[name].kind(r.method, r.path)] += 1
+                kinds[VENDORS[name].kind(fake, r.method, r.path)] += 1
                 throttled += r.status == 429
             out[name] = {
                 "requests": dict(kinds),
+                "phases": phases(VENDORS[name], fake, plan_at),
                 "429": throttled,
-                "max_in_flight": fake.max_in_flight,
+                # the Graph fake does not count requests in flight
+                "max_in_flight": getattr(fake, "max_in_flight", 0),
                 "span_seconds": round(fake.requests.span(self.latency), 3),
             }
         out["fakes_cpu_seconds"] = round(time.process_time() - self.cpu_mark, 3)
@@ -92,39 +121,14 @@ class _MixedFakes:
 
 
 def _serve(conn: Any, names: tuple[str, ...], apps: int, latency: float) -> None:
-    fakes = _MixedFakes(names, apps, latency)
-    try:
-        conn.send("ready")
-        while True:
-            command, *args = conn.recv()
-            if command == "stop":
-                conn.send(None)
-                return
-            conn.send(getattr(fakes, command)(*args))
-    finally:
-        fakes.stop()
+    serve_commands(conn, _MixedFakes(names, apps, latency))
 
 
-class MixedFakes:
+class MixedFakes(ChildFakes):
     """Parent-side handle: ``with MixedFakes(names, apps, latency) as f: f.info(); f.stats()``."""
 
     def __init__(self, names: tuple[str, ...], apps: int, latency: float) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_serve, args=(child, names, apps, latency), name="idpsync-bench-mixed-fakes"
-        )
-        self._proc.start()
-        self._receive("start")
-
-    def _receive(self, command: str) -> Any:
-        if not self._conn.poll(600):
-            raise RuntimeError(f"the mixed fakes process did not answer {command!r}")
-        return self._conn.recv()
-
-    def _call(self, command: str) -> Any:
-        self._conn.send((command,))
-        return self._receive(command)
+        super().__init__(_serve, (names, apps, latency), "idpsync-bench-mixed-fakes")
 
     def info(self) -> dict[str, dict[str, Any]]:
         result: dict[str, dict[str, Any]] = self._call("info")
@@ -136,20 +140,6 @@ class MixedFakes:
     def reset(self) -> None:
         self._call("reset")
 
-    def stats(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("stats")
+    def stats(self, plan_at: float) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("stats", plan_at)
         return result
-
-    def close(self) -> None:
-        if self._proc.is_alive():
-            with contextlib.suppress(OSError, EOFError, RuntimeError):
-                self._call("stop")
-            self._proc.join(10)
-            if self._proc.is_alive():
-                self._proc.kill()
-
-    def __enter__(self) -> MixedFakes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -6,7 +6,7 @@ side, idpsync (in-process: engine, real connectors and SDKs, over loopback HTTP 
 a child process), a naive one-app-at-a-time script, the floor (the documented minimum
 requests made by a bare aiohttp client, see ``floor.py``) and the lower bound the scenario
 imposes; it prints a table and PASS/FAIL per target, and writes JSON with ``--json``.
-``--mixed`` runs the mixed scenario instead (every multi-ACS kit connector: ``mixed.py``).
+``--mixed`` runs the mixed scenario instead (every multi-ACS connector: ``mixed.py``).
 """
 
 from __future__ import annotations
@@ -247,9 +247,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--mixed",
         action="store_true",
-        help="run only the mixed scenario instead: every multi-ACS kit connector (PingOne, "
-        "PingFederate, Keycloak) in one config, --apps per connector (default 200), --latency; "
-        "requests per app by kind and connector, checked against each one's documented minimum",
+        help="run only the mixed scenario instead: every multi-ACS connector (PingOne, "
+        "PingFederate, Keycloak, Okta, Entra) in one config, --apps per connector (default "
+        "200), --latency; requests per app by phase and connector, checked against each one's "
+        "documented minimum",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     return parser.parse_args(argv)

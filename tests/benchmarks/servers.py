@@ -7,9 +7,7 @@ seeds the state, resets logs and budgets between runs, and reads per-kind reques
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import multiprocessing
 import os
 import ssl
 import tempfile
@@ -22,6 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks import scenario as sc
+from tests.benchmarks.child import ChildFakes, serve_commands
+from tests.benchmarks.okta_entra import (
+    graph_fake,
+    graph_kind,
+    okta_fake,
+    okta_kind,
+    reset_graph,
+    reset_okta,
+    seed_entra_app,
+    seed_okta_app,
+)
 from tests.benchmarks.scenario import Scenario
 
 
@@ -123,23 +132,9 @@ def _tls_files(workdir: Path) -> tuple[Path, Path]:
 
 class _Fakes:
     def __init__(self, s: Scenario, workdir: Path) -> None:
-        from tests.fakes.graph_fake import GraphFake
-        from tests.fakes.okta_fake import OktaFake
-
         self.s = s
-        self.okta = OktaFake(
-            api_tokens={sc.OKTA_TOKEN},
-            latency=s.latency,
-            concurrency_cap=s.okta_cap,
-            bucket_limits=dict(s.okta_buckets),
-            bucket_window=s.okta_window,
-        ).start()
-        self.graph = GraphFake().start()
-        # socketserver listens with a backlog of 5: 32 connections opened at once would overflow
-        # it and wait for SYN retransmits (a second each). Real Graph has no such limit.
-        self.graph._server.socket.listen(256)
-        self.graph.latency = s.latency
-        self.graph.expected_token = sc.GRAPH_TOKEN
+        self.okta = okta_fake(s).start()
+        self.graph = graph_fake(s).start()
         self.metadata = MetadataServer(workdir)
         self.metadata.publish(sc.metadata_xml(s.regions_after))
         self.cpu_mark = time.process_time()
@@ -149,26 +144,12 @@ class _Fakes:
         before_okta = sc.trust(s.regions_before, indexed=True)
         before_entra = sc.trust(s.regions_before, indexed=False)
         cert_b64, thumb = sc.signing_certificate()
-        okta_ids = []
-        for n in range(s.okta_apps):
-            kid = f"benchkid{n:08d}"  # every app its own signing key: the worst case
-            doc = sc.okta_app(n, before_okta, kid)
-            okta_ids.append(self.okta.add_app(doc, keys=sc.okta_keys(kid, cert_b64)))
+        okta_ids = [seed_okta_app(self.okta, n, before_okta, cert_b64) for n in range(s.okta_apps)]
         entra_ids, object_ids = [], []
-        settings = [{"uri": a.url, "index": a.index} for a in before_entra.acs]
         for n in range(s.entra_apps):
-            app = self.graph.add_app(
-                display_name=f"{sc.LABEL} {n}",
-                identifier_uris=[sc.ENTITY_ID],
-                redirect_uris=list(before_entra.urls()),
-                redirect_uri_settings=settings,
-                default_redirect_uri=before_entra.default_acs,
-                sso_mode="saml",
-                key_credentials=[sc.entra_key_credential(cert_b64, thumb, n)],
-                preferred_thumbprint=thumb,
-            )
-            entra_ids.append(app["appId"])
-            object_ids.append(app["id"])
+            app_id, object_id = seed_entra_app(self.graph, n, before_entra, cert_b64, thumb)
+            entra_ids.append(app_id)
+            object_ids.append(object_id)
         self._index_graph()
         self._seeded = (sc.deep(self.okta.apps), sc.deep(self.graph.objects))
         return Endpoints(
@@ -232,12 +213,8 @@ class _Fakes:
 
     def reset(self) -> None:
         """Fresh logs and full rate-limit budgets: every run starts from the same place."""
-        self.okta.reset_log()
-        self.okta._buckets.clear()
-        self.okta.max_in_flight = 0
-        self.graph.clear_log()
-        self.graph.rate_limit(self.s.graph_capacity, self.s.graph_refill)
-        self.graph.write_limit(sc.GRAPH_WRITES, sc.GRAPH_WRITES_WINDOW)
+        reset_okta(self.okta)
+        reset_graph(self.graph, self.s)
         self.metadata.statuses.clear()
         self.cpu_mark = time.process_time()
 
@@ -246,23 +223,14 @@ class _Fakes:
         okta_429 = 0
         throttled: dict[str, Counter[str]] = {"okta": Counter(), "entra": Counter()}
         for r in list(self.okta.requests):
-            kind = self.okta.bucket_of(r.method, r.path)
-            if kind == "app":  # one Okta bucket; the benchmark still counts reads and writes
-                kind = "put" if r.method == "PUT" else "get"
+            kind = okta_kind(self.okta, r.method, r.path)
             okta[kind] += 1
             okta_429 += r.status == 429
             throttled["okta"][kind] += r.status == 429
         graph: Counter[str] = Counter()
         graph_429 = 0
         for g in list(self.graph.requests):
-            if g.method == "POST" and g.path == "/v1.0/$batch":
-                kind = "batch"  # an envelope: its sub-requests are counted on their own
-            elif g.method != "GET":
-                kind = g.method.lower()
-            elif g.path.rstrip("/").endswith(("/applications", "/servicePrincipals")):
-                kind = "list"
-            else:
-                kind = "get"
+            kind = graph_kind(g.method, g.path)
             graph[kind] += 1
             graph_429 += g.status == 429
             throttled["entra"][kind] += g.status == 429
@@ -285,36 +253,16 @@ class _Fakes:
 
 
 def _serve(conn: Any, s: Scenario, workdir: str) -> None:
-    fakes = _Fakes(s, Path(workdir))
-    try:
-        while True:
-            command, *args = conn.recv()
-            if command == "stop":
-                conn.send(None)
-                return
-            conn.send(getattr(fakes, command)(*args))
-    finally:
-        fakes.stop()
+    serve_commands(conn, _Fakes(s, Path(workdir)))
 
 
-class Fakes:
+class Fakes(ChildFakes):
     """Parent-side handle: ``with Fakes(scenario) as f: f.seed(); f.reset(); f.stats()``."""
 
     def __init__(self, s: Scenario) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="idpsync-bench-")
         self.workdir = Path(self._tmp.name)
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_serve, args=(child, s, self._tmp.name), name="idpsync-bench-fakes"
-        )
-        self._proc.start()
-
-    def _call(self, command: str, *args: Any) -> Any:
-        self._conn.send((command, *args))
-        if not self._conn.poll(600):
-            raise RuntimeError(f"the fakes process did not answer {command!r}")
-        return self._conn.recv()
+        super().__init__(_serve, (s, self._tmp.name), "idpsync-bench-fakes")
 
     def seed(self) -> Endpoints:
         result: Endpoints = self._call("seed")
@@ -338,19 +286,8 @@ class Fakes:
         return result
 
     def close(self) -> None:
-        if self._proc.is_alive():
-            with contextlib.suppress(OSError, EOFError, RuntimeError):
-                self._call("stop")
-            self._proc.join(10)
-            if self._proc.is_alive():
-                self._proc.kill()
+        super().close()
         self._tmp.cleanup()
-
-    def __enter__(self) -> Fakes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def isolate_environment(home: Path) -> None:
