@@ -85,8 +85,9 @@ class TicketBackend(abc.ABC):
         The desk asks only when the ledger still says ``opening`` (a run died, or the
         store write failed, after ``open`` may have created the ticket), so a restart does
         not open a second ticket for the same plan. Backends mark each ticket with the
-        checksum at creation and look it up through a read their API answers consistently
-        (a search index that lags would miss a ticket created a moment ago). Raise
+        checksum at creation and look it up through the most consistent read their API
+        offers (a search index that lags can miss a ticket created a moment ago; Jira's
+        JQL search is such an index, see :mod:`agent.tickets.jira`). Raise
         :class:`TicketError` when the lookup fails: the desk then opens nothing this run.
         The default (a backend that cannot search, such as Slack) finds nothing."""
         return None

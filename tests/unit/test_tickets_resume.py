@@ -137,11 +137,13 @@ def _desk(tmp_path: Path, store: Store, rig: Rig) -> tuple[TicketDesk, ServiceMe
     return desk, metrics
 
 
-def _crash_after_open(
-    desk: TicketDesk, monkeypatch: pytest.MonkeyPatch, plan: Plan, name: str
-) -> None:
-    """Offer once with the store failing the write that records the ticket."""
-    ledger = desk.ledger
+def _interrupted(
+    rig: Rig, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[TicketDesk, ServiceMetrics, Plan, str]:
+    """Offer once with the store failing the write that records the ticket; returns the
+    desk, its metrics, the plan and the key of the ticket the backend created."""
+    desk, metrics = _desk(tmp_path, store, rig)
+    plan, ledger = _plan(), desk.ledger
     real_set = ledger.set
 
     def lost_write(key: str, **values: Any) -> bool:
@@ -152,7 +154,11 @@ def _crash_after_open(
 
     monkeypatch.setattr(ledger, "set", lost_write)
     with pytest.raises(StateStoreError):
-        desk.offer(plan, backend=name)
+        desk.offer(plan, backend=rig.backend.name)
+    (created,) = rig.tickets()
+    left = store.tickets.get(plan.checksum())
+    assert left is not None and (left.state, left.ticket_key) == ("opening", None)
+    return desk, metrics, plan, created
 
 
 def _opened(metrics: ServiceMetrics, name: str) -> float:
@@ -162,12 +168,8 @@ def _opened(metrics: ServiceMetrics, name: str) -> float:
 def test_an_interrupted_open_is_found_not_opened_again(
     rig: Rig, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    desk, metrics = _desk(tmp_path, store, rig)
-    plan, name = _plan(), rig.backend.name
-    _crash_after_open(desk, monkeypatch, plan, name)
-    (created,) = rig.tickets()
-    left = store.tickets.get(plan.checksum())
-    assert left is not None and (left.state, left.ticket_key) == ("opening", None)
+    desk, metrics, plan, created = _interrupted(rig, store, tmp_path, monkeypatch)
+    name = rig.backend.name
 
     record = desk.offer(plan, backend=name)
 
@@ -180,10 +182,8 @@ def test_an_interrupted_open_is_found_not_opened_again(
 def test_a_failed_look_up_opens_nothing_and_the_next_run_finds_it(
     rig: Rig, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    desk, metrics = _desk(tmp_path, store, rig)
-    plan, name = _plan(), rig.backend.name
-    _crash_after_open(desk, monkeypatch, plan, name)
-    (created,) = rig.tickets()
+    desk, metrics, plan, created = _interrupted(rig, store, tmp_path, monkeypatch)
+    name = rig.backend.name
     heal = rig.break_search()
 
     assert desk.offer(plan, backend=name) is None  # never open blind
