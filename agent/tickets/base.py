@@ -79,6 +79,19 @@ class TicketBackend(abc.ABC):
     def open(self, packet: PlanPacket) -> TicketRef:
         """Create the ticket with the plan files attached."""
 
+    def find(self, checksum: str) -> TicketRef | None:
+        """The ticket an earlier :meth:`open` created for this plan checksum, or None.
+
+        The desk asks only when the ledger still says ``opening`` (a run died, or the
+        store write failed, after ``open`` may have created the ticket), so a restart does
+        not open a second ticket for the same plan. Backends mark each ticket with the
+        checksum at creation and look it up through the most consistent read their API
+        offers (a search index that lags can miss a ticket created a moment ago; Jira's
+        JQL search is such an index, see :mod:`agent.tickets.jira`). Raise
+        :class:`TicketError` when the lookup fails: the desk then opens nothing this run.
+        The default (a backend that cannot search, such as Slack) finds nothing."""
+        return None
+
     @abc.abstractmethod
     def comment(self, ref: TicketRef, text: str) -> None:
         """Add a comment (outcome, refusal, a finding seen again)."""

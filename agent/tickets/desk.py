@@ -2,6 +2,9 @@
 
 * A plan with changes that passed the safety checks gets one ticket, keyed by its checksum
   in the state store: a restart or another replica finds the row and opens nothing new.
+  A row still ``opening`` (the run died, or the store write failed, after the backend may
+  have created the ticket) is resumed by asking the backend for the ticket marked with
+  the checksum first; only when it has none is a ticket opened.
 * A newer plan supersedes an older ticket still waiting: the old one is told so and is
   never applied (its plan no longer describes what would be written).
 * Approval is read from the backend; the row moves ``open`` → ``approved`` with a
@@ -45,6 +48,17 @@ class ApplyReport:
     outcome: str  # applied | refused | failed
     run_id: int | None
     lines: tuple[str, ...]  # per-app outcome lines
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """What ``find`` answered; wrapped so that "found nothing" differs from "failed"."""
+
+    ref: TicketRef | None
+
+    @classmethod
+    def of(cls, gate: TicketBackend, packet: PlanPacket) -> _Lookup:
+        return cls(gate.find(packet.checksum))
 
 
 class TicketDesk:
@@ -122,18 +136,45 @@ class TicketDesk:
         if record is not None and record.state != "opening":
             return record
         packet = PlanPacket.from_plan(plan, config_path=self.config_path)
-        ref = self._call(gate, "opening a ticket", gate.open, packet)
+        # A record already "opening" means an earlier open may have created the ticket
+        # before the run died or the store write failed: look for it before opening.
+        # A fresh claim skips the look-up (no extra request in the common path).
+        ref = self._open_or_resume(gate, packet, interrupted=record is not None)
         if ref is None:
             return None  # stays "opening": the next run retries
         self.ledger.set(checksum, state="open", ticket_key=ref.key, url=ref.url)
         if self._metrics is not None:
             self._metrics.tickets_opened.labels(backend=gate.name).inc()
-        log.info("opened ticket %s for plan %s", ref.key, checksum[:12], extra={"url": ref.url})
         self._supersede(except_key=checksum, why=f"superseded by a newer plan: {ref.key}")
         for channel in self._channels():
             text = f"{packet.summary}\n\nApprove in {ref.key}: {ref.url}"
             self._call(channel, "notify", channel.notify, packet.title, text, packet.files)
         return self.ledger.get(checksum)
+
+    def _open_or_resume(
+        self, gate: TicketBackend, packet: PlanPacket, *, interrupted: bool
+    ) -> TicketRef | None:
+        """The plan's ticket: the one an interrupted run created, else a new one; None
+        when the backend failed (a failed look-up never falls through to a blind open)."""
+        short = packet.checksum[:12]
+        if interrupted:
+            looked: _Lookup | None = self._call(
+                gate, "looking for the ticket of an interrupted open", _Lookup.of, gate, packet
+            )
+            if looked is None:
+                return None
+            if looked.ref is not None:
+                log.info(
+                    "found ticket %s that an interrupted run opened for plan %s",
+                    looked.ref.key,
+                    short,
+                    extra={"url": looked.ref.url},
+                )
+                return looked.ref
+        ref: TicketRef | None = self._call(gate, "opening a ticket", gate.open, packet)
+        if ref is not None:
+            log.info("opened ticket %s for plan %s", ref.key, short, extra={"url": ref.url})
+        return ref
 
     def _supersede(self, *, except_key: str | None, why: str) -> None:
         for record in self.ledger.in_state("open"):

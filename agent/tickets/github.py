@@ -8,16 +8,26 @@
   anyone else does not count: on GitHub anyone with triage access can label, so the allow
   list, not the label, is the gate. An issue closed before approval counts as rejected.
 * Outcome: a comment; after a successful apply the issue is closed as ``completed``.
+* Find (a run died after creating the issue): the body carries ``Plan checksum: <full
+  checksum>``. The Search API reads an index that lags behind writes (an issue created a
+  moment ago may be missing), so find lists the repository's issues instead
+  (``GET /repos/{owner}/{repo}/issues?state=all&labels=...&sort=created&direction=desc``,
+  read from the database), newest first, at most ``FIND_PAGES`` pages, and matches the
+  body. That endpoint returns pull requests too; those (``/pull/`` URLs) are skipped.
 https://docs.github.com/en/rest/issues/issues#create-an-issue
+https://docs.github.com/en/rest/issues/issues#list-repository-issues
+https://docs.github.com/en/rest/search/search (the index; results can be incomplete)
 https://docs.github.com/en/rest/issues/events#list-issue-events
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from github import Auth, Github, GithubException
+from github.GithubObject import NotSet
 
 from agent.tickets.base import Approval, PlanPacket, TicketBackend, TicketError, TicketRef
 from agent.tickets.config import GitHubConfig
@@ -25,6 +35,8 @@ from agent.tickets.config import GitHubConfig
 T = TypeVar("T")
 
 MAX_BODY = 60000  # GitHub refuses bodies over 65,536 characters
+PER_PAGE = 100  # GitHub's maximum page size for list endpoints
+FIND_PAGES = 3  # how far back find looks: the 300 newest issues with the labels
 
 
 def _fenced(name: str, data: bytes, lang: str) -> str:
@@ -50,6 +62,7 @@ class GitHubBackend(TicketBackend):
             # rate limits); PyGithub does the pacing. Tests pass pace=0.
             seconds_between_writes=pace,
             seconds_between_requests=pace / 4,
+            per_page=PER_PAGE,  # fewer requests for event lists and find
         )
 
     def _guard(self, what: str, fn: Callable[[], T]) -> T:
@@ -87,6 +100,26 @@ class GitHubBackend(TicketBackend):
                 text = _fenced(name, packet.files[name], lang)
                 self._guard(f"commenting {name}", lambda t=text: issue.create_comment(t))  # type: ignore[misc]
         return TicketRef(key=str(issue.number), url=str(issue.html_url))
+
+    def find(self, checksum: str) -> TicketRef | None:
+        marker = f"Plan checksum: {checksum}"
+        repo = self.client.get_repo(self.config.repo)
+        listing = repo.get_issues(
+            state="all",
+            labels=list(self.config.labels) or NotSet,
+            sort="created",
+            direction="desc",
+        )
+        for page in range(FIND_PAGES):
+            issues = self._guard("listing issues", partial(listing.get_page, page))
+            for issue in issues:
+                # html_url, not pull_request: a lazy object would fetch the missing key.
+                # A whole line, so one checksum that prefixes another cannot match.
+                if "/pull/" not in issue.html_url and marker in (issue.body or "").splitlines():
+                    return TicketRef(key=str(issue.number), url=str(issue.html_url))
+            if len(issues) < PER_PAGE:
+                break
+        return None
 
     def comment(self, ref: TicketRef, text: str) -> None:
         issue = self._issue(ref)

@@ -9,6 +9,15 @@
   ``approved_statuses`` (rejected: one of ``rejected_statuses``). Who may move an issue
   there is Jira's workflow permission, which is where change approval belongs.
 * Close: the ``done_transition`` (by name) after a successful apply.
+* Find (a run died after creating the issue): JQL ``project = "KEY" AND labels =
+  "idpsync-plan-<checksum[:16]>"``, the label every issue gets at creation. On Jira Cloud
+  the client sends it to ``GET /rest/api/3/search/jql`` (the enhanced search; the old
+  ``/rest/api/3/search`` was deprecated and removed, CHANGE-2046). That search is
+  eventually consistent: an issue created seconds ago may be missing, so a restart right
+  after a crash can still miss it; by the next interval it is indexed.
+  https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
+  https://developer.atlassian.com/changelog/#CHANGE-2046
+  https://developer.atlassian.com/cloud/jira/platform/search-and-reconcile
 
 ``project`` and ``issuetype`` go as objects, so the client makes no extra look-ups.
 https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/
@@ -44,6 +53,11 @@ def adf(text: str) -> dict[str, Any]:
         else:
             blocks.append({"type": "paragraph", "content": [{"type": "text", "text": chunk}]})
     return {"type": "doc", "version": 1, "content": blocks}
+
+
+def plan_label(checksum: str) -> str:
+    """The label that ties an issue to its plan (and lets :meth:`JiraBackend.find` see it)."""
+    return f"idpsync-plan-{checksum[:16]}"
 
 
 class JiraBackend(TicketBackend):
@@ -85,13 +99,29 @@ class JiraBackend(TicketBackend):
     def _url(self, key: str) -> str:
         return f"{self.config.url.rstrip('/')}/browse/{key}"
 
+    def find(self, checksum: str) -> TicketRef | None:
+        label = plan_label(checksum)
+        # The project key and the label are pattern-checked (no quoting to escape).
+        jql = f'project = "{self.config.project}" AND labels = "{label}" ORDER BY created ASC'
+        client = self.client
+        # search_issues goes to /rest/api/3/search/jql on Cloud (jira >= 3.10).
+        issues = self._guard(
+            "looking for the plan's issue",
+            lambda: client.search_issues(jql, maxResults=5, fields=["labels"]),
+        )
+        for issue in issues:
+            if label in (issue.fields.labels or []):  # trust the search, but check
+                key = str(issue.key)
+                return TicketRef(key=key, url=self._url(key))
+        return None
+
     def open(self, packet: PlanPacket) -> TicketRef:
         fields = {
             "project": {"key": self.config.project},
             "issuetype": {"name": self.config.issue_type},
             "summary": packet.title,
             "description": adf(packet.summary),
-            "labels": [*self.config.labels, f"idpsync-plan-{packet.checksum[:16]}"],
+            "labels": [*self.config.labels, plan_label(packet.checksum)],
         }
         client = self.client
         issue = self._guard(

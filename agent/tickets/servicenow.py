@@ -5,6 +5,12 @@
   ``POST /api/now/attachment/file?table_name=change_request&table_sys_id=...``.
 * Approval: the record's ``approval`` field: ``approved`` applies, ``rejected`` rejects;
   ``not requested`` / ``requested`` wait. Who approves is the change model's business.
+* Find (a run died after the insert): every change carries the plan checksum in
+  ``correlation_id`` (the task field for "this record's identifier in the system that
+  created it", with ``correlation_display`` naming that system); a Table API query
+  ``sysparm_query=correlation_id=<checksum>`` reads the database, so a change inserted a
+  moment ago is found. The instance ignores an unknown field in a query (and returns
+  every row), so each row's ``correlation_id`` is checked again.
 * Outcome: a ``work_notes`` journal entry; after a successful apply the change moves to
   ``state=0`` (Review) with ``close_code=successful``, for the change manager to close.
 
@@ -27,6 +33,7 @@ from agent.tickets.config import ServiceNowConfig
 
 T = TypeVar("T")
 TABLE = "change_request"
+FIND_LIMIT = 5  # rows read when looking for a plan's change (one, unless duplicated)
 
 
 class ServiceNowBackend(TicketBackend):
@@ -84,6 +91,8 @@ class ServiceNowBackend(TicketBackend):
         record.type = self.config.change_type
         if self.config.assignment_group:
             record.assignment_group = self.config.assignment_group
+        record.correlation_id = packet.checksum  # what find() looks for
+        record.correlation_display = "idpsync"
         sys_id = str(self._guard("creating the change request", record.insert))
         for name, data in packet.files.items():
             kind = "application/json" if name.endswith(".json") else "text/plain"
@@ -92,6 +101,18 @@ class ServiceNowBackend(TicketBackend):
                 lambda n=name, d=data, k=kind: record.add_attachment(n, d, k),  # type: ignore[misc]
             )
         return TicketRef(key=sys_id, url=self._url(sys_id))
+
+    def find(self, checksum: str) -> TicketRef | None:
+        record = self.client.GlideRecord(TABLE)
+        record.add_query("correlation_id", checksum)
+        record.order_by("sys_created_on")  # the first change opened for the plan
+        record.limit = FIND_LIMIT
+        self._guard("looking for the plan's change request", record.query)
+        while record.next():
+            if str(record.get_value("correlation_id") or "") == checksum:
+                sys_id = str(record.get_value("sys_id"))
+                return TicketRef(key=sys_id, url=self._url(sys_id))
+        return None
 
     def comment(self, ref: TicketRef, text: str) -> None:
         record = self._record(ref)

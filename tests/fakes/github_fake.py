@@ -11,6 +11,14 @@ Modelled on the documented endpoints:
   a 422); ``GET .../issues/{n}/events`` lists ``labeled`` events with their ``actor``.
   https://docs.github.com/en/rest/issues/issues
   https://docs.github.com/en/rest/issues/events#list-issue-events
+* ``GET /repos/{o}/{r}/issues`` lists issues (and pull requests, which carry a
+  ``pull_request`` key): ``state`` ``open`` (default) / ``closed`` / ``all``, ``labels``
+  (comma-separated, an issue needs every one), ``sort`` ``created`` (default) /
+  ``updated``, ``direction`` (default ``desc``), ``per_page`` (default 30, at most 100)
+  and ``page``; a ``Link`` header with ``rel="next"`` while more pages follow. It reads
+  the database: an issue shows up as soon as it is created (unlike the Search API).
+  https://docs.github.com/en/rest/issues/issues#list-repository-issues
+  https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
 
 A person labelling the issue in the UI is :meth:`GitHubFake.label`.
 """
@@ -21,6 +29,7 @@ import itertools
 import json
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +46,7 @@ class GitHubFake:
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[str]] = field(default_factory=dict)
     events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path with query)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
@@ -57,6 +67,22 @@ class GitHubFake:
             )
 
     def answer(self, method: str, path: str, auth: str, body: bytes) -> tuple[int, Any]:
+        status, payload, _ = self.respond(method, path, auth, body)
+        return status, payload
+
+    def respond(
+        self, method: str, path: str, auth: str, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON payload, extra response headers: a listing's ``Link``)."""
+        self.calls.append((method, path))
+        status, payload = self._answer(method, path, auth, body)
+        if isinstance(payload, tuple):  # a listing: (rows, whether a next page follows)
+            rows, more = payload
+            link = {"Link": _next_link(self.base_url + path)} if more else {}
+            return status, rows, link
+        return status, payload, {}
+
+    def _answer(self, method: str, path: str, auth: str, body: bytes) -> tuple[int, Any]:
         if auth not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
             return 401, {
                 "message": "Bad credentials",
@@ -70,6 +96,8 @@ class GitHubFake:
         doc = json.loads(body or b"{}") if body else {}
         number = int(m.group(2)) if m.group(2) else None
         with self._lock:
+            if number is None and method == "GET" and m.group(3) is None:
+                return 200, self._list(dict(urllib.parse.parse_qsl(path.partition("?")[2])))
             if number is None:
                 return self._create(doc) if method == "POST" else (405, {"message": "nope"})
             if number not in self.issues:
@@ -91,6 +119,20 @@ class GitHubFake:
             if sub == "/events" and method == "GET":
                 return 200, self.events[number]
         return 405, {"message": "Method not allowed"}
+
+    def _list(self, params: dict[str, str]) -> tuple[list[dict[str, Any]], bool]:
+        state = params.get("state", "open")
+        wanted = [n for n in params.get("labels", "").split(",") if n]
+        rows = [
+            i
+            for i in self.issues.values()
+            if state in ("all", i["state"])
+            and all(n in [lb["name"] for lb in i["labels"]] for n in wanted)
+        ]
+        rows.sort(key=lambda i: i["number"], reverse=params.get("direction", "desc") == "desc")
+        size = max(1, min(int(params.get("per_page") or 30), 100))
+        page = max(1, int(params.get("page") or 1))
+        return rows[(page - 1) * size : page * size], len(rows) > page * size
 
     def _create(self, doc: dict[str, Any]) -> tuple[int, Any]:
         if not isinstance(doc.get("title"), str) or not doc["title"]:
@@ -126,10 +168,19 @@ class GitHubFake:
         return self
 
     def _handle(self, request: Request) -> Reply:
-        status, payload = self.answer(
+        status, payload, headers = self.respond(
             request.method, request.path, request.authorization, request.body
         )
-        return json_reply(status, payload, content_type="application/json; charset=utf-8")
+        return json_reply(
+            status, payload, content_type="application/json; charset=utf-8", headers=headers
+        )
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def _next_link(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query["page"] = str(int(query.get("page") or 1) + 1)
+    return f'<{parts._replace(query=urllib.parse.urlencode(query)).geturl()}>; rel="next"'

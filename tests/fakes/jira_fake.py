@@ -17,6 +17,17 @@ Modelled on the documented behaviour, not on what our backend happens to send:
   current status; an unknown transition id is a 400; success is 204.
   https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-post
 * ``GET /rest/api/3/serverInfo`` says ``deploymentType: Cloud``.
+* ``GET``/``POST /rest/api/3/search/jql`` (the enhanced JQL search): ``jql``,
+  ``maxResults``, ``fields``, ``nextPageToken``; the answer is ``{"issues": [{id, key,
+  self, fields: <the fields asked for>}], "isLast": bool}`` plus ``nextPageToken`` only
+  when a page follows; unbounded JQL (no restriction) is a 400; an unknown field in the
+  JQL is a 400 naming it. This fake evaluates ``field = "value"`` clauses joined by AND
+  (``project``, ``labels``, ``key``) and ``ORDER BY created [ASC|DESC]``. It answers at
+  once (the real index can lag a few seconds after a write).
+  https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get
+  https://developer.atlassian.com/cloud/jira/platform/search-and-reconcile
+* The old ``/rest/api/3/search`` is gone on Cloud: 410 with the migration message.
+  https://developer.atlassian.com/changelog/#CHANGE-2046
 
 A person approving is :meth:`JiraFake.move` (what the workflow button does).
 """
@@ -29,10 +40,12 @@ import itertools
 import json
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any, cast
 
+from tests.fakes.jira_jql import FIELDS, SEARCH_GONE, jql_search
 from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
 EMAIL = "idpsync@example.com"
@@ -114,6 +127,12 @@ class JiraFake:
                 }
             if route == "issue" and method == "POST":
                 return self._create(json.loads(body or b"{}"))
+            if route == "search/jql" and method in ("GET", "POST"):
+                return jql_search(self.issues, self.projects, _search_params(method, path, body))
+            if route == "field" and method == "GET":
+                return 200, FIELDS
+            if route == "search":
+                return 410, {"errorMessages": [SEARCH_GONE], "errors": {}}
             issue = re.fullmatch(r"issue/([A-Z][A-Z0-9_]*-\d+)(/.*)?", route)
             if issue is None:
                 return 404, {"errorMessages": [f"no route {method} {route}"]}
@@ -257,3 +276,17 @@ def _public(issue: dict[str, Any]) -> dict[str, Any]:
         {k: v for k, v in a.items() if k != "_data"} for a in fields["attachment"]
     ]
     return {**issue, "fields": fields}
+
+
+def _search_params(method: str, path: str, body: bytes) -> dict[str, Any]:
+    """The search's parameters, from the query string (GET) or the JSON body (POST)."""
+    if method == "POST":
+        return dict(json.loads(body or b"{}"))
+    pairs = urllib.parse.parse_qsl(path.partition("?")[2])
+    params: dict[str, Any] = {}
+    for name, value in pairs:
+        if name == "fields":  # repeated, or comma-separated
+            params.setdefault("fields", []).extend(value.split(","))
+        else:
+            params[name] = value
+    return params

@@ -10,6 +10,15 @@ documented behaviour:
   with ``sysparm_display_value=all`` every field is ``{"value", "display_value"}``;
   ``work_notes`` is a journal field: each write appends an entry;
   https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_TableAPI.html
+* ``GET /api/now/table/change_request?sysparm_query=...`` lists records: this fake
+  evaluates the simple encoded queries pysnc sends, ``field=value`` conditions joined by
+  ``^`` plus ``ORDERBY<field>``/``ORDERBYDESC<field>``; a condition on a field the table
+  does not have is ignored (the documented default: the instance drops the invalid part
+  and returns the rows the rest selects); ``sysparm_limit``/``sysparm_offset`` page, and
+  ``X-Total-Count`` says how many rows matched. ``correlation_id``/``correlation_display``
+  are task fields, so every change has them (empty until set);
+  https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_TableAPI.html#table-GET
+  https://docs.servicenow.com/bundle/geneva-servicenow-platform/page/integrate/inbound_rest/reference/r_TableAPI-GET.html
 * ``POST /api/now/v1/attachment/file?file_name=&table_name=&table_sys_id=`` with the raw
   bytes → 201; an unknown record is a 400.
   https://docs.servicenow.com/bundle/latest/page/integrate/inbound-rest/concept/c_AttachmentAPI.html
@@ -38,6 +47,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.certs import private_pem, self_signed
 from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
+from tests.fakes.servicenow_query import select
 
 USER = "idpsync.integration"
 PASSWORD = "servicenow-test-password"
@@ -48,6 +58,7 @@ class ServiceNowFake:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     work_notes: dict[str, list[str]] = field(default_factory=dict)
     attachments: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path with query)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(30001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
@@ -60,6 +71,21 @@ class ServiceNowFake:
     def answer(
         self, method: str, path: str, auth: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any]:
+        status, payload, _ = self.respond(method, path, auth, headers, body)
+        return status, payload
+
+    def respond(
+        self, method: str, path: str, auth: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON payload, extra response headers)."""
+        self.calls.append((method, path))
+        status, payload = self._answer(method, path, auth, body)
+        if isinstance(payload, tuple):  # a list: (payload, matched row count)
+            payload, total = payload
+            return status, payload, {"X-Total-Count": str(total)}
+        return status, payload, {}
+
+    def _answer(self, method: str, path: str, auth: str, body: bytes) -> tuple[int, Any]:
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         if auth != expected:
             return 401, {
@@ -79,6 +105,12 @@ class ServiceNowFake:
                 return 201, {
                     "result": self._show(self._create(json.loads(body or b"{}")), display_all)
                 }
+            if route == "/api/now/table/change_request" and method == "GET":
+                rows = select(list(self.records.values()), params.get("sysparm_query", ""))
+                offset = int(params.get("sysparm_offset") or 0)
+                limit = int(params.get("sysparm_limit") or 10000)
+                page = [self._show(r, display_all) for r in rows[offset : offset + limit]]
+                return 200, ({"result": page}, len(rows))
             prefix = "/api/now/table/change_request/"
             if route.startswith(prefix):
                 sys_id = route[len(prefix) :]
@@ -115,6 +147,8 @@ class ServiceNowFake:
             "close_code": "",
             "close_notes": "",
             "assignment_group": "",
+            "correlation_id": "",
+            "correlation_display": "",
         }
         for key, value in doc.items():
             if key not in ("sys_id", "number", "work_notes"):
@@ -186,10 +220,9 @@ class ServiceNowFake:
         return self
 
     def _handle(self, request: Request) -> Reply:
-        status, payload = self.answer(
+        status, payload, headers = self.respond(
             request.method, request.path, request.authorization, request.headers, request.body
         )
-        headers = {}
         if status == 201 and request.path.startswith("/api/now/v1/attachment/file"):
             # The Attachment API answers with the new attachment's URL in Location.
             headers["Location"] = (

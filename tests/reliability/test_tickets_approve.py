@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.config import load_config
+from agent.errors import StateStoreError
 from agent.service import Service
 from agent.store import Store
+from agent.store.tickets import TicketLedger
 from tests.fakes.jira_fake import TOKEN, JiraFake
 from tests.service_support import acs, app_doc, app_urls, metadata_xml, write_config
 from tests.tickets_support import approve_config
@@ -104,6 +107,32 @@ async def test_a_restart_or_another_replica_finds_the_ticket_instead_of_opening_
     second = await _leader(_service(tmp_path, store, jira, holder="b"))
     await second.sync_now("schedule")
     assert list(jira.issues) == ["OPS-1"]
+
+
+async def test_a_restart_after_the_ticket_record_was_lost_finds_the_ticket(
+    tmp_path: Path, store: Store, jira: JiraFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_set = TicketLedger.set
+
+    def lost_write(ledger: TicketLedger, key: str, **values: Any) -> bool:
+        if values.get("state") == "open":  # Jira created OPS-1; recording it fails
+            raise StateStoreError("state store: OperationalError: disk I/O error")
+        return real_set(ledger, key, **values)
+
+    first = await _leader(_service(tmp_path, store, jira, holder="a"))
+    monkeypatch.setattr(TicketLedger, "set", lost_write)
+    await first.sync_now("schedule")
+    monkeypatch.setattr(TicketLedger, "set", real_set)
+    first.lease.release()
+    assert list(jira.issues) == ["OPS-1"]
+
+    second = await _leader(_service(tmp_path, store, jira, holder="b"))
+    await second.sync_now("schedule")
+    assert list(jira.issues) == ["OPS-1"]  # found, not opened again
+    jira.approve("OPS-1")
+    await second.gate.check()
+    assert acs("eu-west-1") in app_urls(tmp_path / "app.json")
+    assert second.metrics.tickets_opened.labels(backend="change")._value.get() == 1
 
 
 @pytest.mark.suite("fault-injection", "approval")

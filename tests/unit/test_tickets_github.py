@@ -4,9 +4,11 @@ the approve label added by an allowed user."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from agent.tickets import github as github_backend
 from agent.tickets.base import Approval, TicketError
 from agent.tickets.config import GitHubConfig
 from agent.tickets.github import GitHubBackend
@@ -74,3 +76,37 @@ def test_a_closed_unapproved_issue_is_rejected_and_close_completes(github: GitHu
 def test_bad_credentials_are_one_clear_error(github: GitHubFake) -> None:
     with pytest.raises(TicketError, match=r"HTTP 401 Bad credentials \(check token_env"):
         _backend(github, token="ghp_wrong").open(PACKET)
+
+
+def test_find_lists_issues_newest_first_and_matches_the_full_checksum(github: GitHubFake) -> None:
+    backend = _backend(github)
+    ref = backend.open(replace(PACKET, summary=f"Plan checksum: {PACKET.checksum}"))
+    other = replace(PACKET, checksum="cd" * 32, summary="Plan checksum: " + "cd" * 32)
+    backend.open(other)
+    github.issues[1]["state"] = "closed"  # closed counts: approval() then says rejected
+    assert backend.find(PACKET.checksum) == ref
+    assert backend.find(PACKET.checksum[:32]) is None  # the whole checksum, not a prefix
+    assert backend.find("ef" * 32) is None
+    listings = [p for m, p in github.calls if m == "GET" and p.split("?")[0].endswith("/issues")]
+    assert "state=all" in listings[0] and "labels=idpsync" in listings[0]
+    assert "sort=created" in listings[0] and "direction=desc" in listings[0]
+
+
+def test_find_skips_pull_requests_and_reads_a_bounded_number_of_pages(
+    github: GitHubFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _backend(github)
+    marker = f"Plan checksum: {PACKET.checksum}"
+    github._create({"title": "a PR quoting the plan", "body": marker, "labels": ["idpsync"]})
+    github.issues[1]["html_url"] = f"https://github.example/{REPO}/pull/1"
+    github.issues[1]["pull_request"] = {"url": "x"}
+    assert backend.find(PACKET.checksum) is None
+    github._create({"title": "the plan", "body": marker, "labels": ["idpsync"]})
+    for n in range(100):  # newer issues push it to the second page
+        github._create({"title": f"other {n}", "body": "", "labels": ["idpsync"]})
+    monkeypatch.setattr(github_backend, "FIND_PAGES", 1)
+    github.calls.clear()
+    assert backend.find(PACKET.checksum) is None
+    assert len(github.calls) == 1  # one page of 100, then it stops looking
+    monkeypatch.setattr(github_backend, "FIND_PAGES", 3)
+    assert backend.find(PACKET.checksum) is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -108,3 +110,29 @@ def test_adf_keeps_plan_lines_in_a_code_block() -> None:
     doc = adf("Summary line\n\n+ add a\n~ update b")
     assert [b["type"] for b in doc["content"]] == ["paragraph", "codeBlock"]
     json.dumps(doc)  # serialisable as the request body
+
+
+def test_find_asks_the_enhanced_jql_search_for_the_plan_label(jira: JiraFake) -> None:
+    backend = _backend(jira)
+    ref = backend.open(PACKET)
+    assert backend.find(PACKET.checksum) == ref
+    assert backend.find("cd" * 32) is None
+    searches = [p for m, p, _ in jira.calls if "/search" in p]
+    assert searches and all(p.startswith("/rest/api/3/search/jql?") for p in searches)
+    assert "idpsync-plan-abababababababab" in urllib.parse.unquote_plus(searches[0])
+
+
+def test_the_fake_models_the_removed_search_and_unbounded_jql(jira: JiraFake) -> None:
+    auth = {"authorization": "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()}
+    status, body = jira.answer("GET", "/rest/api/3/search?jql=project%3DOPS", auth, b"")
+    assert status == 410 and "/rest/api/3/search/jql" in body["errorMessages"][0]
+    status, body = jira.answer("GET", "/rest/api/3/search/jql?jql=", auth, b"")
+    assert status == 400 and "Unbounded" in body["errorMessages"][0]
+    status, body = jira.answer("GET", "/rest/api/3/search/jql?jql=project%3DNOPE", auth, b"")
+    assert status == 400 and "'NOPE' does not exist" in body["errorMessages"][0]
+
+
+def test_a_failing_find_is_one_clear_error(jira: JiraFake) -> None:
+    jira.projects = ("INFRA",)  # OPS was archived or the account lost access
+    with pytest.raises(TicketError, match=r"looking for the plan's issue: HTTP 400 .*'OPS'"):
+        _backend(jira).find(PACKET.checksum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,24 @@ def test_outcome_is_a_work_note_and_close_moves_to_review(snow: ServiceNowFake) 
 def test_a_wrong_password_is_one_clear_error(snow: ServiceNowFake) -> None:
     with pytest.raises(TicketError, match=r"HTTP 401 \(check user and token_env\)"):
         _backend(snow, password="wrong").open(PACKET)
+
+
+def test_find_queries_correlation_id_which_open_sets(snow: ServiceNowFake) -> None:
+    backend = _backend(snow)
+    ref = backend.open(PACKET)
+    assert snow.records[ref.key]["correlation_id"] == PACKET.checksum
+    assert backend.find(PACKET.checksum) == ref
+    assert backend.find("cd" * 32) is None
+    (query,) = [p for m, p in snow.calls if m == "GET" and "sysparm_query=" in p][:1]
+    assert f"correlation_id%3D{PACKET.checksum}" in query
+
+
+def test_the_fake_ignores_a_condition_on_an_unknown_field_as_servicenow_does(
+    snow: ServiceNowFake,
+) -> None:
+    backend = _backend(snow)
+    backend.open(PACKET)
+    auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    path = "/api/now/table/change_request?sysparm_query=correlation_idx%3Dnothing"
+    status, body = snow.answer("GET", path, auth, {}, b"")
+    assert status == 200 and len(body["result"]) == 1  # every row: why find re-checks
