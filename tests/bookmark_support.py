@@ -1,0 +1,113 @@
+"""One bookmark-test world per JSON vendor: its fake, a connector on it, and the vendor's
+knowledge the shared suite (tests/unit/test_json_bookmarks.py) needs: what a bookmark app
+looks like as the vendor stores one, where its label and URL live, which requests create
+and list it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.bookmarks import BookmarkKeeper, BookmarkSpec
+from agent.connector import ConnectorContext
+from connectors.kit.testing import ENTITY, PRIMARY_URLS
+from connectors.kit.testing.fakeidp import FakeIdP
+from connectors.pingone import PingOneConnector
+from tests.fakes.pingone_fake import PingOneFake, saml_app
+from tests.ping_support import PINGONE_SECRET_ENV, pingone_target
+
+INSTANCE = "ssoins-7223c0f2a1b4d5e6"
+LABEL = "AWS access portal (eu-west-1)"
+
+
+def portal(region: str) -> str:
+    return f"https://{INSTANCE}.{region}.portal.amazonaws.com"
+
+
+@dataclass
+class World:
+    """A started fake with one non-bookmark app, and the connector that keeps bookmarks."""
+
+    kind: str
+    fake: FakeIdP
+    connector: BookmarkKeeper
+    add_bookmark: Callable[[str, str], str]  # (label, url) -> id, stored as the vendor would
+    stored: Callable[[str], dict[str, Any]]  # the app as the fake holds it
+    edit: Callable[[str], None]  # an administrator's edit in the console
+    label_url: Callable[[dict[str, Any]], tuple[str, str]]  # where label and URL live
+    unmanaged: Callable[[dict[str, Any]], dict[str, Any]]  # the app minus those and server stamps
+    create_path: str  # the path a create is sent to
+    created_body: Callable[[BookmarkSpec], dict[str, Any]]  # what the docs say a create sends
+    log: list[tuple[str, int]] = field(default_factory=list)
+
+    def ids(self) -> set[str]:
+        return {str(i) for i in getattr(self.fake, "apps", {})}
+
+
+def _record(log: list[tuple[str, int]]) -> Callable[[str, str, int], None]:
+    def record(_target: str, kind: str, status: int) -> None:
+        log.append((kind, status))
+
+    return record
+
+
+# ---- PingOne --------------------------------------------------------------------------------
+
+
+def pingone_link(label: str, url: str) -> dict[str, Any]:
+    """An External Link application as PingOne returns one (ApplicationExternalLink)."""
+    return {
+        "name": label,
+        "description": "set up by hand",
+        "enabled": True,
+        "type": "PORTAL_LINK_APP",
+        "protocol": "EXTERNAL_LINK",
+        "homePageUrl": url,
+        "hiddenFromAppPortal": False,
+        "accessControl": {"role": {"type": "ADMIN_USERS_ONLY"}},
+        "icon": {"id": "1f1e1d1c-0000-4000-8000-00000000abcd", "href": "https://x/icon.png"},
+    }
+
+
+def pingone_world(tmp_path: Path, page: int = 1, **extra: Any) -> World:
+    fake = PingOneFake(page_limit=page).start()
+    fake.add_app(saml_app("AWS IAM Identity Center", list(PRIMARY_URLS), ENTITY))
+    log: list[tuple[str, int]] = []
+    context = ConnectorContext(
+        env={PINGONE_SECRET_ENV: fake.client_secret}, base_dir=tmp_path, on_request=_record(log)
+    )
+    connector = PingOneConnector(pingone_target(fake, **extra), context)
+
+    def unmanaged(doc: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(doc)
+        for key in ("name", "homePageUrl", "updatedAt"):
+            out.pop(key, None)
+        return out
+
+    return World(
+        kind="pingone",
+        fake=fake,
+        connector=connector,
+        add_bookmark=lambda label, url: fake.add_app(pingone_link(label, url)),
+        stored=lambda app_id: copy.deepcopy(fake.apps[app_id]),
+        edit=lambda app_id: fake.edit_app(app_id, {"description": "edited in the console"}),
+        label_url=lambda doc: (doc["name"], doc["homePageUrl"]),
+        unmanaged=unmanaged,
+        create_path=f"/v1/environments/{fake.environment_id}/applications",
+        created_body=lambda spec: {
+            "name": spec.label,
+            "description": f"AWS access portal, {spec.region} (kept by idpsync)",
+            "enabled": True,
+            "type": "PORTAL_LINK_APP",
+            "protocol": "EXTERNAL_LINK",
+            "homePageUrl": spec.url,
+            "hiddenFromAppPortal": False,
+        },
+        log=log,
+    )
+
+
+VENDORS: dict[str, Callable[..., World]] = {"pingone": pingone_world}
