@@ -15,8 +15,14 @@ from agent.bookmarks import BookmarkKeeper, BookmarkSpec
 from agent.connector import ConnectorContext
 from connectors.kit.testing import ENTITY, PRIMARY_URLS
 from connectors.kit.testing.fakeidp import FakeIdP
+from connectors.onelogin import OneLoginConnector
 from connectors.pingone import PingOneConnector
+from tests.fakes.onelogin_fake import CLIENT_SECRET, OneLoginFake
+from tests.fakes.onelogin_fake import saml_app as onelogin_saml_app
 from tests.fakes.pingone_fake import PingOneFake, saml_app
+from tests.onelogin_support import SECRET_ENV as ONELOGIN_SECRET_ENV
+from tests.onelogin_support import VALIDATOR
+from tests.onelogin_support import target as onelogin_target
 from tests.ping_support import PINGONE_SECRET_ENV, pingone_target
 
 INSTANCE = "ssoins-7223c0f2a1b4d5e6"
@@ -110,4 +116,72 @@ def pingone_world(tmp_path: Path, page: int = 1, **extra: Any) -> World:
     )
 
 
-VENDORS: dict[str, Callable[..., World]] = {"pingone": pingone_world}
+# ---- OneLogin -------------------------------------------------------------------------------
+
+OL_BOOKMARK_CONNECTOR = 47431  # what an administrator read from Get App (test data)
+OL_URL_KEY = "url"
+
+
+def onelogin_bookmark(label: str, url: str) -> dict[str, Any]:
+    """An app of the bookmark connector as Get App shows one (connector-specific
+    configuration, here the configured URL attribute)."""
+    return {
+        "name": label,
+        "visible": True,
+        "description": "set up by hand",
+        "notes": "",
+        "icon_url": "https://cdn-shadow.onlgn.net/images/icons/square/bookmark/original.png",
+        "auth_method": 1,
+        "policy_id": None,
+        "allow_assumed_signin": False,
+        "tab_id": 3,
+        "connector_id": OL_BOOKMARK_CONNECTOR,
+        "created_at": "2026-02-01T10:00:00Z",
+        "updated_at": "2026-02-01T10:00:00Z",
+        "role_ids": [192513],
+        "provisioning": {"enabled": False},
+        "configuration": {OL_URL_KEY: url, "open_in_new_tab": "1"},
+        "parameters": {},
+    }
+
+
+def onelogin_world(tmp_path: Path, page: int = 1, **extra: Any) -> World:
+    fake = OneLoginFake(max_page=page).start()
+    fake.connector_auth[OL_BOOKMARK_CONNECTOR] = 1
+    fake.add_app(onelogin_saml_app("AWS IAM Identity Center", PRIMARY_URLS[0], ENTITY, VALIDATOR))
+    log: list[tuple[str, int]] = []
+    context = ConnectorContext(
+        env={ONELOGIN_SECRET_ENV: CLIENT_SECRET}, base_dir=tmp_path, on_request=_record(log)
+    )
+    keys = {"bookmark_connector_id": OL_BOOKMARK_CONNECTOR, "bookmark_url_key": OL_URL_KEY}
+    connector = OneLoginConnector(onelogin_target(fake, **{**keys, **extra}), context)
+
+    def unmanaged(doc: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(doc)
+        for key in ("name", "updated_at"):
+            out.pop(key, None)
+        out["configuration"].pop(OL_URL_KEY, None)
+        return out
+
+    return World(
+        kind="onelogin",
+        fake=fake,
+        connector=connector,
+        add_bookmark=lambda label, url: str(fake.add_app(onelogin_bookmark(label, url))),
+        stored=lambda app_id: copy.deepcopy(fake.apps[int(app_id)]),
+        edit=lambda app_id: fake.edit_app(int(app_id), lambda d: d.update(notes="edited")),
+        label_url=lambda doc: (doc["name"], doc["configuration"][OL_URL_KEY]),
+        unmanaged=unmanaged,
+        create_path="/api/2/apps",
+        created_body=lambda spec: {
+            "connector_id": OL_BOOKMARK_CONNECTOR,
+            "name": spec.label,
+            "description": f"AWS access portal, {spec.region} (kept by idpsync)",
+            "visible": True,
+            "configuration": {OL_URL_KEY: spec.url},
+        },
+        log=log,
+    )
+
+
+VENDORS: dict[str, Callable[..., World]] = {"onelogin": onelogin_world, "pingone": pingone_world}

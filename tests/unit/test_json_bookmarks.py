@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.bookmarks import BookmarkSpec, keeps_bookmarks
-from agent.errors import Conflict, ConnectorError
+from agent.errors import ConfigError, Conflict, ConnectorError
 from tests.bookmark_support import LABEL, VENDORS, World, portal
 
 
@@ -86,7 +86,7 @@ async def test_update_of_an_app_moved_since_observed_is_a_conflict(world: World)
     with pytest.raises(Conflict):
         await world.connector.delete_bookmark(current)
     assert world.stored(app_id) == edited
-    assert not [r for r in world.fake.writes() if "/as/token" not in r.path]
+    assert not [r for r in world.fake.writes() if "token" not in r.path]
 
 
 async def test_delete_removes_the_app(world: World) -> None:
@@ -105,3 +105,18 @@ async def test_a_429_on_create_is_waited_out(world: World) -> None:
     statuses = [r.status for r in world.fake.calls("POST", world.create_path + "$")]
     assert statuses[0] == 429 and statuses[-1] in (200, 201) and len(statuses) == 2
     assert len(world.ids()) == 2  # the SAML app and exactly one bookmark
+
+
+async def test_onelogin_without_the_bookmark_keys_refuses_instead_of_listing_nothing(
+    tmp_path: Path,
+) -> None:
+    made = VENDORS["onelogin"](tmp_path, bookmark_connector_id=None, bookmark_url_key=None)
+    try:
+        with pytest.raises(ConfigError, match="bookmark_connector_id"):
+            await made.connector.list_bookmarks()
+        with pytest.raises(ConfigError, match="bookmark_url_key"):
+            await made.connector.create_bookmark(_spec())
+        assert made.fake.writes() == [] or all("token" in r.path for r in made.fake.writes())
+    finally:
+        await made.connector.aclose()  # type: ignore[attr-defined]
+        made.fake.stop()
