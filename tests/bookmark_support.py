@@ -13,13 +13,19 @@ from typing import Any
 
 from agent.bookmarks import BookmarkKeeper, BookmarkSpec
 from agent.connector import ConnectorContext
+from connectors.jumpcloud import JumpCloudConnector
 from connectors.kit.testing import ENTITY, PRIMARY_URLS
 from connectors.kit.testing.fakeidp import FakeIdP
 from connectors.onelogin import OneLoginConnector
 from connectors.pingone import PingOneConnector
+from tests.fakes.jumpcloud_fake import JumpCloudFake
 from tests.fakes.onelogin_fake import CLIENT_SECRET, OneLoginFake
 from tests.fakes.onelogin_fake import saml_app as onelogin_saml_app
 from tests.fakes.pingone_fake import PingOneFake, saml_app
+from tests.jumpcloud_support import API_KEY as JC_API_KEY
+from tests.jumpcloud_support import KEY_ENV as JC_KEY_ENV
+from tests.jumpcloud_support import custom_app
+from tests.jumpcloud_support import target as jumpcloud_target
 from tests.onelogin_support import SECRET_ENV as ONELOGIN_SECRET_ENV
 from tests.onelogin_support import VALIDATOR
 from tests.onelogin_support import target as onelogin_target
@@ -48,6 +54,8 @@ class World:
     create_path: str  # the path a create is sent to
     created_body: Callable[[BookmarkSpec], dict[str, Any]]  # what the docs say a create sends
     log: list[tuple[str, int]] = field(default_factory=list)
+    creates: bool = True  # the vendor documents a create (JumpCloud does not)
+    page_size: int = 1  # apps a listing page holds in this world
 
     def ids(self) -> set[str]:
         return {str(i) for i in getattr(self.fake, "apps", {})}
@@ -184,4 +192,71 @@ def onelogin_world(tmp_path: Path, page: int = 1, **extra: Any) -> World:
     )
 
 
-VENDORS: dict[str, Callable[..., World]] = {"onelogin": onelogin_world, "pingone": pingone_world}
+# ---- JumpCloud ------------------------------------------------------------------------------
+
+JC_BOOKMARK_NAME = "bookmark"  # what an administrator read from Get an Application (test data)
+JC_URL_KEY = "bookmarkUrl"
+
+
+def jumpcloud_bookmark(label: str, url: str) -> dict[str, Any]:
+    """A URL Bookmark made in the Admin Portal, in the V1 ``application`` shape (every
+    setting a field object under ``config``)."""
+    return {
+        "active": True,
+        "beta": False,
+        "color": "#3E8696",
+        "config": {
+            JC_URL_KEY: {"label": "Bookmark URL", "position": 1, "type": "text", "value": url}
+        },
+        "created": "2026-01-10T09:00:00.000Z",
+        "databaseAttributes": [],
+        "description": "set up by hand",
+        "displayLabel": label,
+        "displayName": "URL Bookmark",
+        "learnMore": "https://jumpcloud.com/support/Connect-Apps-Using-Bookmarks",
+        "logo": {"color": "#3E8696", "url": ""},
+        "name": JC_BOOKMARK_NAME,
+        "organization": "5a1b2c3d4e5f60718293a4b5",
+        "sso": {"type": "bookmark"},
+        "ssoUrl": url,
+    }
+
+
+def jumpcloud_world(tmp_path: Path, page: int = 1, **extra: Any) -> World:
+    fake = JumpCloudFake().start()
+    fake.api_keys = {JC_API_KEY}
+    fake.bookmark_names = {JC_BOOKMARK_NAME}
+    fake.add_app(custom_app())
+    log: list[tuple[str, int]] = []
+    context = ConnectorContext(env={JC_KEY_ENV: JC_API_KEY}, on_request=_record(log))
+    keys = {"bookmark_app_name": JC_BOOKMARK_NAME, "bookmark_url_key": JC_URL_KEY}
+    connector = JumpCloudConnector(jumpcloud_target(fake, **{**keys, **extra}), context)
+
+    def unmanaged(doc: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(doc)
+        out.pop("displayLabel", None)
+        out["config"][JC_URL_KEY].pop("value", None)
+        return out
+
+    return World(
+        kind="jumpcloud",
+        fake=fake,
+        connector=connector,
+        add_bookmark=lambda label, url: fake.add_app(jumpcloud_bookmark(label, url)),
+        stored=lambda app_id: copy.deepcopy(fake.apps[app_id]),
+        edit=lambda app_id: fake.edit_app(app_id, lambda d: d.update(description="edited")),
+        label_url=lambda doc: (doc["displayLabel"], doc["config"][JC_URL_KEY]["value"]),
+        unmanaged=unmanaged,
+        create_path="/api/applications",
+        created_body=lambda spec: {},
+        log=log,
+        creates=False,
+        page_size=100,  # JumpCloud's documented maximum, and the connector's page
+    )
+
+
+VENDORS: dict[str, Callable[..., World]] = {
+    "jumpcloud": jumpcloud_world,
+    "onelogin": onelogin_world,
+    "pingone": pingone_world,
+}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.bookmarks import BookmarkSpec, keeps_bookmarks
-from agent.errors import ConfigError, Conflict, ConnectorError
+from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
 from tests.bookmark_support import LABEL, VENDORS, World, portal
 
 
@@ -34,24 +34,31 @@ async def test_the_connector_keeps_bookmarks(world: World) -> None:
 async def test_listing_reads_every_page_and_skips_other_apps(world: World) -> None:
     first = world.add_bookmark("Portal us-east-1", portal("us-east-1"))
     second = world.add_bookmark("Intranet", "https://intranet.example.com/")
-    listed = await world.connector.list_bookmarks()
-    assert {(b.bookmark_id, b.label, b.url) for b in listed} == {
+    for n in range(world.page_size + 1):  # at least one page more than a page holds
+        world.add_bookmark(f"Filler {n}", f"https://filler.example.com/{n}")
+    listed = {(b.bookmark_id, b.label, b.url) for b in await world.connector.list_bookmarks()}
+    assert len(listed) == world.page_size + 3  # every bookmark, the SAML app skipped
+    assert {
         (first, "Portal us-east-1", portal("us-east-1")),
         (second, "Intranet", "https://intranet.example.com/"),
-    }
-    assert ("bookmark_list", 200) in world.log
-    assert sum(1 for kind, _ in world.log if kind == "bookmark_list") >= 3  # one app a page
+    } <= listed
+    assert sum(1 for kind, _ in world.log if kind == "bookmark_list") >= 2
+    assert {status for kind, status in world.log if kind == "bookmark_list"} == {200}
 
 
 async def test_a_failed_page_fails_the_listing(world: World) -> None:
-    world.add_bookmark("Portal us-east-1", portal("us-east-1"))
-    world.add_bookmark("Portal eu-west-1", portal("eu-west-1"))
-    world.fake.inject("500", method="GET", skip=1, times=20)
+    for n in range(world.page_size + 1):  # two pages at least
+        world.add_bookmark(f"Portal {n}", f"https://filler.example.com/{n}")
+    world.fake.inject("500", method="GET", skip=1, times=20)  # the second page, every retry
     with pytest.raises(ConnectorError):
         await world.connector.list_bookmarks()
+    pages = [r for r in world.fake.calls("GET") if r.path == world.create_path]
+    assert len(pages) >= 2 and pages[-1].status == 500
 
 
 async def test_create_sends_the_documented_body_and_returns_the_stored_app(world: World) -> None:
+    if not world.creates:
+        pytest.skip(f"{world.kind} documents no create (test_jumpcloud_create_names_the_console)")
     before = world.ids()
     created = await world.connector.create_bookmark(_spec())
     (new_id,) = world.ids() - before
@@ -99,6 +106,8 @@ async def test_delete_removes_the_app(world: World) -> None:
 
 
 async def test_a_429_on_create_is_waited_out(world: World) -> None:
+    if not world.creates:
+        pytest.skip(f"{world.kind} documents no create")
     world.fake.inject("429", method="POST", path_re=world.create_path + "$")
     created = await world.connector.create_bookmark(_spec())
     assert created.url == portal("eu-west-1")
@@ -107,16 +116,43 @@ async def test_a_429_on_create_is_waited_out(world: World) -> None:
     assert len(world.ids()) == 2  # the SAML app and exactly one bookmark
 
 
-async def test_onelogin_without_the_bookmark_keys_refuses_instead_of_listing_nothing(
-    tmp_path: Path,
-) -> None:
-    made = VENDORS["onelogin"](tmp_path, bookmark_connector_id=None, bookmark_url_key=None)
+async def test_a_429_on_update_is_waited_out(world: World) -> None:
+    app_id = world.add_bookmark("Old label", portal("eu-central-1"))
+    (current,) = [b for b in await world.connector.list_bookmarks() if b.bookmark_id == app_id]
+    world.fake.inject("429", method="PUT")
+    updated = await world.connector.update_bookmark(current, _spec())
+    assert updated.url == portal("eu-west-1")
+    assert [r.status for r in world.fake.calls("PUT")] == [429, 200]
+
+
+async def test_jumpcloud_create_names_the_console_step_and_sends_nothing(tmp_path: Path) -> None:
+    made = VENDORS["jumpcloud"](tmp_path)
     try:
-        with pytest.raises(ConfigError, match="bookmark_connector_id"):
+        with pytest.raises(NotSupported, match="URL Bookmark"):
+            await made.connector.create_bookmark(_spec())
+        assert made.fake.writes() == []
+    finally:
+        await made.connector.aclose()  # type: ignore[attr-defined]
+        made.fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("kind", "unset"),
+    [
+        ("onelogin", {"bookmark_connector_id": None, "bookmark_url_key": None}),
+        ("jumpcloud", {"bookmark_app_name": None, "bookmark_url_key": None}),
+    ],
+)
+async def test_without_the_bookmark_keys_a_target_refuses_instead_of_listing_nothing(
+    tmp_path: Path, kind: str, unset: dict[str, None]
+) -> None:
+    made = VENDORS[kind](tmp_path, **unset)
+    try:
+        with pytest.raises(ConfigError, match="bookmark_url_key"):
             await made.connector.list_bookmarks()
         with pytest.raises(ConfigError, match="bookmark_url_key"):
             await made.connector.create_bookmark(_spec())
-        assert made.fake.writes() == [] or all("token" in r.path for r in made.fake.writes())
+        assert all("token" in r.path for r in made.fake.writes())
     finally:
         await made.connector.aclose()  # type: ignore[attr-defined]
         made.fake.stop()
