@@ -208,13 +208,20 @@ class OneLoginFake(FakeIdP):
             return self.error(404, "Not Found")
         return json_response(app)
 
-    async def _create(self, request: web.Request) -> web.Response:
+    async def _body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object, or the 400 OneLogin answers instead."""
         try:
             body = json.loads(await request.text())
         except ValueError:
             return self.error(400, "Invalid JSON")
         if not isinstance(body, dict):
             return self.error(400, "Invalid app payload")
+        return body
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
         missing = [k for k in ("connector_id", "name") if not body.get(k)]
         if missing:
             return self.error(422, f"Validation Failed: {', '.join(missing)} can't be blank")
@@ -239,12 +246,9 @@ class OneLoginFake(FakeIdP):
         app = self._app(request)
         if app is None:
             return self.error(404, "Not Found")
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            return self.error(400, "Invalid JSON")
-        if not isinstance(body, dict):
-            return self.error(400, "Invalid app payload")
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
         new = copy.deepcopy(app)
         for key, value in body.items():
             if key in READ_ONLY:
