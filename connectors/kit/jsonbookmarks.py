@@ -29,6 +29,7 @@ from __future__ import annotations
 import abc
 import json
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from agent.errors import ConnectorError
 from connectors.kit import links
@@ -58,7 +59,7 @@ class JsonKitBookmarks(KitBookmarks):
 
     def bookmark_path(self, bookmark_id: str) -> str:
         """One bookmark app (default: the collection path plus the id)."""
-        return f"{self.bookmarks_path()}/{bookmark_id}"
+        return f"{self.bookmarks_path()}/{quote(bookmark_id, safe='')}"
 
     def bookmark_listing(self) -> str:
         """The first listing page: the collection with the vendor's filter and page size."""

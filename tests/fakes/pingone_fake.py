@@ -206,7 +206,6 @@ class PingOneFake(FakeIdP):
         if isinstance(body, web.Response):
             return body
         new = {k: v for k, v in body.items() if k not in READ_ONLY}
-        new.pop("createdAt", None)
         with self.lock:
             app_id = self.add_app({**new, "createdAt": _now(), "updatedAt": _now()})
             stored = copy.deepcopy(self.apps[app_id])
