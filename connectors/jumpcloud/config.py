@@ -116,4 +116,12 @@ class JumpCloudTarget(TargetConfig):
                 problems.append(
                     ("warn", f"apps[{i}].id", "a JumpCloud application _id is 24 hex digits")
                 )
+        if (self.bookmark_app_name is None) != (self.bookmark_url_key is None):
+            problems.append(
+                (
+                    "fail",
+                    "bookmark_app_name",
+                    "set bookmark_app_name and bookmark_url_key together, or neither",
+                )
+            )
         return problems

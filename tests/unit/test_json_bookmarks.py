@@ -156,3 +156,19 @@ async def test_without_the_bookmark_keys_a_target_refuses_instead_of_listing_not
     finally:
         await made.connector.aclose()  # type: ignore[attr-defined]
         made.fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("kind", "half"),
+    [("onelogin", {"bookmark_url_key": None}), ("jumpcloud", {"bookmark_app_name": None})],
+)
+async def test_half_the_bookmark_keys_is_a_config_problem(
+    tmp_path: Path, kind: str, half: dict[str, None]
+) -> None:
+    made = VENDORS[kind](tmp_path, **half)
+    try:
+        problems = made.connector.config.value_problems()  # type: ignore[attr-defined]
+        assert [p[0] for p in problems if "together" in p[2]] == ["fail"]
+    finally:
+        await made.connector.aclose()  # type: ignore[attr-defined]
+        made.fake.stop()
