@@ -73,6 +73,14 @@ class JumpCloudTarget(TargetConfig):
     max_rate_limit_wait: float = Field(
         default=60.0, ge=0, le=900, description="longest wait for a rate limit (s)"
     )
+    bookmark_app_name: str | None = Field(
+        default=None,
+        description="the name of the account's URL Bookmark applications (per-Region "
+        "bookmarks; read it from GET /api/applications/{id} of one made in the Admin Portal)",
+    )
+    bookmark_url_key: str | None = Field(
+        default=None, description="the config field of such an application that holds its URL"
+    )
 
     @model_validator(mode="after")
     def _url(self) -> JumpCloudTarget:
@@ -108,4 +116,12 @@ class JumpCloudTarget(TargetConfig):
                 problems.append(
                     ("warn", f"apps[{i}].id", "a JumpCloud application _id is 24 hex digits")
                 )
+        if (self.bookmark_app_name is None) != (self.bookmark_url_key is None):
+            problems.append(
+                (
+                    "fail",
+                    "bookmark_app_name",
+                    "set bookmark_app_name and bookmark_url_key together, or neither",
+                )
+            )
         return problems

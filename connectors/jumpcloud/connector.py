@@ -22,17 +22,19 @@ read-back); discovery by label adds ``ceil(applications / 100)`` listing GETs pe
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.jumpcloud import codec
+from connectors.jumpcloud.bookmarks import JumpCloudBookmarkCodec, keys_missing
 from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
 from connectors.kit.http import Answer, StaticAuth
 from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.jsonbookmarks import JsonKitBookmarks
 
 PAGE = 100  # the documented maximum of ``limit``
 MAX_PAGES = 10_000
@@ -62,17 +64,24 @@ def _kind(method: str, path: str) -> str:
     return method.lower()
 
 
-class JumpCloudConnector(JsonKitConnector):
+class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
+    """SSO applications of one JumpCloud organization, and its URL Bookmark applications
+    (kept, not created: :mod:`connectors.jumpcloud.bookmarks`)."""
+
     kind: ClassVar[str] = "jumpcloud"
     config_model: ClassVar[type[TargetConfig]] = JumpCloudTarget
     vendor: ClassVar[str] = "JumpCloud"
     codec = FunctionCodec(codec.decode, codec.encode)
     not_an_object = "application {app_id} is not a JSON object"
+    bookmark_id_key = "_id"
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         assert isinstance(config, JumpCloudTarget)
         self.target = config
+        self.bookmark_codec = JumpCloudBookmarkCodec(
+            config.name, config.bookmark_app_name, config.bookmark_url_key
+        )
         key = context.secret_from_env(config.api_key_env, key="api_key_env")
         headers = {"x-api-key": key}
         if config.org_id:
@@ -105,13 +114,17 @@ class JumpCloudConnector(JsonKitConnector):
             no_match=lambda s: f"no JumpCloud application has the Display Label {s.label!r}",
         )
 
-    async def list_applications(self) -> list[dict[str, Any]]:
-        """Every application, page by page; any page that fails or contradicts the count
-        fails the whole listing (a partial list never reads as complete)."""
+    async def list_applications(
+        self, query: str = "", kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every application (that ``query``, ``&filter=...``, selects), page by page; any
+        page that fails or contradicts the count fails the whole listing (a partial list
+        never reads as complete)."""
         apps: list[dict[str, Any]] = []
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            answer = await self.http.get(f"{LIST}?limit={PAGE}&skip={len(apps)}&sort=_id")
+            page = f"{LIST}?limit={PAGE}&skip={len(apps)}&sort=_id{query}"
+            answer = await self.http.get(page, kind=kind)
             total, results = self._page(answer)
             for app in results:
                 app_id = app["_id"]
@@ -166,3 +179,24 @@ class JumpCloudConnector(JsonKitConnector):
         return fetched
 
     # send: the template's PUT of the whole application, then a read: that read is the proof
+
+    # --- bookmarks: URL Bookmark applications, kept (a create is NotSupported) -------------
+
+    def bookmarks_path(self) -> str:
+        if not self.target.bookmark_app_name or not self.target.bookmark_url_key:
+            raise keys_missing(self.name)
+        return LIST
+
+    def bookmark_path(self, bookmark_id: str) -> str:
+        return self.app_path(bookmark_id)
+
+    async def list_bookmark_docs(self) -> list[Fetched]:
+        """The applications the documented ``filter`` (``name:eq:<bookmark_app_name>``)
+        selects, each read again: a listing may hold fewer fields than a read (the
+        ``fields`` parameter), and the conflict guard compares with a read."""
+        self.bookmarks_path()  # the keys are set, or a ConfigError
+        name = self.target.bookmark_app_name
+        query = "&" + urlencode({"filter": f"name:eq:{name}"})
+        listed = await self.list_applications(query, kind="bookmark_list")
+        ids = [str(a["_id"]) for a in listed if a.get("name") == name]
+        return [await self.fetch_bookmark(app_id) for app_id in ids]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 import json
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from agent.bookmarks import BookmarkKeeper, BookmarkSpec, ObservedBookmark
 from agent.errors import Conflict, ConnectorError
@@ -45,7 +45,7 @@ class BookmarkCodec(Protocol):
 class KitBookmarks(BookmarkKeeper):
     """Mix into a kit connector beside :class:`~connectors.kit.base.KitConnector`."""
 
-    bookmark_codec: ClassVar[BookmarkCodec]
+    bookmark_codec: BookmarkCodec  # a class attribute, or set per instance (target keys)
     name: str  # the target's name (the connector's)
 
     # --- what the vendor supplies -------------------------------------------------------

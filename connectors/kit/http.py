@@ -193,22 +193,29 @@ class JsonHttp:
             client, self._client = self._client, None
             await client.aclose()
 
-    async def get(self, path: str) -> Answer:
-        return await self.request("GET", path)
+    async def get(self, path: str, *, kind: str | None = None) -> Answer:
+        return await self.request("GET", path, kind=kind)
 
-    async def put(self, path: str, body: Any) -> Answer:
-        return await self.request("PUT", path, body)
+    async def put(self, path: str, body: Any, *, kind: str | None = None) -> Answer:
+        return await self.request("PUT", path, body, kind=kind)
 
-    async def patch(self, path: str, body: Any) -> Answer:
-        return await self.request("PATCH", path, body)
+    async def patch(self, path: str, body: Any, *, kind: str | None = None) -> Answer:
+        return await self.request("PATCH", path, body, kind=kind)
 
-    async def post(self, path: str, body: Any) -> Answer:
-        return await self.request("POST", path, body)
+    async def post(self, path: str, body: Any, *, kind: str | None = None) -> Answer:
+        return await self.request("POST", path, body, kind=kind)
 
-    async def request(self, method: str, path: str, body: Any = None) -> Answer:
+    async def delete(self, path: str, *, kind: str | None = None) -> Answer:
+        return await self.request("DELETE", path, kind=kind)
+
+    async def request(
+        self, method: str, path: str, body: Any = None, *, kind: str | None = None
+    ) -> Answer:
+        """One request with the policy; ``kind`` names it for the request hooks and
+        metrics (default: :attr:`kind_of` of the method and path)."""
         what = f"{self.vendor} {method} {path_only(path)}"
         return await with_retries(
-            lambda attempt: self._attempt(method, path, body, attempt), self.policy, what=what
+            lambda attempt: self._attempt(method, path, body, attempt, kind), self.policy, what=what
         )
 
     async def list_pages(
@@ -216,13 +223,16 @@ class JsonHttp:
         first: str,
         items: Callable[[Answer], list[Any] | None],
         next_of: Callable[[Answer], str | None] | None = None,
+        *,
+        kind: str | None = None,
     ) -> list[Any]:
         """Every item of a listing: ``items`` reads one page's items (None: not a listing,
-        an error), ``next_of`` its next link (default: the RFC 8288 ``rel="next"`` Link)."""
+        an error), ``next_of`` its next link (default: the RFC 8288 ``rel="next"`` Link);
+        ``kind`` names every page's request (see :meth:`request`)."""
         reader = next_of or (lambda answer: links.next_link(answer.links))
 
         async def read(path: str) -> links.Page[Any]:
-            answer = await self.get(path)
+            answer = await self.get(path, kind=kind)
             found = items(answer)
             if found is None:
                 raise ConnectorError(
@@ -244,7 +254,9 @@ class JsonHttp:
     def _listing_error(self, path: str, exc: Exception) -> ConnectorError:
         return ConnectorError(f"listing {path_only(path)}: {exc}", target=self.target)
 
-    async def _attempt(self, method: str, path: str, body: Any, attempt: int) -> Answer:
+    async def _attempt(
+        self, method: str, path: str, body: Any, attempt: int, kind: str | None = None
+    ) -> Answer:
         client = self.client
         assert self._gate is not None and self._budgets is not None
         bucket = self.bucket_of(method, path)
@@ -256,7 +268,7 @@ class JsonHttp:
         if body is not None:
             content = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        kind = self.kind_of(method, path)
+        kind = kind or self.kind_of(method, path)
         async with self._gate:
             try:
                 response = await client.request(method, path, content=content, headers=headers)

@@ -61,6 +61,15 @@ class OneLoginTarget(HttpTargetConfig):
     max_rate_limit_wait: float = Field(
         default=120.0, ge=0, le=3600, description="longest wait for a rate-limit reset (s)"
     )
+    bookmark_connector_id: int | None = Field(
+        default=None,
+        description="connector_id of the account's bookmark apps (per-Region bookmarks; "
+        "read it from GET /api/2/apps/{id} of one made in the console)",
+    )
+    bookmark_url_key: str | None = Field(
+        default=None,
+        description="the configuration attribute of such an app that holds its URL",
+    )
 
     @model_validator(mode="after")
     def _url(self) -> OneLoginTarget:
@@ -92,6 +101,14 @@ class OneLoginTarget(HttpTargetConfig):
                     "api_url",
                     f"{host} is not a OneLogin API host (<subdomain>.onelogin.com, "
                     "api.us.onelogin.com or api.eu.onelogin.com)",
+                )
+            )
+        if (self.bookmark_connector_id is None) != (self.bookmark_url_key is None):
+            out.append(
+                (
+                    "fail",
+                    "bookmark_connector_id",
+                    "set bookmark_connector_id and bookmark_url_key together, or neither",
                 )
             )
         return out

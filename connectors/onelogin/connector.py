@@ -40,8 +40,10 @@ from connectors.kit.base import Fetched
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import Answer
 from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
+from connectors.kit.jsonbookmarks import JsonKitBookmarks
 from connectors.kit.oauth import ClientCredentials
 from connectors.onelogin import codec
+from connectors.onelogin.bookmarks import OneLoginBookmarkCodec, keys_missing
 from connectors.onelogin.config import OneLoginTarget
 
 PAGE = 100  # apps per listing page
@@ -75,8 +77,9 @@ def onelogin_code(body: Any) -> str | None:
     return None
 
 
-class OneLoginConnector(JsonKitConnector):
-    """SAML apps of one OneLogin account."""
+class OneLoginConnector(JsonKitBookmarks, JsonKitConnector):
+    """SAML apps of one OneLogin account, and its per-Region bookmark apps
+    (:mod:`connectors.onelogin.bookmarks`)."""
 
     kind: ClassVar[str] = "onelogin"
     vendor: ClassVar[str] = "OneLogin"
@@ -86,6 +89,9 @@ class OneLoginConnector(JsonKitConnector):
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         cfg = self._cfg
+        self.bookmark_codec = OneLoginBookmarkCodec(
+            cfg.name, cfg.bookmark_connector_id, cfg.bookmark_url_key
+        )
         secret = context.secret_from_env(
             cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
         )
@@ -130,7 +136,14 @@ class OneLoginConnector(JsonKitConnector):
     async def _apps_named(self, name: str) -> list[dict[str, Any]]:
         """Every SAML app named exactly ``name``, from every page (the ``name`` filter
         also matches wildcards, so the result is filtered again)."""
-        query = {"name": name, "limit": str(PAGE)}
+        found = await self._summaries({"name": name, "limit": str(PAGE)})
+        return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
+
+    async def _summaries(
+        self, query: dict[str, str], kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every app summary the listing answers ``query`` with, page by page (the next
+        page is ``cursor=<After-Cursor>``); a failed page fails the listing."""
 
         def items(answer: Answer) -> list[Any] | None:
             data = answer.data
@@ -144,12 +157,35 @@ class OneLoginConnector(JsonKitConnector):
                 return None
             return f"{self.http.base_url}/api/2/apps?{urlencode({**query, 'cursor': cursor})}"
 
-        found = await self.http.list_pages(f"/api/2/apps?{urlencode(query)}", items, next_of)
-        return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
+        first = f"/api/2/apps?{urlencode(query)}"
+        return await self.http.list_pages(first, items, next_of, kind=kind)
 
     def body_to_send(self, before: Fetched, after: Doc) -> Doc:
         """Only the sections that changed (the update is partial); read back after."""
         return {k: v for k, v in after.items() if before.doc.get(k) != v}
+
+    # --- bookmarks: apps of the configured bookmark connector ----------------------------
+
+    def bookmarks_path(self) -> str:
+        cfg = self._cfg
+        if cfg.bookmark_connector_id is None or not cfg.bookmark_url_key:
+            raise keys_missing(cfg.name)
+        return "/api/2/apps"
+
+    def bookmark_path(self, bookmark_id: str) -> str:
+        return self.app_path(bookmark_id)
+
+    def bookmark_update_body(self, before: Fetched, after: Doc) -> Doc:
+        return self.body_to_send(before, after)
+
+    async def list_bookmark_docs(self) -> list[Fetched]:
+        """The summaries of every page, then a read of each bookmark app: the summary
+        lacks ``configuration`` (the URL) and must fingerprint like the guard's read."""
+        self.bookmarks_path()  # the keys are set, or a ConfigError
+        summaries = await self._summaries({"limit": str(PAGE)}, kind="bookmark_list")
+        wanted = self._cfg.bookmark_connector_id
+        ids = [str(s["id"]) for s in summaries if s.get("connector_id") == wanted]
+        return [await self.fetch_bookmark(app_id) for app_id in ids]
 
 
 def _app_id(app_id: str, target: str) -> str:

@@ -21,7 +21,9 @@ Requests, as the PingOne Platform API documents them:
 Errors are ``{"id", "code", "message", "details": [{"code", "target", "message"}]}``
 (https://developer.pingidentity.com/pingone-api/platform/reference/error-codes.html).
 Requests per app: observe 1 GET; apply 1 GET (conflict guard) + 1 PUT, whose answer is the
-read-back. The token request is one per run (per hour).
+read-back. The token request is one per run (per hour). Bookmarks (External Link apps):
+listing the listing pages; create 1 POST; update and delete 1 GET (conflict guard) + 1
+PUT or DELETE.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
 from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.jsonbookmarks import JsonKitBookmarks
 from connectors.kit.oauth import ClientCredentials
 from connectors.pingone import codec
+from connectors.pingone.bookmarks import PingOneBookmarkCodec
 from connectors.pingone.config import REGIONS, PingOneTarget
 
 error_text = message_and_first_detail("details", "target")
@@ -45,8 +49,9 @@ error_code = code_from("code")
 _kind = listing_kind("/applications")
 
 
-class PingOneConnector(JsonKitConnector):
-    """SAML applications in one PingOne environment (``acsUrls``, ``spEntityId``)."""
+class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
+    """SAML applications in one PingOne environment (``acsUrls``, ``spEntityId``), and its
+    per-Region External Link applications (:mod:`connectors.pingone.bookmarks`)."""
 
     kind: ClassVar[str] = "pingone"
     vendor: ClassVar[str] = "PingOne"
@@ -54,6 +59,8 @@ class PingOneConnector(JsonKitConnector):
     codec = FunctionCodec(codec.decode, codec.encode)
     not_an_object = "PingOne returned an application that is not a JSON object"
     put_answers_stored = True  # the answer is the application as stored: the read-back
+    bookmark_codec = PingOneBookmarkCodec()
+    bookmark_answers_stored = True  # POST 201 and PUT 200 answer with the app as stored
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
@@ -96,6 +103,19 @@ class PingOneConnector(JsonKitConnector):
 
     def app_path(self, app_id: str) -> str:
         return f"{self._apps_path()}/{quote(app_id, safe='')}"
+
+    # Bookmarks are applications too: the same collection, listing and item paths.
+    def bookmarks_path(self) -> str:
+        return self._apps_path()
+
+    def bookmark_path(self, bookmark_id: str) -> str:
+        return self.app_path(bookmark_id)
+
+    def bookmark_items(self, answer: Answer) -> list[Any] | None:
+        return _embedded_apps(answer)
+
+    def bookmark_next(self, answer: Answer) -> str | None:
+        return _next_href(answer)
 
     async def discover(self) -> list[AppRef]:
         listing = Once(self._list_apps)

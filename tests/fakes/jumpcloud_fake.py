@@ -11,6 +11,15 @@ What it models, from JumpCloud's documents (not from what idpsync sends):
   so a field missing from the body is reset here too (a client that sends a partial
   document loses data, as it would against JumpCloud); ``_id``, ``organization`` and
   ``created`` are the server's and kept;
+* ``filter=<field>:eq:<value>`` on the listing ("Filter structure:
+  ``<field>:<operator>:<value>``", the listing's ``filter`` parameter; only ``eq`` is
+  modelled, another operator is answered 400 here);
+* ``DELETE /api/applications/{id}``: "deletes an SSO / SAML Application", answered 200
+  with the application (the ``Delete-Application`` operation);
+* applications whose ``name`` is in :attr:`JumpCloudFake.bookmark_names` are URL Bookmarks
+  made in the Admin Portal (https://jumpcloud.com/support/Connect-Apps-Using-Bookmarks):
+  a PUT of one is held to the definition's required ``name``, ``config``, ``ssoUrl`` only,
+  not to the SAML ``config`` values;
 * ``x-api-key`` auth (401 without a valid key), and ``x-org-id`` for a multi-tenant
   administrator: 401 without it, 400 "Malformed ID", 404 "Organization ID Not Found" (V1
   reference, "Multi-Tenant Portal Headers");
@@ -60,6 +69,7 @@ class JumpCloudFake(FakeIdP):
         self.apps: dict[str, dict[str, Any]] = {}
         self.api_keys: set[str] = set()
         self.org_ids: set[str] | None = None  # a set: the key is a multi-tenant admin's
+        self.bookmark_names: set[str] = set()  # ``name`` of URL Bookmark applications
 
     # --- state ---------------------------------------------------------------------------
 
@@ -81,6 +91,7 @@ class JumpCloudFake(FakeIdP):
             web.get("/api/applications", self._list),
             web.get("/api/applications/{id}", self._get),
             web.put("/api/applications/{id}", self._put),
+            web.delete("/api/applications/{id}", self._delete),
         ]
 
     def bucket_of(self, method: str, path: str) -> str | None:
@@ -124,10 +135,13 @@ class JumpCloudFake(FakeIdP):
             return self.error(400, "limit and skip must not be negative")
         sort = request.query.get("sort", "name")
         field, reverse = sort.removeprefix("-"), sort.startswith("-")
+        wanted = request.query.get("filter")
+        key, op, value = ([*(wanted or "").split(":", 2), "", ""])[:3]
+        if wanted is not None and op != "eq":
+            return self.error(400, f"unsupported filter operator {op!r}")
         with self.lock:
-            ordered = sorted(
-                self.apps.values(), key=lambda a: str(a.get(field, "")), reverse=reverse
-            )
+            chosen = [a for a in self.apps.values() if wanted is None or a.get(key) == value]
+            ordered = sorted(chosen, key=lambda a: str(a.get(field, "")), reverse=reverse)
             page = copy.deepcopy(ordered[skip : skip + limit])
         return json_response({"name": "Applications", "totalCount": len(ordered), "results": page})
 
@@ -141,6 +155,16 @@ class JumpCloudFake(FakeIdP):
             return self.error(404, "Not Found")
         return json_response(app)
 
+    async def _delete(self, request: web.Request) -> web.StreamResponse:
+        problem = self._org_problem(request)
+        if problem is not None:
+            return problem
+        with self.lock:
+            app = self.apps.pop(request.match_info["id"], None)
+        if app is None:
+            return self.error(404, "Not Found")
+        return json_response(app)
+
     async def _put(self, request: web.Request) -> web.StreamResponse:
         problem = self._org_problem(request)
         if problem is not None:
@@ -150,7 +174,7 @@ class JumpCloudFake(FakeIdP):
             body = json.loads(await request.text())
         except ValueError:
             return self.error(400, "the request body is not JSON")
-        invalid = _invalid(body, app_id)
+        invalid = _invalid(body, app_id, saml=body.get("name") not in self.bookmark_names)
         if invalid:
             return self.error(400, invalid)
         with self.lock:
@@ -166,7 +190,7 @@ class JumpCloudFake(FakeIdP):
         return json_response(answer)
 
 
-def _invalid(body: Any, app_id: str) -> str | None:
+def _invalid(body: Any, app_id: str, saml: bool = True) -> str | None:
     """Why JumpCloud would refuse this PUT body (400), or None."""
     if not isinstance(body, dict):
         return "the application must be a JSON object"
@@ -178,6 +202,8 @@ def _invalid(body: Any, app_id: str) -> str | None:
     config = body["config"]
     if not isinstance(config, dict):
         return "config must be an object"
+    if not saml:
+        return None
     for key in ("acsUrl", "spEntityId"):
         value = config.get(key, {}).get("value") if isinstance(config.get(key), dict) else None
         if not isinstance(value, str) or not value:

@@ -16,6 +16,10 @@ what idpsync sends:
   wholesale; ``id``, ``created_at``, ``updated_at``, ``sso``, ``icon_url`` are read-only;
   ``configuration.consumer_url`` and ``configuration.validator`` are required for a SAML
   custom connector app (422 when emptied); the answer is the updated app;
+* ``POST /api/2/apps`` (.../apps/create-app): "the minimum requirement to create an app is
+  the connector_id and a name" (422 without them); the server sets ``id``, ``created_at``,
+  ``updated_at`` and the connector's ``auth_method``; the answer (201) is the new app;
+  ``DELETE /api/2/apps/{id}`` (.../apps/delete-app) answers 204;
 * ``GET /auth/rate_limit`` (.../oauth20-tokens/get-rate-limit): ``{status, data:
   {X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset}}``; every answer carries
   those headers, the reset in seconds until the window ends (``reset_kind="delta"``);
@@ -54,6 +58,7 @@ class OneLoginFake(FakeIdP):
     reset_kind: Literal["epoch", "delta"] = "delta"
     bucket_window: float = 3600.0
     token_lifetime: int = 36000
+    max_page: int = 1000  # the most apps a page holds, whatever ``limit`` asks
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,6 +68,8 @@ class OneLoginFake(FakeIdP):
         self.bucket_limits.setdefault("account", 5000)
         self._next_id = 928532
         self.cursor_override: str | None = None  # hostile tests: After-Cursor on every page
+        # connector_id -> the auth_method an app made from it gets (110016: SAML custom).
+        self.connector_auth: dict[int, int] = {110016: 2}
 
     # --- test helpers ----------------------------------------------------------------------
 
@@ -86,8 +93,10 @@ class OneLoginFake(FakeIdP):
             web.post("/auth/oauth2/v2/token", self._token),
             web.get("/auth/rate_limit", self._rate_limit),
             web.get("/api/2/apps", self._list),
+            web.post("/api/2/apps", self._create),
             web.get("/api/2/apps/{id}", self._get),
             web.put("/api/2/apps/{id}", self._put),
+            web.delete("/api/2/apps/{id}", self._delete),
         ]
 
     def bucket_of(self, method: str, path: str) -> str | None:
@@ -161,7 +170,7 @@ class OneLoginFake(FakeIdP):
 
     async def _list(self, request: web.Request) -> web.Response:
         q = request.query
-        limit = min(int(q.get("limit", "50")), 1000)
+        limit = min(int(q.get("limit", "50")), self.max_page)
         page = 1
         if "cursor" in q:
             try:
@@ -199,16 +208,47 @@ class OneLoginFake(FakeIdP):
             return self.error(404, "Not Found")
         return json_response(app)
 
-    async def _put(self, request: web.Request) -> web.Response:
-        app = self._app(request)
-        if app is None:
-            return self.error(404, "Not Found")
+    async def _body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object, or the 400 OneLogin answers instead."""
         try:
             body = json.loads(await request.text())
         except ValueError:
             return self.error(400, "Invalid JSON")
         if not isinstance(body, dict):
             return self.error(400, "Invalid app payload")
+        return body
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        missing = [k for k in ("connector_id", "name") if not body.get(k)]
+        if missing:
+            return self.error(422, f"Validation Failed: {', '.join(missing)} can't be blank")
+        now = datetime.now(UTC).isoformat()
+        new = {k: v for k, v in body.items() if k not in READ_ONLY}
+        new.update(
+            created_at=now,
+            updated_at=now,
+            auth_method=self.connector_auth.get(int(body["connector_id"])),
+        )
+        app_id = self.add_app(new)
+        return json_response(self.apps[app_id], 201)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        app = self._app(request)
+        if app is None:
+            return self.error(404, "Not Found")
+        del self.apps[app["id"]]
+        return web.Response(status=204)
+
+    async def _put(self, request: web.Request) -> web.Response:
+        app = self._app(request)
+        if app is None:
+            return self.error(404, "Not Found")
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
         new = copy.deepcopy(app)
         for key, value in body.items():
             if key in READ_ONLY:

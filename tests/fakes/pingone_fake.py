@@ -17,6 +17,14 @@ What it models, from PingOne's documentation:
   read-only fields in the body (``id``, ``environment``, ``createdAt``, ``updatedAt``,
   ``_links``) are ignored, ``updatedAt`` moves on every write, and the answer is the
   application as stored;
+* ``POST /v1/environments/<envId>/applications`` creates an application (201, the
+  application as stored, server-set ``id``, ``environment``, ``createdAt``, ``updatedAt``)
+  and ``DELETE .../applications/<appId>`` deletes one (204)
+  (https://developer.pingidentity.com/pingone-api/platform/applications/applications-1.html,
+  "create, read, update, and delete"); an External Link application (``type``
+  ``PORTAL_LINK_APP``, ``protocol`` ``EXTERNAL_LINK``) requires ``homePageUrl`` (the
+  ``ApplicationExternalLink`` model, pingidentity/pingone-go-sdk-v2
+  ``management/docs/ApplicationExternalLink.md``);
 * errors: ``{"id", "code", "message", "details": [{"code", "target", "message"}]}``
   (https://developer.pingidentity.com/pingone-api/platform/reference/error-codes.html);
 * rate limits: 429 ``REQUEST_LIMITED`` with ``Retry-After`` seconds
@@ -43,6 +51,7 @@ from connectors.kit.testing import FakeIdP, json_response
 READ_ONLY = ("id", "environment", "createdAt", "updatedAt", "_links")
 REQUIRED = ("name", "type", "protocol", "enabled")
 SAML_REQUIRED = ("acsUrls", "assertionDuration", "spEntityId")
+LINK_REQUIRED = ("homePageUrl",)
 ERROR_CODES = {
     400: "INVALID_DATA",
     401: "ACCESS_FAILED",
@@ -93,8 +102,10 @@ class PingOneFake(FakeIdP):
         return [
             web.post("/{env}/as/token", self._token),
             web.get(env, self._list),
+            web.post(env, self._create),
             web.get(env + "/{app}", self._get),
             web.put(env + "/{app}", self._put),
+            web.delete(env + "/{app}", self._delete),
         ]
 
     def bucket_of(self, method: str, path: str) -> str | None:
@@ -173,11 +184,7 @@ class PingOneFake(FakeIdP):
             return self._error(404, "The requested resource was not found.")
         return json_response(app)
 
-    async def _put(self, request: web.Request) -> web.Response:
-        app_id = request.match_info["app"]
-        stored = self.apps.get(app_id)
-        if stored is None or not self._env_ok(request):
-            return self._error(404, "The requested resource was not found.")
+    async def _valid_body(self, request: web.Request) -> dict[str, Any] | web.Response:
         try:
             body = json.loads(await request.text())
         except ValueError:
@@ -190,6 +197,36 @@ class PingOneFake(FakeIdP):
                 "the request.",
                 details=problems,
             )
+        return dict(body)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._env_ok(request):
+            return self._error(404, "The requested resource was not found.")
+        body = await self._valid_body(request)
+        if isinstance(body, web.Response):
+            return body
+        new = {k: v for k, v in body.items() if k not in READ_ONLY}
+        with self.lock:
+            app_id = self.add_app({**new, "createdAt": _now(), "updatedAt": _now()})
+            stored = copy.deepcopy(self.apps[app_id])
+        return json_response(stored, 201)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        app_id = request.match_info["app"]
+        if not self._env_ok(request) or app_id not in self.apps:
+            return self._error(404, "The requested resource was not found.")
+        with self.lock:
+            del self.apps[app_id]
+        return web.Response(status=204)
+
+    async def _put(self, request: web.Request) -> web.Response:
+        app_id = request.match_info["app"]
+        stored = self.apps.get(app_id)
+        if stored is None or not self._env_ok(request):
+            return self._error(404, "The requested resource was not found.")
+        body = await self._valid_body(request)
+        if isinstance(body, web.Response):
+            return body
         new = {k: v for k, v in body.items() if k not in READ_ONLY}
         for key in READ_ONLY:
             if key in stored:
@@ -203,7 +240,9 @@ class PingOneFake(FakeIdP):
 def _validate(body: Any) -> list[dict[str, str]]:
     if not isinstance(body, dict):
         return [{"code": "INVALID_VALUE", "target": "body", "message": "must be an object"}]
-    required = [*REQUIRED, *(SAML_REQUIRED if body.get("protocol") == "SAML" else ())]
+    protocol = body.get("protocol")
+    extra = {"SAML": SAML_REQUIRED, "EXTERNAL_LINK": LINK_REQUIRED}.get(str(protocol), ())
+    required = [*REQUIRED, *extra]
     problems = [
         {"code": "REQUIRED_VALUE", "target": key, "message": f"{key} is required"}
         for key in required
