@@ -46,7 +46,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from agent.bookmarks import BookmarkSpec
 from agent.errors import ConnectorError
@@ -60,7 +60,7 @@ from connectors.entra.bookmark_graph import (
 from connectors.entra.client import GraphClient
 from connectors.entra.config import EntraTarget
 from connectors.kit.base import Fetched, canonical_fingerprint
-from connectors.kit.bookmarks import KitBookmarks
+from connectors.kit.bookmarks import BookmarkCodec, KitBookmarks
 from connectors.kit.codec import Doc
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def _fetched(doc: dict[str, Any]) -> Fetched:
 class EntraBookmarks(KitBookmarks):
     """Mixed into :class:`connectors.entra.connector.EntraConnector`."""
 
-    bookmark_codec: ClassVar[EntraBookmarkCodec] = EntraBookmarkCodec()
+    bookmark_codec: BookmarkCodec = EntraBookmarkCodec()
     target: EntraTarget
 
     def graph(self) -> GraphClient:

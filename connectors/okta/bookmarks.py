@@ -41,7 +41,7 @@ from __future__ import annotations
 import abc
 import copy
 import json
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 from agent.bookmarks import BookmarkSpec
@@ -104,7 +104,7 @@ def _app_path(app_id: str) -> str:
 class OktaBookmarks(KitBookmarks):
     """Mixed into :class:`connectors.okta.OktaConnector`, which supplies the client."""
 
-    bookmark_codec: ClassVar[BookmarkCodec] = OktaBookmarkCodec()
+    bookmark_codec: BookmarkCodec = OktaBookmarkCodec()
     client: OktaClient
 
     @abc.abstractmethod
