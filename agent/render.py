@@ -340,7 +340,9 @@ def render_text(plan: Plan) -> str:
     lines += [f"BLOCKED: {v}" for v in plan.violations]
     incomplete = "" if plan.complete else "; INCOMPLETE (not every target was observed)"
     lines.append(
-        f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s); "
+        f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s)"
+        + (f" and {len(plan.bookmarks)} bookmark app(s)" if plan.bookmarks else "")
+        + "; "
         f"checksum {plan.checksum()[:16]}{incomplete}"
     )
     return "".join(safe_line(line) + "\n" for line in lines)

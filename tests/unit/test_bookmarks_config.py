@@ -112,3 +112,12 @@ def test_a_target_that_cannot_keep_bookmarks_names_the_types_that_can(
     assert "target 'app' (type plain) cannot keep bookmark apps" in message
     assert "file" in message.split("types that can:")[1]
     assert "bookmarks.targets[0]" in message
+
+
+def test_every_bookmarks_key_is_documented_in_the_readme() -> None:
+    from agent.bookmark_config import BookmarksConfig
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Per-Region bookmark apps") :]
+    for key in (*BookmarksConfig.model_fields, "bookmarks_file"):
+        assert f"{key}:" in section, f"bookmarks.{key} is not documented in README.md"
