@@ -200,6 +200,19 @@ def read_regular_file(path: Path, error: Callable[[str], ConnectorError]) -> byt
         os.close(fd)
 
 
+def parse_json(
+    data: bytes, shape: type, wrong_shape: str, error: Callable[[str], ConnectorError]
+) -> Any:
+    """``data`` as JSON of ``shape`` (dict or list); anything else raises ``error(...)``."""
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"not valid JSON ({exc})") from None
+    if not isinstance(doc, shape):
+        raise error(wrong_shape)
+    return doc
+
+
 @dataclass(frozen=True)
 class _FileRead(Fetched):
     """A read of the app file, with the path every link resolved to (what is written)."""
@@ -264,12 +277,9 @@ class FileConnector(FileBookmarks, KitConnector):
         return self._parse(raw.encode("utf-8"))
 
     def _parse(self, data: bytes) -> dict[str, Any]:
-        try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise self._error(f"not valid JSON ({exc})") from None
-        if not isinstance(doc, dict):
-            raise self._error("the document must be a JSON object")
+        doc: dict[str, Any] = parse_json(
+            data, dict, "the document must be a JSON object", self._error
+        )
         return doc
 
     def decode(self, ref: AppRef, doc: dict[str, Any]) -> Decoded:

@@ -73,18 +73,15 @@ class FileBookmarks(KitBookmarks):
         return path.resolve()
 
     def _read_all(self) -> list[Any]:
-        from connectors.file import read_regular_file  # late: connectors.file mixes this in
+        from connectors.file import parse_json, read_regular_file  # late: file.py mixes this in
 
         path = self._path()
         if not path.exists():
             return []
         data = read_regular_file(path, self._bookmark_error)
-        try:
-            entries = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise self._bookmark_error(f"not valid JSON ({exc})") from None
-        if not isinstance(entries, list):
-            raise self._bookmark_error("the bookmarks file must hold a JSON list")
+        entries: list[Any] = parse_json(
+            data, list, "the bookmarks file must hold a JSON list", self._bookmark_error
+        )
         return entries
 
     async def _write_all(self, entries: list[Any]) -> None:

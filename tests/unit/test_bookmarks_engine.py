@@ -163,6 +163,7 @@ async def test_apply_records_each_bookmark_write_in_the_history_and_audit(tmp_pa
             make_config("a"), store, None, apply=True, holder="t", stop=None, request=request
         )
         assert summary.exit_code == 0 and summary.outcome == "applied"
+        assert summary.changes_applied == 2
         rows = store.changes(run_id=summary.run_id)
         assert sorted((r.app_key, r.action, r.field, r.status) for r in rows) == [
             ("a/bookmark:eu-west-1", "create", "bookmark", "applied"),
