@@ -103,13 +103,16 @@ def removable_bookmark_regions(
 ) -> frozenset[str]:
     """Regions whose owned bookmark ``mode: sync`` may delete: gone or REMOVING for the whole
     ``policy.removal_grace`` (the same memory as the ACS removals), with a complete Region
-    list. Without one nothing is removable."""
+    list. Without one nothing is removable. A Region seen ACTIVE again is forgotten, so a
+    later removal waits the whole grace again."""
     if rules.mode != "sync" or not desired.complete or not desired.regions:
         return frozenset()
     out: set[str] = set()
     for region in owned:
         status = desired.region_status(region)
-        if status is None or status is RegionStatus.REMOVING:
+        if status is RegionStatus.ACTIVE:
+            memory.clear_missing(region)
+        elif status is None or status is RegionStatus.REMOVING:
             first = memory.first_seen_missing(region, now)
             if (now - first).total_seconds() >= grace_s:
                 out.add(region)
@@ -140,7 +143,7 @@ def with_bookmarks(
         removable = removable_bookmark_regions(
             rules,
             desired,
-            [r for r in owned if r not in regions],
+            owned,
             grace_s=config.policy.removal_grace.total_seconds(),
             memory=memory,
             now=now,

@@ -176,7 +176,8 @@ async def test_apply_records_each_bookmark_write_in_the_history_and_audit(tmp_pa
         update = next(r.data() for r in records if r.app_key == "a/bookmark:us-east-1")
         assert update["status"] == "applied" and '"old"' in update["before_raw"]
         assert store.verify().ok
-        assert store.run(summary.run_id).change_count == 2  # type: ignore[union-attr]
+        run = store.run(summary.run_id)
+        assert run is not None and run.change_count == 2
     finally:
         store.close()
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from agent.bookmark_change import BookmarkAction
+from agent.bookmark_change import BookmarkAction, BookmarkChange
 from agent.bookmark_plan import BookmarkRules, desired_regions, plan_target
 from agent.bookmark_run import Listed, removable_bookmark_regions, with_bookmarks
-from agent.bookmarks import PortalStack, portal_url
+from agent.bookmarks import ObservedBookmark, PortalStack, portal_url
 from agent.config import PolicyConfig
-from agent.model import RegionStatus
+from agent.model import DesiredTrust, Finding, RegionStatus
 from agent.plan import Plan
 from agent.planning import InMemoryRegionMemory
 from tests.bookmark_support import INSTANCE, OTHER_INSTANCE, bookmark, label, make_config
@@ -22,7 +22,11 @@ RULES = BookmarkRules(INSTANCE, "AWS access portal ({region})", PortalStack.DUAL
 REGIONS = ("eu-west-1", "us-east-1")
 
 
-def plan(listed: list, regions: tuple[str, ...] = REGIONS, removable: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def, type-arg]
+def plan(
+    listed: list[ObservedBookmark],
+    regions: tuple[str, ...] = REGIONS,
+    removable: frozenset[str] = frozenset(),
+) -> tuple[list[BookmarkChange], list[Finding]]:
     return plan_target(RULES, "a", regions, listed, removable)
 
 
@@ -126,7 +130,7 @@ def test_delete_needs_sync_a_region_list_and_the_whole_grace() -> None:
     gone = desired(["us-east-1"], statuses={"eu-west-1": RegionStatus.REMOVING})
     grace = timedelta(hours=1).total_seconds()
 
-    def removable(mode: str, d=gone, now=NOW) -> frozenset[str]:  # type: ignore[no-untyped-def]
+    def removable(mode: str, d: DesiredTrust = gone, now: datetime = NOW) -> frozenset[str]:
         return removable_bookmark_regions(
             rules(mode), d, ["eu-west-1"], grace_s=grace, memory=memory, now=now
         )
@@ -165,3 +169,20 @@ def test_sync_deletes_a_removing_regions_bookmark_after_the_grace() -> None:
     [change] = _with(listed, mode="sync").bookmarks
     assert change.action is BookmarkAction.DELETE and change.region == "eu-west-1"
     assert change.blocked == ()
+
+
+def test_a_region_seen_active_again_waits_the_whole_grace_on_its_next_removal() -> None:
+    memory = InMemoryRegionMemory()
+    grace = timedelta(hours=1).total_seconds()
+    removing = desired(["us-east-1"], statuses={"eu-west-1": RegionStatus.REMOVING})
+    back = desired(["us-east-1", "eu-west-1"])
+
+    def removable(d: DesiredTrust, now: datetime) -> frozenset[str]:
+        return removable_bookmark_regions(
+            rules("sync"), d, ["eu-west-1"], grace_s=grace, memory=memory, now=now
+        )
+
+    assert removable(removing, NOW) == frozenset()
+    assert removable(back, NOW + timedelta(hours=2)) == frozenset()  # re-added: forgotten
+    assert removable(removing, NOW + timedelta(hours=3)) == frozenset()
+    assert removable(removing, NOW + timedelta(hours=4)) == {"eu-west-1"}

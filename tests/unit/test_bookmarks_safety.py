@@ -15,7 +15,7 @@ from agent.bookmark_plan import BookmarkRules
 from agent.bookmark_safety import bookmark_violations
 from agent.bookmarks import PortalStack, portal_url
 from agent.errors import ConfigError
-from agent.model import AppRef, AppTrust, RegionStatus, TrustedAcs
+from agent.model import AppRef, AppTrust, DesiredTrust, RegionStatus, TrustedAcs
 from agent.plan import Action, AppPlan, Change, Field, Plan, plan_from_dict
 from agent.plan_file import load_plan
 from agent.render import render_json
@@ -31,7 +31,12 @@ D = desired(["us-east-1", "eu-west-1"])
 REGIONS = frozenset({"us-east-1", "eu-west-1"})
 
 
-def codes(change: BookmarkChange, d=D, regions=REGIONS, rules=RULES) -> list[str]:  # type: ignore[no-untyped-def]
+def codes(
+    change: BookmarkChange,
+    d: DesiredTrust = D,
+    regions: frozenset[str] = REGIONS,
+    rules: BookmarkRules = RULES,
+) -> list[str]:
     return [v.code for v in bookmark_violations(change, rules, d, regions)]
 
 
