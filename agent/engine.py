@@ -18,6 +18,8 @@ wires connectors to them and enforces the rules no connector may get wrong:
   order. Each app's own guard → write → verify stays in order.
 * With ``approved`` (``idpsync apply --plan``), live state is re-observed and re-planned
   first; any moved fingerprint, desired digest or change refuses with :class:`StalePlan`.
+* A ``bookmarks:`` section adds the bookmark stage (``agent.bookmark_run``) to sync plans:
+  listed with the apps, planned and checked with them, written after every app write.
 """
 
 from __future__ import annotations
