@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from agent.bookmark_config import BookmarksConfig, check_bookmarks
 from agent.config_checks import URL_CREDENTIALS_HELP, check_references, has_userinfo
 from agent.config_yaml import load_yaml
 from agent.connector import TargetConfig
@@ -214,6 +215,9 @@ class Config(_Strict):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     tickets: list[TicketBackendConfig] = Field(default_factory=list)
+    bookmarks: BookmarksConfig | None = Field(
+        default=None, description="optional: one access-portal bookmark app per Region"
+    )
 
     # Set by load_config: the directory relative paths in the file resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -328,6 +332,8 @@ def parse_config(data: object, *, path: str = "<config>", base_dir: Path | None 
         raise _first_error(exc, path) from None
     except RecursionError:
         raise ConfigError(_TOO_DEEP, path=path) from None
+    if cfg.bookmarks is not None:
+        check_bookmarks(cfg.bookmarks, cfg.identity_center.instance_arn, targets, path)
     return cfg.model_copy(update={"targets": targets, "base_dir": base_dir or Path.cwd()})
 
 

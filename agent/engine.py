@@ -18,6 +18,8 @@ wires connectors to them and enforces the rules no connector may get wrong:
   order. Each app's own guard → write → verify stays in order.
 * With ``approved`` (``idpsync apply --plan``), live state is re-observed and re-planned
   first; any moved fingerprint, desired digest or change refuses with :class:`StalePlan`.
+* A ``bookmarks:`` section adds the bookmark stage (``agent.bookmark_run``) to sync plans:
+  listed with the apps, planned and checked with them, written after every app write.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from agent.acs_shape import unparsable_reason
+from agent.bookmark_run import BookmarkRecorder, Listed, bookmark_stage, settle_bookmarks
 from agent.config import Config
 from agent.connector import Connector, ConnectorContext
 from agent.errors import ConfigError
@@ -43,6 +45,7 @@ from agent.model import (
     ObservedApp,
     Severity,
 )
+from agent.outcomes import AppOutcome as AppOutcome  # re-exported: rollback, tests
 from agent.outcomes import AppStatus
 from agent.plan import AppPlan, Plan, UnobservedTarget
 from agent.planning import InMemoryRegionMemory as InMemoryRegionMemory  # re-exported
@@ -53,6 +56,8 @@ from agent.planning import refuse_if_stale
 from agent.planning import removable_regions as removable_regions
 from agent.progress import NoProgress, ProgressSink
 from agent.registry import build_connector
+from agent.unreadable import split_unreadable
+from agent.unreadable import unreadable_url as unreadable_url  # re-exported
 from agent.verify import same_trust as same_trust  # re-exported: rollback, tests
 from agent.verify import verified
 
@@ -80,17 +85,6 @@ class EngineHooks(Protocol):
     def after_write(
         self, app: AppPlan, result: ObservedApp | None, error: BaseException | None
     ) -> None: ...
-
-
-@dataclass(frozen=True)
-class AppOutcome:
-    ref: AppRef
-    status: AppStatus
-    error: str | None = None
-    observed: ObservedApp | None = None
-
-    def __post_init__(self) -> None:  # a plain "applied" (a plugin, a test) becomes the enum
-        object.__setattr__(self, "status", AppStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -148,39 +142,6 @@ async def _observe_target(
             return [], AppOutcome(ref=ref, status=AppStatus.FAILED, error=str(exc))
 
 
-def unreadable_url(app: ObservedApp) -> str | None:
-    """Why one of the app's URLs cannot be parsed at all, naming the URL, or None.
-
-    Such a URL cannot be classified (is it this instance's? another tenant's?), and unknown
-    is not absent: the app is failed rather than planned around a guess.
-    """
-    for url in (*app.trust.urls(), app.trust.default_acs or ""):
-        reason = unparsable_reason(url) if url else None
-        if reason is not None:
-            return (
-                f"the app holds an ACS URL that cannot be parsed: {url!r} ({reason}); "
-                "correct or remove it in the IdP, then run idpsync again"
-            )
-    return None
-
-
-def _split_unreadable(
-    observed: Sequence[ObservedApp],
-) -> tuple[list[ObservedApp], list[AppOutcome], list[Finding]]:
-    readable: list[ObservedApp] = []
-    failed: list[AppOutcome] = []
-    findings: list[Finding] = []
-    for app in observed:
-        problem = unreadable_url(app)
-        if problem is None:
-            readable.append(app)
-            continue
-        log.warning("%s: %s", app.ref.key, problem)
-        failed.append(AppOutcome(app.ref, AppStatus.FAILED, error=problem, observed=app))
-        findings.append(Finding("app_unreadable", Severity.ERROR, problem, app=app.ref.key))
-    return readable, failed, findings
-
-
 async def run_sync(
     config: Config,
     options: SyncOptions,
@@ -204,23 +165,10 @@ async def run_sync(
     if not chosen:
         raise ConfigError("no targets configured (add one under targets:)", key="targets")
     connectors = {t.name: build_connector(t, context) for t in chosen}
+    recorder = hooks if isinstance(hooks, BookmarkRecorder) else None
     try:
-        observed, failures, unreadable_findings = await _observe_all(connectors, progress)
-        if planner is None:
-            planner = _sync_planner(config, options, memory, now)
-        plan = dataclasses.replace(
-            planner(desired, observed),
-            targets=tuple(t.name for t in chosen),
-            unobserved=tuple(
-                UnobservedTarget(target=f.ref.target, error=f.error or "not observed")
-                for f in failures
-            ),
-        )
-        if unreadable_findings:
-            plan = dataclasses.replace(plan, findings=(*plan.findings, *unreadable_findings))
-        by_key = {o.ref.key: o for o in observed}
-        plan = attach_manual_steps(
-            plan, by_key, {name: c.manual_steps for name, c in connectors.items()}
+        plan, by_key, failures, listed = await _observe_and_plan(
+            config, options, desired, connectors, memory, now, planner, progress
         )
         progress.phase("plan", None, len(plan.apps), len(plan.apps))
         if approved is not None:
@@ -235,11 +183,62 @@ async def run_sync(
             )
         )
         outcomes = [*failures, *settled]
+        if listed is not None:  # after every app write: a Region's trust before its bookmark
+            landed = frozenset(o.ref.key for o in settled if o.status is AppStatus.APPLIED)
+            outcomes += await settle_bookmarks(
+                plan, listed, connectors, dry_run=options.dry_run, applied=landed,
+                recorder=recorder, stop=stop,
+            )  # fmt: skip
     finally:
         for c in connectors.values():
             await c.aclose()
     code = exit_code(outcomes, error_findings(plan))
     return SyncResult(plan=plan, outcomes=tuple(outcomes), exit_code=code, desired=desired)
+
+
+async def _observe_and_plan(
+    config: Config,
+    options: SyncOptions,
+    desired: DesiredTrust,
+    connectors: dict[str, Connector],
+    memory: RegionMemory | None,
+    now: datetime,
+    planner: Planner | None,
+    progress: ProgressSink,
+) -> tuple[Plan, dict[str, ObservedApp], list[AppOutcome], Listed | None]:
+    """Observe every target, plan (``planner`` or the sync diff), add the manual steps and,
+    for a sync plan with a ``bookmarks:`` section, the bookmark changes (never failover)."""
+    observed, failures, unreadable = await _observe_all(connectors, progress)
+    diff = planner or _sync_planner(config, options, memory, now)
+    plan = _planned(diff(desired, observed), list(connectors), failures, unreadable)
+    by_key = {o.ref.key: o for o in observed}
+    plan = attach_manual_steps(
+        plan, by_key, {name: c.manual_steps for name, c in connectors.items()}
+    )
+    listed: Listed | None = None
+    if planner is None and config.bookmarks is not None:
+        plan, listed = await bookmark_stage(
+            plan, desired, config, connectors, memory=memory or InMemoryRegionMemory(),
+            now=now, force=options.force,
+        )  # fmt: skip
+    return plan, by_key, failures, listed
+
+
+def _planned(
+    plan: Plan,
+    chosen: Sequence[str],
+    failures: Sequence[AppOutcome],
+    unreadable: Sequence[Finding],
+) -> Plan:
+    """The planner's plan with the run's targets, the unobserved ones and unreadable apps."""
+    return dataclasses.replace(
+        plan,
+        targets=tuple(chosen),
+        unobserved=tuple(
+            UnobservedTarget(target=f.ref.target, error=f.error or "not observed") for f in failures
+        ),
+        findings=(*plan.findings, *unreadable),
+    )
 
 
 async def _observe_all(
@@ -252,7 +251,7 @@ async def _observe_all(
     results = await asyncio.gather(
         *(_observe_target(c, gate, progress) for c in connectors.values())
     )
-    observed, unreadable, findings = _split_unreadable([o for apps, _ in results for o in apps])
+    observed, unreadable, findings = split_unreadable([o for apps, _ in results for o in apps])
     failures = [f for _, f in results if f is not None] + unreadable
     return observed, failures, findings
 

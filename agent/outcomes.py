@@ -8,7 +8,10 @@ nothing stored or scraped changes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+
+from agent.model import AppRef, ObservedApp
 
 
 class AppStatus(StrEnum):
@@ -23,6 +26,19 @@ class AppStatus(StrEnum):
     # idpsync cannot write (or read) the app: the plan's manual steps are a person's to do.
     # Never "in_sync": what idpsync cannot read it cannot vouch for.
     NEEDS_PERSON = "needs_person"
+
+
+@dataclass(frozen=True)
+class AppOutcome:
+    """What a run did with one app (or one bookmark change: ``target/bookmark:<region>``)."""
+
+    ref: AppRef
+    status: AppStatus
+    error: str | None = None
+    observed: ObservedApp | None = None
+
+    def __post_init__(self) -> None:  # a plain "applied" (a plugin, a test) becomes the enum
+        object.__setattr__(self, "status", AppStatus(self.status))
 
 
 class RunOutcome(StrEnum):

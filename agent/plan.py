@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from agent.bookmark_change import BookmarkChange, bookmark_change_from_dict
 from agent.model import AppRef, AppTrust, Finding, Severity, Stack, TrustedAcs
 
 PLAN_FORMAT_VERSION = 1
@@ -210,6 +211,10 @@ class Plan:
     targets: tuple[str, ...] = ()
     unobserved: tuple[UnobservedTarget, ...] = ()
     failover: Failover | None = None  # set on ``idpsync failover`` plans only
+    # The ``bookmarks:`` section's changes (agent.bookmark_plan), and the targets whose
+    # bookmarks were planned (shown as in sync when they need no change).
+    bookmarks: tuple[BookmarkChange, ...] = ()
+    bookmark_targets: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -217,11 +222,15 @@ class Plan:
 
     @property
     def change_count(self) -> int:
-        return sum(len(a.changes) for a in self.apps)
+        return sum(len(a.changes) for a in self.apps) + len(self.bookmarks)
 
     @property
     def blocked(self) -> bool:
-        return bool(self.violations) or any(a.blocked and a.changes for a in self.apps)
+        return (
+            bool(self.violations)
+            or any(a.blocked and a.changes for a in self.apps)
+            or any(b.blocked for b in self.bookmarks)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,6 +243,9 @@ class Plan:
             "complete": self.complete,
             "unobserved": [u.to_dict() for u in self.unobserved],
             **({"failover": self.failover.to_dict()} if self.failover is not None else {}),
+            # Only with a bookmarks: section (every plan.json without one stays as it was).
+            **({"bookmarks": [b.to_dict() for b in self.bookmarks]} if self.bookmarks else {}),
+            **({"bookmark_targets": list(self.bookmark_targets)} if self.bookmark_targets else {}),
         }
 
     def checksum(self) -> str:
@@ -258,6 +270,8 @@ class Plan:
             core["unobserved"] = [u.to_dict() for u in self.unobserved]
         if self.failover is not None:  # a sync plan's checksum is unchanged
             core["failover"] = self.failover.checksum_dict()
+        if self.bookmarks:  # a plan without bookmark changes keeps its checksum
+            core["bookmarks"] = [b.checksum_dict() for b in self.bookmarks]
         canonical = json.dumps(core, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -344,6 +358,8 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
                 if "failover" in doc
                 else None
             ),
+            bookmarks=tuple(bookmark_change_from_dict(b) for b in doc.get("bookmarks", ())),
+            bookmark_targets=tuple(str(t) for t in doc.get("bookmark_targets", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idpsync plan: {exc!r}") from exc

@@ -131,6 +131,10 @@ def refuse_if_stale(approved: Plan, plan: Plan) -> None:
     for key in sorted(old.keys() | new.keys()):
         if old.get(key) != new.get(key):
             problems.append(f"{key} changed since the plan was made")
+    moved = {b.key: b.fingerprint for b in plan.bookmarks}
+    for b in approved.bookmarks:  # a bookmark app an approved update or delete names
+        if b.fingerprint is not None and moved.get(b.key) != b.fingerprint:
+            problems.append(f"bookmark app {b.bookmark_id} ({b.key}) changed since the plan")
     if not problems and approved.checksum() != plan.checksum():
         problems.append("planning again gives different changes")
     if problems:

@@ -18,6 +18,7 @@ from typing import Any
 from agent.model import AppTrust, Finding
 from agent.plan import PLAN_FORMAT_VERSION, Action, AppPlan, Plan
 from agent.plan_header import PlanHeader, apply_lines, backout_lines, header_lines
+from agent.render_bookmarks import BOOKMARKS_JSON, blocked_texts, markdown_lines, text_lines
 from agent.textsafe import (
     escape_controls,
     md_code,
@@ -126,6 +127,9 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                 "properties": {"target": {"type": "string"}, "error": {"type": "string"}},
             },
         },
+        # Only with a bookmarks: section (README "Per-Region bookmark apps").
+        "bookmarks": {"type": "array", "items": BOOKMARKS_JSON},
+        "bookmark_targets": {"type": "array", "items": {"type": "string"}},
     },
 }
 
@@ -167,7 +171,7 @@ def _cell(value: str | None) -> str:
 
 
 def _violations(plan: Plan) -> list[str]:
-    return list(plan.violations) + [v for a in plan.apps for v in a.blocked]
+    return list(plan.violations) + [v for a in plan.apps for v in a.blocked] + blocked_texts(plan)
 
 
 def _safety_word(plan: Plan, blocked: bool) -> str:
@@ -205,6 +209,7 @@ def render_markdown(plan: Plan, header: PlanHeader | None = None) -> str:
     for app in plan.apps:
         lines += _markdown_app(app)
     lines += _markdown_targets(plan)
+    lines += markdown_lines(plan)
     findings = list(plan.findings) + [f for a in plan.apps for f in a.findings]
     lines += ["## Findings", ""]
     lines += [_finding_line(f) for f in findings] or ["None."]
@@ -330,11 +335,14 @@ def render_text(plan: Plan) -> str:
     lines += [f"{u.target}: NOT OBSERVED: {u.error}" for u in plan.unobserved]
     with_apps = {a.ref.target for a in plan.apps} | {u.target for u in plan.unobserved}
     lines += [f"{name}: no apps found" for name in plan.targets if name not in with_apps]
+    lines += text_lines(plan)
     lines += [f"note {f.code}: {f.message}" for f in plan.findings]
     lines += [f"BLOCKED: {v}" for v in plan.violations]
     incomplete = "" if plan.complete else "; INCOMPLETE (not every target was observed)"
     lines.append(
-        f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s); "
+        f"{plan.change_count} change(s) in {sum(1 for a in plan.apps if a.changes)} app(s)"
+        + (f" and {len(plan.bookmarks)} bookmark app(s)" if plan.bookmarks else "")
+        + "; "
         f"checksum {plan.checksum()[:16]}{incomplete}"
     )
     return "".join(safe_line(line) + "\n" for line in lines)

@@ -18,6 +18,7 @@ import html
 
 from agent.model import DesiredTrust, Finding
 from agent.plan import Action, AppPlan, Plan
+from agent.render_bookmarks import blocked_texts, html_lines
 from agent.trust_matrix import Cell, CellState, RegionColumn, TrustMatrix, build_matrix
 
 _CSS = """
@@ -91,6 +92,7 @@ def render_html(plan: Plan, desired: DesiredTrust | None = None) -> str:
         *_summary(plan, checksum),
         *_matrix(matrix, plan),
         *_changes(plan),
+        *html_lines(plan),
         *_findings([*plan.findings, *(f for a in plan.apps for f in a.findings)]),
         *_safety(plan),
         '<section id="checksum"><h2>Checksum</h2>',
@@ -250,7 +252,11 @@ def _findings(findings: list[Finding]) -> list[str]:
 
 
 def _safety(plan: Plan) -> list[str]:
-    violations = [*plan.violations, *(v for a in plan.apps for v in a.blocked)]
+    violations = [
+        *plan.violations,
+        *(v for a in plan.apps for v in a.blocked),
+        *blocked_texts(plan),
+    ]
     lines = ['<section id="safety"><h2>Safety</h2>']
     if not violations:
         return [*lines, "<p>All safety checks passed.</p>", "</section>"]

@@ -59,8 +59,15 @@ def _outcome(result: SyncResult) -> RunOutcome:
     return run_outcome(o.status for o in result.outcomes)
 
 
+def _changes_by_key(result: SyncResult) -> dict[str, int]:
+    """How many changes each outcome's key stands for: an app's, or one per bookmark app."""
+    counts = {a.ref.key: len(a.changes) for a in result.plan.apps}
+    counts.update({b.key: 1 for b in result.plan.bookmarks})
+    return counts
+
+
 def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
-    plans = {a.ref.key: a for a in result.plan.apps}
+    plans = _changes_by_key(result)
     applied = 0
     drift: dict[str, int] = {}
     manual: dict[str, int] = {}
@@ -68,7 +75,7 @@ def _record_metrics(metrics: ServiceMetrics, result: SyncResult) -> int:
         if o.status == AppStatus.NEEDS_PERSON:
             manual[o.ref.target] = manual.get(o.ref.target, 0) + 1
         if o.status == AppStatus.APPLIED and o.ref.key in plans:
-            n = len(plans[o.ref.key].changes)
+            n = plans[o.ref.key]
             metrics.changes_applied.labels(target=o.ref.target).inc(n)
             applied += n
         if (
@@ -270,9 +277,9 @@ async def _finish(
 
 def _applied(result: SyncResult) -> int:
     """Changes applied (what ``_record_metrics`` counts, for a run without metrics)."""
-    plans = {a.ref.key: a for a in result.plan.apps}
+    plans = _changes_by_key(result)
     return sum(
-        len(plans[o.ref.key].changes)
+        plans[o.ref.key]
         for o in result.outcomes
         if o.status == AppStatus.APPLIED and o.ref.key in plans
     )

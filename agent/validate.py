@@ -126,6 +126,8 @@ def _checks_for(
 ) -> list[Check]:
     if not isinstance(value, str) or not value:
         return []
+    if name == "bookmarks_file" and not context.resolve_path(value).exists():
+        return [_created_later(context, key, value)]
     if name.endswith("_file") or name in ("file", "ca_bundle") or key.endswith("].path"):
         return [_file_check(context, key, value)]
     if name.endswith("_env"):
@@ -138,6 +140,31 @@ def _checks_for(
     if _is_url_key(name) and "://" in value and not value.startswith("s3://"):
         return [_url_check(key, value)]
     return []
+
+
+def _created_later(context: ConnectorContext, key: str, value: str) -> Check:
+    """A file idpsync creates on its first write (the file connector's bookmarks_file)."""
+    path = context.resolve_path(value)
+    if path.parent.is_dir() and os.access(path.parent, os.W_OK):
+        return Check(OK, key, f"{path} does not exist yet; the first write creates it")
+    return Check(FAIL, key, f"{path} cannot be created: {path.parent} is not a writable directory")
+
+
+def _bookmarks_check(config: Config) -> list[Check]:
+    """What the bookmarks: section will do (load_config already refused a bad one)."""
+    section = config.bookmarks
+    if section is None:
+        return []
+    rules = section.rules(config.identity_center.instance_arn)
+    return [
+        Check(
+            OK,
+            "bookmarks",
+            f"{len(section.targets)} target(s) ({', '.join(section.targets)}) keep one bookmark "
+            f"per Region of {rules.instance_id} ({rules.stack.value} portal, mode {rules.mode}), "
+            f"e.g. {rules.label_for('eu-west-1')!r} -> {rules.url_for('eu-west-1')}",
+        )
+    ]
 
 
 def _implicit_env(config: Config) -> Iterator[tuple[str, str]]:
@@ -199,6 +226,7 @@ def check_config(config: Config, *, env: Mapping[str, str], offline: bool = Fals
     out += [_env_check(env, key, var) for key, var in _implicit_env(config)]
     for i, target in enumerate(config.targets):
         out += [Check(st, f"targets[{i}].{k}", msg) for st, k, msg in target.value_problems()]
+    out += _bookmarks_check(config)
     state = _state_check(config, env)
     if state is not None:
         out.append(state)

@@ -41,6 +41,7 @@ from pydantic import Field, JsonValue, field_validator
 from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConfigError, ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Capabilities, TrustedAcs
+from connectors.file_bookmarks import FileBookmarks
 from connectors.kit.base import Fetched, KitConnector
 from connectors.kit.codec import Decoded, FunctionCodec, UnsupportedApp
 
@@ -63,6 +64,11 @@ class FileTargetConfig(TargetConfig):
         default="idpsync",
         description="document shape: idpsync (default), or an IdP's own app JSON (okta, entra)",
         json_schema_extra={"enum": _FORMAT_NAMES},
+    )
+    bookmarks_file: str | None = Field(
+        default=None,
+        description="JSON file of this target's bookmark apps (bookmarks: section); created "
+        "on the first write",
     )
 
     @field_validator("format")
@@ -194,6 +200,19 @@ def read_regular_file(path: Path, error: Callable[[str], ConnectorError]) -> byt
         os.close(fd)
 
 
+def parse_json(
+    data: bytes, shape: type, wrong_shape: str, error: Callable[[str], ConnectorError]
+) -> Any:
+    """``data`` as JSON of ``shape`` (dict or list); anything else raises ``error(...)``."""
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"not valid JSON ({exc})") from None
+    if not isinstance(doc, shape):
+        raise error(wrong_shape)
+    return doc
+
+
 @dataclass(frozen=True)
 class _FileRead(Fetched):
     """A read of the app file, with the path every link resolved to (what is written)."""
@@ -202,11 +221,12 @@ class _FileRead(Fetched):
     broken: ConnectorError | None = None  # the file is not a JSON object (see document())
 
 
-class FileConnector(KitConnector):
+class FileConnector(FileBookmarks, KitConnector):
     """One app per target, stored as a JSON file (``path`` resolves against the config).
 
     The kit's template does observe and apply; this class is the file's vendor knowledge:
     how to find, read and atomically write the document, and which format decodes it.
+    With ``bookmarks_file`` it also keeps bookmark apps (``connectors.file_bookmarks``).
     """
 
     kind: ClassVar[str] = "file"
@@ -226,6 +246,10 @@ class FileConnector(KitConnector):
     @property
     def path(self) -> Path:
         return self.context.resolve_path(self._cfg.path)
+
+    def bookmarks_path(self) -> Path | None:
+        given = self._cfg.bookmarks_file
+        return None if given is None else self.context.resolve_path(given)
 
     def _mapping(self) -> tuple[TrustFromRaw, ApplyTrust]:
         module_name = FORMATS[self._cfg.format]
@@ -253,12 +277,9 @@ class FileConnector(KitConnector):
         return self._parse(raw.encode("utf-8"))
 
     def _parse(self, data: bytes) -> dict[str, Any]:
-        try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise self._error(f"not valid JSON ({exc})") from None
-        if not isinstance(doc, dict):
-            raise self._error("the document must be a JSON object")
+        doc: dict[str, Any] = parse_json(
+            data, dict, "the document must be a JSON object", self._error
+        )
         return doc
 
     def decode(self, ref: AppRef, doc: dict[str, Any]) -> Decoded:

@@ -6,6 +6,8 @@ import hashlib
 
 from sqlalchemy import insert
 
+from agent.bookmark_change import BookmarkAction, BookmarkChange
+from agent.bookmarks import ObservedBookmark, parse_portal_url
 from agent.model import ObservedApp
 from agent.outcomes import AppStatus
 from agent.plan import AppPlan
@@ -97,4 +99,54 @@ class RunHooks:
             },
             run_id=self.run_id,
             app_key=app.ref.key,
+        )
+
+    @translate_db_errors
+    def bookmark_written(
+        self,
+        change: BookmarkChange,
+        current: ObservedBookmark | None,
+        result: ObservedBookmark | None,
+        error: BaseException | None,
+    ) -> None:
+        """A bookmark change as the history shows it (field ``bookmark``), and its audit
+        record: the bookmark as it was (raw, a backup of what an update or delete replaced)
+        and as it is now. Rollback never reads these: it restores ACS trust only."""
+        status = (AppStatus.APPLIED if error is None else AppStatus.FAILED).value
+        message = str(error)[:2000] if error is not None else None
+        parsed = parse_portal_url(change.url)
+        deleting = change.action is BookmarkAction.DELETE
+        row = {
+            "run_id": self.run_id,
+            "at": utc_now(None),
+            "app_key": change.key,
+            "action": change.action.value,
+            "field": "bookmark",
+            "region": change.region,
+            "stack": parsed.stack.value if parsed is not None else None,
+            "before": change.url if deleting else change.before_url,
+            "after": None if deleting else change.url,
+            "status": status,
+            "error": message,
+        }
+        with self.store.engine.begin() as conn:
+            conn.execute(insert(changes), [row])
+        if error is None:
+            self.applied += 1
+        else:
+            self.failed += 1
+        raw = current.raw if current is not None else ""
+        self.store.audit(
+            "bookmark_write",
+            {
+                "status": status,
+                "change": change.checksum_dict(),
+                "before_raw": raw,
+                "before_raw_sha256": hashlib.sha256(raw.encode()).hexdigest() if raw else None,
+                "after_id": result.bookmark_id if result is not None else None,
+                "after_fingerprint": result.fingerprint if result is not None else None,
+                "error": message,
+            },
+            run_id=self.run_id,
+            app_key=change.key,
         )

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.bookmark_support import jumpcloud_bookmark, pingone_link
 from tests.fakes.jumpcloud_fake import JumpCloudFake
 from tests.fakes.onelogin_fake import CLIENT_ID, CLIENT_SECRET, OneLoginFake
 from tests.fakes.pingone_fake import PingOneFake
+from tests.json_bookmark_support import jumpcloud_bookmark, pingone_link
 
 URL = "https://ssoins-7223c0f2a1b4d5e6.eu-west-1.portal.amazonaws.com"
 

@@ -12,7 +12,7 @@ import pytest
 
 from agent.bookmarks import BookmarkSpec, keeps_bookmarks
 from agent.errors import ConfigError, Conflict, ConnectorError, NotSupported
-from tests.bookmark_support import LABEL, VENDORS, World, portal
+from tests.json_bookmark_support import LABEL, VENDORS, World, portal
 
 
 @pytest.fixture(params=sorted(VENDORS))

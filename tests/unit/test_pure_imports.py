@@ -30,6 +30,11 @@ PURE = (
     "agent/render_html.py",
     "agent/textsafe.py",
     "agent/trust_matrix.py",
+    "agent/bookmarks.py",
+    "agent/bookmark_change.py",
+    "agent/bookmark_plan.py",
+    "agent/bookmark_safety.py",
+    "agent/render_bookmarks.py",
 )
 # Modules that are themselves pure may be imported by the others.
 ALLOWED_AGENT = {
@@ -46,6 +51,12 @@ ALLOWED_AGENT = {
     "agent.safety_failover",
     "agent.textsafe",
     "agent.trust_matrix",
+    "agent.bookmarks",
+    "agent.bookmark_change",
+    "agent.bookmark_plan",
+    "agent.bookmark_safety",
+    "agent.render_bookmarks",
+    "agent.safety",
 }
 
 
