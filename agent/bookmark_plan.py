@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from agent.bookmark_change import BookmarkAction, BookmarkChange, from_observed
 from agent.bookmarks import (
     BookmarkSpec,
+    ConsoleStep,
     ObservedBookmark,
     PortalStack,
     parse_portal_url,
@@ -81,8 +82,11 @@ def plan_target(
     regions: Sequence[str],
     listed: Sequence[ObservedBookmark],
     removable: frozenset[str],
+    console_step: ConsoleStep | None = None,
 ) -> tuple[list[BookmarkChange], list[Finding]]:
-    """One target's bookmark changes and findings (see the module docstring)."""
+    """One target's bookmark changes and findings (see the module docstring). A connector
+    that cannot create by API gives a ``console_step``: a missing bookmark is then a
+    ``bookmark_needs_person`` finding with that step, not a change."""
     owned = owned_by_region(rules, listed)
     changes: list[BookmarkChange] = []
     findings: list[Finding] = []
@@ -105,12 +109,26 @@ def plan_target(
             changes += _unwanted(have[0], region, removable, findings)
         elif not have:
             spec = rules.spec_for(region)
-            changes.append(
-                BookmarkChange(BookmarkAction.CREATE, target, region, spec.label, spec.url)
-            )
+            step = console_step(spec) if console_step is not None else None
+            if step is not None:
+                findings.append(_needs_person(step, region, where))
+            else:
+                changes.append(
+                    BookmarkChange(BookmarkAction.CREATE, target, region, spec.label, spec.url)
+                )
         elif (have[0].label, have[0].url) != (rules.label_for(region), rules.url_for(region)):
             changes.append(from_observed(BookmarkAction.UPDATE, rules.spec_for(region), have[0]))
     return changes, findings
+
+
+def _needs_person(step: str, region: str, where: str) -> Finding:
+    return Finding(
+        "bookmark_needs_person",
+        Severity.WARNING,
+        f"Region {region} has no bookmark app and this IdP's API cannot create one: {step}",
+        region=region,
+        app=where,
+    )
 
 
 def _unwanted(

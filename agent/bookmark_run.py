@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 from agent.bookmark_change import BookmarkAction, BookmarkChange
 from agent.bookmark_plan import BookmarkRules, desired_regions, plan_target, sorted_changes
 from agent.bookmark_safety import bookmark_violations
-from agent.bookmarks import BookmarkKeeper, ObservedBookmark
+from agent.bookmarks import BookmarkKeeper, ConsoleStep, ObservedBookmark
 from agent.config import Config
 from agent.connector import Connector
 from agent.errors import ConnectorError
@@ -45,6 +45,8 @@ class Listed:
 
     bookmarks: Mapping[str, Sequence[ObservedBookmark]]
     errors: Mapping[str, str]
+    # Per target, its connector's console step for a create it cannot make by API.
+    console_steps: Mapping[str, ConsoleStep] = dataclasses.field(default_factory=dict)
 
     def find(self, change: BookmarkChange) -> ObservedBookmark | None:
         for b in self.bookmarks.get(change.target, ()):
@@ -76,16 +78,18 @@ def bookmark_targets(config: Config, chosen: Sequence[str]) -> list[str]:
 async def observe_bookmarks(names: Sequence[str], connectors: Mapping[str, Connector]) -> Listed:
     found: dict[str, Sequence[ObservedBookmark]] = {}
     errors: dict[str, str] = {}
+    steps: dict[str, ConsoleStep] = {}
     for name in names:
         connector = connectors[name]
         try:
             if not isinstance(connector, BookmarkKeeper):  # config load checks it too
                 raise ConnectorError("this connector cannot keep bookmark apps", target=name)
             found[name] = await connector.list_bookmarks()
+            steps[name] = connector.bookmark_console_step
         except Exception as exc:  # one target's failure must not stop the others
             log.warning("target %s: listing bookmark apps failed: %s", name, exc)
             errors[name] = str(exc)
-    return Listed(found, errors)
+    return Listed(found, errors, steps)
 
 
 def unobserved_key(target: str) -> str:
@@ -148,7 +152,9 @@ def with_bookmarks(
             memory=memory,
             now=now,
         )
-        more, notes = plan_target(rules, target, regions, bookmarks, removable)
+        more, notes = plan_target(
+            rules, target, regions, bookmarks, removable, listed.console_steps.get(target)
+        )
         changes += more
         findings += notes
     checked = tuple(

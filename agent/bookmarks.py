@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -106,6 +107,10 @@ class ObservedBookmark:
         return f"{self.target}/{self.bookmark_id}"
 
 
+# A connector's console step for a bookmark its API cannot create (see BookmarkKeeper).
+ConsoleStep = Callable[["BookmarkSpec"], "str | None"]
+
+
 class BookmarkKeeper(abc.ABC):
     """What a connector implements (besides :class:`agent.connector.Connector`) to keep
     bookmark apps. The core calls these only outside dry-run and only for changes that
@@ -122,6 +127,13 @@ class BookmarkKeeper(abc.ABC):
     - ``delete_bookmark`` re-reads ``current``, raises ``Conflict`` if it moved, and deletes
       it the vendor's way (Okta: deactivate, then delete).
     """
+
+    def bookmark_console_step(self, spec: BookmarkSpec) -> str | None:
+        """None when :meth:`create_bookmark` creates by API (the default). A vendor whose API
+        documents no create returns the console step that makes ``spec``'s bookmark; the core
+        then plans no create (a capability known while planning, never a failure at apply)
+        and reports the step as a ``bookmark_needs_person`` finding instead."""
+        return None
 
     @abc.abstractmethod
     async def list_bookmarks(self) -> list[ObservedBookmark]: ...

@@ -24,11 +24,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
+from agent.bookmarks import BookmarkSpec
 from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.jumpcloud import codec
-from connectors.jumpcloud.bookmarks import JumpCloudBookmarkCodec, keys_missing
+from connectors.jumpcloud.bookmarks import CONSOLE_STEP, JumpCloudBookmarkCodec, keys_missing
 from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
@@ -181,6 +182,11 @@ class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
     # send: the template's PUT of the whole application, then a read: that read is the proof
 
     # --- bookmarks: URL Bookmark applications, kept (a create is NotSupported) -------------
+
+    def bookmark_console_step(self, spec: BookmarkSpec) -> str | None:
+        """JumpCloud's API reference documents no create body: the core plans none and
+        reports this step (the codec's ``new`` refuses too, should anything call it)."""
+        return CONSOLE_STEP.format(label=spec.label, url=spec.url)
 
     def bookmarks_path(self) -> str:
         if not self.target.bookmark_app_name or not self.target.bookmark_url_key:
