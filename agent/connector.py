@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,26 @@ from agent.plan import AppPlan
 # "kind" is short and bounded ("list", "get", "put", "patch", "token", ...) so it can label
 # a metric without exploding its cardinality.
 RequestHook = Callable[[str, str, int], None]
+
+
+def exactly_one(
+    model: BaseModel,
+    keys: Sequence[str],
+    *,
+    entry: str,
+    listed: str | None = None,
+    is_set: Callable[[Any], bool] = bool,
+) -> None:
+    """Refuse ``model`` unless exactly one of ``keys`` is set (``is_set``: by default, any
+    value but None and empty): the message lists the keys (``id: or name:``, or ``listed``)
+    and names those given, so every "one of these keys" entry of a config says it alike."""
+    given = [k for k in keys if is_set(getattr(model, k))]
+    if len(given) != 1:
+        *first, last = keys
+        listed = listed or (f"{', '.join(f'{k}:' for k in first)} or {last}:")
+        raise ValueError(
+            f"{entry} needs exactly one of {listed} (got {', '.join(given) or 'none'})"
+        )
 
 
 class TargetConfig(BaseModel):
