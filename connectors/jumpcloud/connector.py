@@ -31,8 +31,8 @@ from connectors.jumpcloud import codec
 from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer, StaticAuth
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.http import Answer, StaticAuth, listing_kind
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
 
 PAGE = 100  # the documented maximum of ``limit``
 MAX_PAGES = 10_000
@@ -56,12 +56,6 @@ def _error_code(body: Any) -> str | None:
     return None
 
 
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and path.split("?", 1)[0] == LIST:
-        return "list"
-    return method.lower()
-
-
 class JumpCloudConnector(JsonKitConnector):
     kind: ClassVar[str] = "jumpcloud"
     config_model: ClassVar[type[TargetConfig]] = JumpCloudTarget
@@ -77,13 +71,11 @@ class JumpCloudConnector(JsonKitConnector):
         headers = {"x-api-key": key}
         if config.org_id:
             headers["x-org-id"] = config.org_id
-        self.http = target_http(
-            config,
+        self.http = self.json_http(
             context,
             base_url=config.base_url,
             auth=StaticAuth(headers),
-            vendor="JumpCloud",
-            kind_of=_kind,
+            kind_of=listing_kind(LIST),
             error_text=_error_text,
             error_code=_error_code,
         )

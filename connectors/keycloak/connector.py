@@ -38,9 +38,9 @@ from connectors.keycloak import codec
 from connectors.keycloak.config import KeycloakTarget
 from connectors.kit import links
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer
-from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.http import Answer, kind_by_query
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs
+from connectors.kit.oauth import client_credentials
 
 PAGE = 100  # clients per listing page (first/max)
 
@@ -68,29 +68,19 @@ class KeycloakConnector(JsonKitConnector):
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         cfg = self._cfg
-        secret = context.secret_from_env(
-            cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
-        )
         token_realm = quote(cfg.token_realm or cfg.realm, safe="")
-        self.http = target_http(
-            cfg,
+        token_url = f"{cfg.root}/realms/{token_realm}/protocol/openid-connect/token"
+        self.http = self.json_http(
             context,
             base_url=cfg.root,
-            auth=ClientCredentials(
-                target=cfg.name,
-                token_url=f"{cfg.root}/realms/{token_realm}/protocol/openid-connect/token",
-                client_id=cfg.client_id,
-                client_secret=secret,
-            ),
-            vendor="Keycloak",
-            kind_of=_kind,
+            auth=client_credentials(cfg, context, token_url, target=cfg.name),
+            kind_of=kind_by_query,
             error_text=keycloak_error,
         )
 
     @property
     def _cfg(self) -> KeycloakTarget:
-        assert isinstance(self.config, KeycloakTarget)
-        return self.config
+        return self.config_as(KeycloakTarget)
 
     @property
     def _clients(self) -> str:
@@ -149,9 +139,3 @@ def _is_summary(item: Any) -> bool:
         and isinstance(item.get("id"), str)
         and isinstance(item.get("clientId"), str)
     )
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and "?" in path:
-        return "list"
-    return method.lower()

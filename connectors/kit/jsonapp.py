@@ -71,11 +71,7 @@ def target_http(
         base_url=base_url,
         context=context,
         auth=auth,
-        policy=RetryPolicy(
-            max_retries=target.max_retries,
-            backoff_base=target.backoff_base,
-            max_rate_limit_wait=target.max_rate_limit_wait,
-        ),
+        policy=RetryPolicy.of(target),
         concurrency=target.concurrency,
         vendor=vendor,
         verify=tls_context(target, context),
@@ -91,6 +87,10 @@ class JsonKitConnector(KitConnector):
     not_an_object: ClassVar[str] = "GET app {app_id} returned something other than a JSON object"
     # The PUT answers with the app as stored (not an echo), so it is the read-back.
     put_answers_stored: ClassVar[bool] = False
+
+    def json_http(self, context: ConnectorContext, **knowledge: Any) -> JsonHttp:
+        """:func:`target_http` for this connector's target and vendor."""
+        return target_http(self.config, context, vendor=self.vendor, **knowledge)
 
     @abc.abstractmethod
     def app_path(self, app_id: str) -> str:

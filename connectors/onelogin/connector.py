@@ -38,9 +38,9 @@ from agent.model import AppRef
 from connectors.kit import links, ratelimit
 from connectors.kit.base import Fetched
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer
-from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.http import Answer, kind_by_query
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs
+from connectors.kit.oauth import client_credentials
 from connectors.onelogin import codec
 from connectors.onelogin.config import OneLoginTarget
 
@@ -86,32 +86,21 @@ class OneLoginConnector(JsonKitConnector):
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         cfg = self._cfg
-        secret = context.secret_from_env(
-            cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
-        )
-        self.http = target_http(
-            cfg,
+        token_url = f"{cfg.root}/auth/oauth2/v2/token"
+        self.http = self.json_http(
             context,
             base_url=cfg.root,
-            auth=ClientCredentials(
-                target=cfg.name,
-                token_url=f"{cfg.root}/auth/oauth2/v2/token",
-                client_id=cfg.client_id,
-                client_secret=secret,
-                style="body",
-            ),
-            vendor="OneLogin",
+            auth=client_credentials(cfg, context, token_url, target=cfg.name, style="body"),
             names=NAMES,
             bucket_of=lambda _method, _path: "account",
-            kind_of=_kind,
+            kind_of=kind_by_query,
             error_text=onelogin_error,
             error_code=onelogin_code,
         )
 
     @property
     def _cfg(self) -> OneLoginTarget:
-        assert isinstance(self.config, OneLoginTarget)
-        return self.config
+        return self.config_as(OneLoginTarget)
 
     def app_path(self, app_id: str) -> str:
         return f"/api/2/apps/{_app_id(app_id, self.name)}"
@@ -165,9 +154,3 @@ def _is_summary(item: Any) -> bool:
         and not isinstance(item.get("id"), bool)
         and isinstance(item.get("name"), str)
     )
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and "?" in path:
-        return "list"
-    return method.lower()

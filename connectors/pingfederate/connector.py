@@ -38,8 +38,8 @@ from connectors.kit.http import (
     listing_kind,
     message_and_first_detail,
 )
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
+from connectors.kit.oauth import client_credentials
 from connectors.pingfederate import codec
 from connectors.pingfederate.config import PingFederateTarget
 
@@ -59,9 +59,10 @@ def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
         password = context.secret_from_env(auth.password_env, key=f"{key}.password_env")
         pair = base64.b64encode(f"{auth.username}:{password}".encode()).decode()
         return StaticAuth({"Authorization": f"Basic {pair}"})
-    secret = context.secret_from_env(auth.client_secret_env, key=f"{key}.client_secret_env")
     assert auth.token_url is not None and auth.client_id is not None
-    return ClientCredentials(target.name, auth.token_url, auth.client_id, secret, scope=auth.scope)
+    return client_credentials(
+        auth, context, auth.token_url, target=target.name, key=key, scope=auth.scope
+    )
 
 
 class PingFederateConnector(JsonKitConnector):
@@ -79,12 +80,10 @@ class PingFederateConnector(JsonKitConnector):
         target = self.target
         admin = urlsplit(target.admin_url)
         self._prefix = admin.path.rstrip("/") + API
-        self.http = target_http(
-            target,
+        self.http = self.json_http(
             context,
             base_url=f"{admin.scheme}://{admin.netloc}",
             auth=admin_auth(target, context),
-            vendor="PingFederate",
             timeout=target.timeout,
             kind_of=_kind,
             error_text=error_text,
@@ -97,8 +96,7 @@ class PingFederateConnector(JsonKitConnector):
 
     @property
     def target(self) -> PingFederateTarget:
-        assert isinstance(self.config, PingFederateTarget)
-        return self.config
+        return self.config_as(PingFederateTarget)
 
     def app_path(self, app_id: str) -> str:
         return self._conn_path(app_id)

@@ -35,8 +35,8 @@ from agent.model import AppRef
 from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
+from connectors.kit.oauth import client_credentials
 from connectors.pingone import codec
 from connectors.pingone.config import REGIONS, PingOneTarget
 
@@ -64,16 +64,14 @@ class PingOneConnector(JsonKitConnector):
                 f"unknown PingOne region {target.region!r}; one of {', '.join(REGIONS)}",
                 key=f"{key}.region",
             )
-        secret = context.secret_from_env(target.client_secret_env, key=f"{key}.client_secret_env")
+        auth = client_credentials(target, context, target.token_url, target=target.name)
         api = urlsplit(target.api_base)
         # The API path is /v1 on the API host; next links are absolute URLs on that origin.
         self._prefix = api.path.rstrip("/").removesuffix("/v1") + "/v1"
-        self.http = target_http(
-            target,
+        self.http = self.json_http(
             context,
             base_url=f"{api.scheme}://{api.netloc}",
-            auth=ClientCredentials(target.name, target.token_url, target.client_id, secret),
-            vendor="PingOne",
+            auth=auth,
             timeout=target.timeout,
             request_id_header="Correlation-Id",
             kind_of=_kind,
@@ -86,8 +84,7 @@ class PingOneConnector(JsonKitConnector):
 
     @property
     def target(self) -> PingOneTarget:
-        assert isinstance(self.config, PingOneTarget)
-        return self.config
+        return self.config_as(PingOneTarget)
 
     def _apps_path(self) -> str:
         return (
