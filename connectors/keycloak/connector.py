@@ -35,10 +35,10 @@ from urllib.parse import quote, urlencode
 from agent.connector import ConnectorContext, TargetConfig
 from agent.model import AppRef
 from connectors.keycloak import codec
-from connectors.keycloak.config import KeycloakTarget
+from connectors.keycloak.config import KeycloakAppSelector, KeycloakTarget
 from connectors.kit import links
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer, kind_by_query
+from connectors.kit.http import Answer, kind_by_query, list_of
 from connectors.kit.jsonapp import JsonKitConnector, discover_refs
 from connectors.kit.oauth import client_credentials
 
@@ -92,32 +92,22 @@ class KeycloakConnector(JsonKitConnector):
     # --- discovery -------------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        async def named(selector: Any) -> list[AppRef]:
-            assert selector.client_id is not None
-            found = await self._clients_named(selector.client_id)
-            return [AppRef(self.name, i["id"], i["clientId"]) for i in found]
-
         return await discover_refs(
-            self.name, self._cfg.apps, id_of=lambda s: s.id or None, matches=named
+            self.name, self._cfg.apps, id_of=lambda s: s.id or None, matches=self._clients_named
         )
 
-    async def _clients_named(self, client_id: str) -> list[dict[str, Any]]:
-        """Every client whose clientId is exactly ``client_id``, from every page.
+    async def _clients_named(self, selector: KeycloakAppSelector) -> list[AppRef]:
+        """Every client whose clientId is exactly the selector's, from every page.
 
         Keycloak pages by offset (``first``/``max``) and sends no next link, so a full page
         is followed by a request for the next offset; the kit's paging still fails the
         whole listing when any page fails or is not a list."""
-        offset = [0]
+        client_id, offset = selector.client_id, [0]
+        assert client_id is not None
 
         def page(first: int) -> str:
             query = urlencode({"clientId": client_id, "first": first, "max": PAGE})
             return f"{self._clients}?{query}"
-
-        def items(answer: Answer) -> list[Any] | None:
-            data = answer.data
-            if not isinstance(data, list) or not all(_is_summary(i) for i in data):
-                return None
-            return data
 
         def next_of(answer: Answer) -> str | None:
             if len(answer.data) < PAGE:
@@ -125,9 +115,9 @@ class KeycloakConnector(JsonKitConnector):
             offset[0] += PAGE
             return self.http.base_url + page(offset[0])
 
-        found = await self.http.list_pages(page(0), items, next_of)
+        found = await self.http.list_pages(page(0), list_of(_is_summary), next_of)
         # clientId= is an exact match on current Keycloak, a substring match on old ones.
-        return [i for i in found if i["clientId"] == client_id]
+        return [AppRef(self.name, i["id"], client_id) for i in found if i["clientId"] == client_id]
 
     # --- the kit's hooks: JsonKitConnector's GET/PUT of app_path; Keycloak answers the PUT
     # with 204 No Content, so the template reads the client back.

@@ -150,6 +150,19 @@ def _kind(method: str, path: str) -> str:
     return method.lower()
 
 
+def list_of(is_item: Callable[[Any], bool]) -> Callable[[Answer], list[Any] | None]:
+    """A :meth:`JsonHttp.list_pages` ``items`` reader for pages that are a bare JSON list:
+    the list when every item passes ``is_item``, else None (the listing fails whole)."""
+
+    def items(answer: Answer) -> list[Any] | None:
+        data = answer.data
+        if not isinstance(data, list) or not all(is_item(i) for i in data):
+            return None
+        return data
+
+    return items
+
+
 @dataclass
 class JsonHttp:
     """One tenant's API: ``base_url`` plus the vendor knowledge the policy needs."""

@@ -38,11 +38,11 @@ from agent.model import AppRef
 from connectors.kit import links, ratelimit
 from connectors.kit.base import Fetched
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, kind_by_query
+from connectors.kit.http import Answer, kind_by_query, list_of
 from connectors.kit.jsonapp import JsonKitConnector, discover_refs
 from connectors.kit.oauth import client_credentials
 from connectors.onelogin import codec
-from connectors.onelogin.config import OneLoginTarget
+from connectors.onelogin.config import OneLoginAppSelector, OneLoginTarget
 
 PAGE = 100  # apps per listing page
 NAMES = ratelimit.HeaderNames(
@@ -106,26 +106,17 @@ class OneLoginConnector(JsonKitConnector):
         return f"/api/2/apps/{_app_id(app_id, self.name)}"
 
     async def discover(self) -> list[AppRef]:
-        async def named(selector: Any) -> list[AppRef]:
-            assert selector.name is not None
-            found = await self._apps_named(selector.name)
-            return [AppRef(self.name, str(i["id"]), i["name"]) for i in found]
-
-        def id_of(selector: Any) -> str | None:
+        def id_of(selector: OneLoginAppSelector) -> str | None:
             return None if selector.id is None else str(selector.id)
 
-        return await discover_refs(self.name, self._cfg.apps, id_of=id_of, matches=named)
+        return await discover_refs(self.name, self._cfg.apps, id_of=id_of, matches=self._apps_named)
 
-    async def _apps_named(self, name: str) -> list[dict[str, Any]]:
-        """Every SAML app named exactly ``name``, from every page (the ``name`` filter
-        also matches wildcards, so the result is filtered again)."""
+    async def _apps_named(self, selector: OneLoginAppSelector) -> list[AppRef]:
+        """Every SAML app named exactly as the selector says, from every page (the
+        ``name`` filter also matches wildcards, so the result is filtered again)."""
+        name = selector.name
+        assert name is not None
         query = {"name": name, "limit": str(PAGE)}
-
-        def items(answer: Answer) -> list[Any] | None:
-            data = answer.data
-            if not isinstance(data, list) or not all(_is_summary(i) for i in data):
-                return None
-            return data
 
         def next_of(answer: Answer) -> str | None:
             cursor = answer.headers.get("After-Cursor")
@@ -133,8 +124,13 @@ class OneLoginConnector(JsonKitConnector):
                 return None
             return f"{self.http.base_url}/api/2/apps?{urlencode({**query, 'cursor': cursor})}"
 
-        found = await self.http.list_pages(f"/api/2/apps?{urlencode(query)}", items, next_of)
-        return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
+        first = f"/api/2/apps?{urlencode(query)}"
+        found = await self.http.list_pages(first, list_of(_is_summary), next_of)
+        return [
+            AppRef(self.name, str(i["id"]), name)
+            for i in found
+            if i["name"] == name and i.get("auth_method") == codec.SAML
+        ]
 
     def body_to_send(self, before: Fetched, after: Doc) -> Doc:
         """Only the sections that changed (the update is partial); read back after."""
