@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from agent.errors import ConfigError
 from agent.manual import GENERIC, steps_for
 from agent.model import AppRef, AppTrust, ObservedApp
+from agent.paths import config_path
 from agent.plan import AppPlan
 
 # Called once per HTTP request a connector makes: (target, request kind, HTTP status or 0).
@@ -133,8 +134,7 @@ class ConnectorContext:
 
     def resolve_path(self, path: str | Path) -> Path:
         """``~`` expanded, then relative to the config file's directory."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return config_path(path, self.base_dir)
 
     def record(self, target: str, kind: str, status: int) -> None:
         if self.on_request is not None:
