@@ -32,7 +32,7 @@ from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
 from connectors.kit.http import Answer, StaticAuth, listing_kind
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
 
 PAGE = 100  # the documented maximum of ``limit``
 MAX_PAGES = 10_000
@@ -83,17 +83,14 @@ class JumpCloudConnector(JsonKitConnector):
     # --- discovery -----------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self.list_applications)
-
-        async def labelled(selector: Any) -> list[AppRef]:
-            found = [a for a in await listing() if a.get("displayLabel") == selector.label]
-            return [AppRef(self.name, str(a["_id"]), str(selector.label)) for a in found]
-
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self.list_applications,
             id_of=lambda s: s.id or None,
-            matches=labelled,
+            picks=lambda s, app: app.get("displayLabel") == s.label,
+            id_key="_id",
+            label_key="displayLabel",
             no_match=lambda s: f"no JumpCloud application has the Display Label {s.label!r}",
         )
 

@@ -23,7 +23,7 @@ Basic auth; one per run with OAuth).
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 from agent.connector import ConnectorContext, TargetConfig
@@ -38,10 +38,10 @@ from connectors.kit.http import (
     listing_kind,
     message_and_first_detail,
 )
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.oauth import client_credentials
 from connectors.pingfederate import codec
-from connectors.pingfederate.config import PingFederateTarget
+from connectors.pingfederate.config import PingFederateAppSelector, PingFederateTarget
 
 API = "/pf-admin-api/v1"
 XSRF = {"X-XSRF-Header": "PingFederate"}
@@ -106,21 +106,16 @@ class PingFederateConnector(JsonKitConnector):
         return f"{self._prefix}/idp/spConnections{tail}"
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self._list_connections)
-
-        async def named(selector: Any) -> list[AppRef]:
+        def picks(selector: PingFederateAppSelector, conn: Doc) -> bool:
             # A WS-Trust-only connection may share the name; only browser SSO has ACS URLs.
-            return [
-                AppRef(self.name, c["id"], str(c["name"]))
-                for c in await listing()
-                if c.get("name") == selector.name and isinstance(c.get("spBrowserSso"), dict)
-            ]
+            return conn.get("name") == selector.name and isinstance(conn.get("spBrowserSso"), dict)
 
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self._list_connections,
             id_of=lambda s: s.id,
-            matches=named,
+            picks=picks,
             no_match=lambda s: f"no SP connection named {s.name!r}",
         )
 

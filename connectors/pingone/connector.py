@@ -35,7 +35,7 @@ from agent.model import AppRef
 from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.oauth import client_credentials
 from connectors.pingone import codec
 from connectors.pingone.config import REGIONS, PingOneTarget
@@ -95,21 +95,13 @@ class PingOneConnector(JsonKitConnector):
         return f"{self._apps_path()}/{quote(app_id, safe='')}"
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self._list_apps)
-
-        async def named(selector: Any) -> list[AppRef]:
-            # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
-            return [
-                AppRef(self.name, str(a["id"]), str(a.get("name", "")))
-                for a in await listing()
-                if a.get("name") == selector.name and a.get("protocol") == "SAML"
-            ]
-
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self._list_apps,
             id_of=lambda s: s.id,
-            matches=named,
+            # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
+            picks=lambda s, app: app.get("name") == s.name and app.get("protocol") == "SAML",
             no_match=lambda s: f"no SAML application named {s.name!r} in the environment",
         )
 
