@@ -26,7 +26,7 @@ from pydantic import (
 from agent.bookmark_config import BookmarksConfig, check_bookmarks
 from agent.config_checks import URL_CREDENTIALS_HELP, check_references, has_userinfo
 from agent.config_yaml import load_yaml
-from agent.connector import TargetConfig
+from agent.connector import TargetConfig, exactly_one
 from agent.durations import DAY, SECOND, durations_within
 from agent.errors import ConfigError
 from agent.events.config import EventsConfig
@@ -59,12 +59,7 @@ class MetadataSource(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MetadataSource:
-        given = [k for k in ("file", "url", "s3") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each metadata source needs exactly one of file:, url: or s3: "
-                f"(got {', '.join(given) or 'none'})"
-            )
+        exactly_one(self, ("file", "url", "s3"), entry="each metadata source")
         for value in (self.url, self.s3):
             if value is not None and has_userinfo(value):
                 raise ValueError(URL_CREDENTIALS_HELP)

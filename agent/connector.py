@@ -16,19 +16,40 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from agent.errors import ConfigError
 from agent.manual import GENERIC, steps_for
 from agent.model import AppRef, AppTrust, ObservedApp
+from agent.paths import config_path
 from agent.plan import AppPlan
 
 # Called once per HTTP request a connector makes: (target, request kind, HTTP status or 0).
 # "kind" is short and bounded ("list", "get", "put", "patch", "token", ...) so it can label
 # a metric without exploding its cardinality.
 RequestHook = Callable[[str, str, int], None]
+
+
+def exactly_one(
+    model: BaseModel,
+    keys: Sequence[str],
+    *,
+    entry: str,
+    listed: str | None = None,
+    is_set: Callable[[Any], bool] = bool,
+) -> None:
+    """Refuse ``model`` unless exactly one of ``keys`` is set (``is_set``: by default, any
+    value but None and empty): the message lists the keys (``id: or name:``, or ``listed``)
+    and names those given, so every "one of these keys" entry of a config says it alike."""
+    given = [k for k in keys if is_set(getattr(model, k))]
+    if len(given) != 1:
+        *first, last = keys
+        listed = listed or (f"{', '.join(f'{k}:' for k in first)} or {last}:")
+        raise ValueError(
+            f"{entry} needs exactly one of {listed} (got {', '.join(given) or 'none'})"
+        )
 
 
 class TargetConfig(BaseModel):
@@ -113,8 +134,7 @@ class ConnectorContext:
 
     def resolve_path(self, path: str | Path) -> Path:
         """``~`` expanded, then relative to the config file's directory."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return config_path(path, self.base_dir)
 
     def record(self, target: str, kind: str, status: int) -> None:
         if self.on_request is not None:

@@ -43,7 +43,7 @@ from agent.errors import ConfigError, ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Capabilities, TrustedAcs
 from connectors.file_bookmarks import FileBookmarks
 from connectors.kit.base import Fetched, KitConnector
-from connectors.kit.codec import Decoded, FunctionCodec, UnsupportedApp
+from connectors.kit.codec import Decoded, FunctionCodec, UnsupportedApp, url_and_index
 
 TrustFromRaw = Callable[[dict[str, Any]], tuple[AppTrust, Capabilities]]
 ApplyTrust = Callable[[dict[str, Any], AppTrust], dict[str, Any]]
@@ -95,12 +95,8 @@ def trust_from_raw(doc: dict[str, Any]) -> tuple[AppTrust, Capabilities]:
     acs: list[TrustedAcs] = []
     default: str | None = None
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise ValueError(f"acs[{i}] needs a url string")
-        index = entry.get("index")
-        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
-            raise ValueError(f"acs[{i}].index must be an integer")
-        acs.append(TrustedAcs(url=entry["url"], index=index))
+        url, index = url_and_index(entry, f"acs[{i}]")
+        acs.append(TrustedAcs(url=url, index=index))
         if entry.get("default") is True:
             if default is not None:
                 raise ValueError("default is true on more than one acs entry")
@@ -240,8 +236,7 @@ class FileConnector(FileBookmarks, KitConnector):
 
     @property
     def _cfg(self) -> FileTargetConfig:
-        assert isinstance(self.config, FileTargetConfig)
-        return self.config
+        return self.config_as(FileTargetConfig)
 
     @property
     def path(self) -> Path:

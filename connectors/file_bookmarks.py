@@ -21,7 +21,7 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from agent.bookmarks import BookmarkSpec
 from agent.errors import Conflict, ConnectorError
@@ -53,7 +53,7 @@ def _entry(doc: Doc) -> Fetched:
 class FileBookmarks(KitBookmarks):
     """Mixed into :class:`connectors.file.FileConnector` (see the module docstring)."""
 
-    bookmark_codec: ClassVar[BookmarkCodec] = FileBookmarkCodec()
+    bookmark_codec: BookmarkCodec = FileBookmarkCodec()
 
     @abc.abstractmethod
     def bookmarks_path(self) -> Path | None:

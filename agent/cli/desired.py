@@ -17,6 +17,7 @@ from agent.desired import build_desired
 from agent.errors import SourceError
 from agent.exitcodes import ExitCode
 from agent.model import DesiredTrust
+from agent.paths import config_path
 from agent.sources.base import CachedCopy, DirectoryCache, LastGoodCache
 from agent.textsafe import safe_text
 from agent.xmlsec_check import check_xmlsec
@@ -50,8 +51,7 @@ def cache_for(config: Config) -> LastGoodCache:
     """
     directory = config.identity_center.cache_dir
     if directory is not None:
-        path = Path(directory).expanduser()
-        return DirectoryCache(path if path.is_absolute() else config.base_dir / path)
+        return DirectoryCache(config_path(directory, config.base_dir))
     state_dir = os.environ.get(STATE_DIR_ENV)
     base = Path(state_dir).expanduser() if state_dir else config.base_dir
     return _DefaultDirectoryCache(base / DEFAULT_CACHE_DIR)

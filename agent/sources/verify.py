@@ -16,6 +16,7 @@ from lxml import etree
 from agent.config import MetadataSource, SignatureConfig
 from agent.errors import SourceError, UntrustedMetadata
 from agent.metadata import MD_NS, as_source_error, safe_parse
+from agent.paths import config_path
 
 
 def check_pin(data: bytes, src: MetadataSource) -> None:
@@ -52,8 +53,7 @@ def verify_signature(data: bytes, sig: SignatureConfig, *, base_dir: Path, sourc
                 source=source,
             )
         return data
-    cert_path = Path(sig.cert_file).expanduser()
-    cert_path = cert_path if cert_path.is_absolute() else base_dir / cert_path
+    cert_path = config_path(sig.cert_file, base_dir)
     try:
         pem = cert_path.read_text(encoding="ascii")
     except OSError as exc:

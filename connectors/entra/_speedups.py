@@ -17,32 +17,20 @@ and just as correct.
 from __future__ import annotations
 
 import ssl
-from importlib import metadata
 
 import aiohttp
 import httpx
 
 from connectors.entra.transport import AiohttpTransport
+from connectors.kit import versions
 
 # [low, high): aiohttp releases whose ClientSession._retry_connection was read and tested.
-CHECKED_AIOHTTP = ((3, 10), (3, 15))
-
-
-def _version(text: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for piece in text.split(".")[:3]:
-        digits = "".join(c for c in piece if c.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
+CHECKED_AIOHTTP: versions.VersionRange = ((3, 10), (3, 15))
 
 
 def aiohttp_checked(version: str | None = None) -> bool:
     """Is this aiohttp (installed, or ``version``) one whose private switch was checked?"""
-    found = _version(version or metadata.version("aiohttp"))
-    low, high = CHECKED_AIOHTTP
-    return low <= found < high
+    return versions.in_range(version or versions.installed("aiohttp"), CHECKED_AIOHTTP)
 
 
 def has_switch() -> bool:

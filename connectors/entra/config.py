@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.connector import TargetConfig
+from connectors.kit.config import concurrency_field, retries_field, timeout_field
 
 # Gallery template of "AWS IAM Identity Center (successor to AWS Single Sign-On)".
 IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
@@ -92,10 +93,7 @@ class EntraTarget(TargetConfig):
     )
     auth: EntraAuth
     apps: list[EntraApp] = Field(min_length=1)
-    concurrency: int = Field(
-        default=4,
-        ge=1,
-        le=32,
+    concurrency: int = concurrency_field(
         description=(
             "parallel requests: listing reads, and $batch envelopes in flight (each carries up "
             "to 20 requests, so with batch: true up to 20 x concurrency apps are written at "
@@ -121,11 +119,8 @@ class EntraTarget(TargetConfig):
             "the default: every tenant has at least this), 5000 (50-500), 8000 (> 500)"
         ),
     )
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per HTTP request")
-    max_retries: int = Field(
-        default=3,
-        ge=0,
-        le=10,
+    timeout: float = timeout_field("seconds per HTTP request")
+    max_retries: int = retries_field(
         description="retries by the kit's policy (429/503 honour Retry-After; 5xx, resets and "
         "timeouts of reads)",
     )

@@ -13,9 +13,10 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from agent.connector import TargetConfig
+from connectors.kit import config as kit
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 DEFAULT_API_URL = "https://console.jumpcloud.com"
 # JumpCloud's US and EU data centres ("Customers using the EU Data Center should use
@@ -25,32 +26,21 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")  # JumpCloud IDs are 24 hex digits
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class JumpCloudApp(BaseModel):
+class JumpCloudApp(AppSelector):
     """Exactly one of ``id`` (the application's ``_id``) or ``label`` (its Display Label)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    one_of = ("id", "label")
 
     id: str | None = Field(default=None, description="the application's _id (24 hex digits)")
     label: str | None = Field(
         default=None, description="every SAML application with exactly this Display Label"
     )
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> JumpCloudApp:
-        given = [k for k in ("id", "label") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id: or label: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
 
-
-class JumpCloudTarget(TargetConfig):
+class JumpCloudTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: jumpcloud``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    url_key = ("api_url", "https://console.jumpcloud.com")
     type: Literal["jumpcloud"] = "jumpcloud"
     api_url: str = Field(
         default=DEFAULT_API_URL,
@@ -64,14 +54,11 @@ class JumpCloudTarget(TargetConfig):
         default=None, description="x-org-id: the organization, for multi-tenant administrators"
     )
     apps: list[JumpCloudApp] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=20, description="requests in flight")
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")
-    backoff_base: float = Field(
-        default=1.0, ge=0, le=30, description="first backoff (s); JumpCloud sends no reset time"
-    )
-    max_rate_limit_wait: float = Field(
-        default=60.0, ge=0, le=900, description="longest wait for a rate limit (s)"
+    concurrency: int = kit.concurrency_field(le=20)
+    max_retries: int = kit.retries_field(4)
+    backoff_base: float = kit.backoff_field(1.0, "first backoff (s); JumpCloud sends no reset time")
+    max_rate_limit_wait: float = kit.rate_limit_wait_field(
+        description="longest wait for a rate limit (s)"
     )
     bookmark_app_name: str | None = Field(
         default=None,
@@ -81,12 +68,6 @@ class JumpCloudTarget(TargetConfig):
     bookmark_url_key: str | None = Field(
         default=None, description="the config field of such an application that holds its URL"
     )
-
-    @model_validator(mode="after")
-    def _url(self) -> JumpCloudTarget:
-        if not self.api_url.startswith(("https://", "http://")):
-            raise ValueError("api_url must look like https://console.jumpcloud.com")
-        return self
 
     @property
     def base_url(self) -> str:

@@ -33,8 +33,8 @@ from connectors.jumpcloud.bookmarks import CONSOLE_STEP, JumpCloudBookmarkCodec,
 from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer, StaticAuth
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.http import Answer, StaticAuth, listing_kind
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
 
 PAGE = 100  # the documented maximum of ``limit``
@@ -59,12 +59,6 @@ def _error_code(body: Any) -> str | None:
     return None
 
 
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and path.split("?", 1)[0] == LIST:
-        return "list"
-    return method.lower()
-
-
 class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
     """SSO applications of one JumpCloud organization, and its URL Bookmark applications
     (kept, not created: :mod:`connectors.jumpcloud.bookmarks`)."""
@@ -87,13 +81,11 @@ class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
         headers = {"x-api-key": key}
         if config.org_id:
             headers["x-org-id"] = config.org_id
-        self.http = target_http(
-            config,
+        self.http = self.json_http(
             context,
             base_url=config.base_url,
             auth=StaticAuth(headers),
-            vendor="JumpCloud",
-            kind_of=_kind,
+            kind_of=listing_kind(LIST),
             error_text=_error_text,
             error_code=_error_code,
         )
@@ -101,17 +93,14 @@ class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
     # --- discovery -----------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self.list_applications)
-
-        async def labelled(selector: Any) -> list[AppRef]:
-            found = [a for a in await listing() if a.get("displayLabel") == selector.label]
-            return [AppRef(self.name, str(a["_id"]), str(selector.label)) for a in found]
-
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self.list_applications,
             id_of=lambda s: s.id or None,
-            matches=labelled,
+            picks=lambda s, app: app.get("displayLabel") == s.label,
+            id_key="_id",
+            label_key="displayLabel",
             no_match=lambda s: f"no JumpCloud application has the Display Label {s.label!r}",
         )
 

@@ -10,41 +10,30 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from connectors.kit.config import HttpTargetConfig
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 # Keycloak realm names: anything URL-safe; a "/" or whitespace would change the API path.
 _REALM = re.compile(r"^[A-Za-z0-9._~-]+$")
 
 
-class KeycloakAppSelector(BaseModel):
+class KeycloakAppSelector(AppSelector):
     """Exactly one of ``id`` (the client's UUID) or ``client_id`` (its clientId, which for a
     SAML client is the SP entity ID: Identity Center's issuer URL)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    one_of = ("id", "client_id")
+    one_of_text = "id: (the client UUID) or client_id:"
     id: str | None = Field(default=None, description="the client's internal UUID")
     client_id: str | None = Field(
         default=None, description="the client's clientId (a SAML client's SP entity ID)"
     )
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> KeycloakAppSelector:
-        given = [k for k in ("id", "client_id") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id: (the client UUID) or client_id: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
-
 
 class KeycloakTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: keycloak``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    url_key = ("base_url", "https://sso.example.com")
     type: Literal["keycloak"] = "keycloak"
     base_url: str = Field(
         description="the server's root URL, e.g. https://sso.example.com (add /auth for "
@@ -65,12 +54,6 @@ class KeycloakTarget(HttpTargetConfig):
         default=None, description="PEM file of the CA that signed the server's certificate"
     )
     apps: list[KeycloakAppSelector] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _url(self) -> KeycloakTarget:
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must look like https://sso.example.com")
-        return self
 
     @property
     def root(self) -> str:

@@ -35,12 +35,12 @@ from urllib.parse import quote, urlencode
 from agent.connector import ConnectorContext, TargetConfig
 from agent.model import AppRef
 from connectors.keycloak import codec
-from connectors.keycloak.config import KeycloakTarget
+from connectors.keycloak.config import KeycloakAppSelector, KeycloakTarget
 from connectors.kit import links
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer
-from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.http import Answer, kind_by_query, list_of
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs
+from connectors.kit.oauth import client_credentials
 
 PAGE = 100  # clients per listing page (first/max)
 
@@ -68,29 +68,19 @@ class KeycloakConnector(JsonKitConnector):
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         cfg = self._cfg
-        secret = context.secret_from_env(
-            cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
-        )
         token_realm = quote(cfg.token_realm or cfg.realm, safe="")
-        self.http = target_http(
-            cfg,
+        token_url = f"{cfg.root}/realms/{token_realm}/protocol/openid-connect/token"
+        self.http = self.json_http(
             context,
             base_url=cfg.root,
-            auth=ClientCredentials(
-                target=cfg.name,
-                token_url=f"{cfg.root}/realms/{token_realm}/protocol/openid-connect/token",
-                client_id=cfg.client_id,
-                client_secret=secret,
-            ),
-            vendor="Keycloak",
-            kind_of=_kind,
+            auth=client_credentials(cfg, context, token_url, target=cfg.name),
+            kind_of=kind_by_query,
             error_text=keycloak_error,
         )
 
     @property
     def _cfg(self) -> KeycloakTarget:
-        assert isinstance(self.config, KeycloakTarget)
-        return self.config
+        return self.config_as(KeycloakTarget)
 
     @property
     def _clients(self) -> str:
@@ -102,32 +92,22 @@ class KeycloakConnector(JsonKitConnector):
     # --- discovery -------------------------------------------------------------------------
 
     async def discover(self) -> list[AppRef]:
-        async def named(selector: Any) -> list[AppRef]:
-            assert selector.client_id is not None
-            found = await self._clients_named(selector.client_id)
-            return [AppRef(self.name, i["id"], i["clientId"]) for i in found]
-
         return await discover_refs(
-            self.name, self._cfg.apps, id_of=lambda s: s.id or None, matches=named
+            self.name, self._cfg.apps, id_of=lambda s: s.id or None, matches=self._clients_named
         )
 
-    async def _clients_named(self, client_id: str) -> list[dict[str, Any]]:
-        """Every client whose clientId is exactly ``client_id``, from every page.
+    async def _clients_named(self, selector: KeycloakAppSelector) -> list[AppRef]:
+        """Every client whose clientId is exactly the selector's, from every page.
 
         Keycloak pages by offset (``first``/``max``) and sends no next link, so a full page
         is followed by a request for the next offset; the kit's paging still fails the
         whole listing when any page fails or is not a list."""
-        offset = [0]
+        client_id, offset = selector.client_id, [0]
+        assert client_id is not None
 
         def page(first: int) -> str:
             query = urlencode({"clientId": client_id, "first": first, "max": PAGE})
             return f"{self._clients}?{query}"
-
-        def items(answer: Answer) -> list[Any] | None:
-            data = answer.data
-            if not isinstance(data, list) or not all(_is_summary(i) for i in data):
-                return None
-            return data
 
         def next_of(answer: Answer) -> str | None:
             if len(answer.data) < PAGE:
@@ -135,9 +115,9 @@ class KeycloakConnector(JsonKitConnector):
             offset[0] += PAGE
             return self.http.base_url + page(offset[0])
 
-        found = await self.http.list_pages(page(0), items, next_of)
+        found = await self.http.list_pages(page(0), list_of(_is_summary), next_of)
         # clientId= is an exact match on current Keycloak, a substring match on old ones.
-        return [i for i in found if i["clientId"] == client_id]
+        return [AppRef(self.name, i["id"], client_id) for i in found if i["clientId"] == client_id]
 
     # --- the kit's hooks: JsonKitConnector's GET/PUT of app_path; Keycloak answers the PUT
     # with 204 No Content, so the template reads the client back.
@@ -149,9 +129,3 @@ def _is_summary(item: Any) -> bool:
         and isinstance(item.get("id"), str)
         and isinstance(item.get("clientId"), str)
     )
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and "?" in path:
-        return "list"
-    return method.lower()

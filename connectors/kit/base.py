@@ -25,13 +25,15 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from agent.connector import Connector
+from agent.connector import Connector, TargetConfig
 from agent.errors import Conflict, ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Certificate, ObservedApp
 from agent.plan import AppPlan
 from connectors.kit.codec import Codec, Decoded, Doc, UnsupportedApp
+
+C = TypeVar("C", bound=TargetConfig)
 
 # json.dumps with these options builds a new encoder on every call; one is enough.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -58,6 +60,12 @@ class KitConnector(Connector):
 
     codec: Codec  # a class attribute, or set per instance (the file connector's formats)
     vendor: ClassVar[str] = "the IdP"
+
+    def config_as(self, model: type[C]) -> C:
+        """The target's config as the vendor's own model (what the registry validated it
+        with: a connector's ``config_model``), typed for the vendor's code."""
+        assert isinstance(self.config, model)
+        return self.config
 
     # --- what the vendor supplies -------------------------------------------------------
 

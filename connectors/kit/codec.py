@@ -63,3 +63,16 @@ class FunctionCodec:
 
     def encode(self, doc: Doc, trust: AppTrust) -> Doc:
         return self.encode_fn(doc, trust)
+
+
+def url_and_index(entry: Any, where: str) -> tuple[str, int | None]:
+    """One ``{"url": ..., "index": ...}`` ACS entry (the file format's ``acs[]``, Okta's
+    ``acsEndpoints[]``): its URL and its index, if any. An entry without a url string, or
+    with an index that is not an integer (a bool is not one), is refused naming ``where``:
+    skipping it would make the next write drop it."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        raise UnsupportedApp(f"{where} needs a url string")
+    index = entry.get("index")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+        raise UnsupportedApp(f"{where}.index must be an integer, not {index!r}")
+    return entry["url"], index

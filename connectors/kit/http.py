@@ -25,7 +25,7 @@ import httpx
 from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConnectorError
 from connectors.kit import links, ratelimit
-from connectors.kit.retry import Failure, Retry, RetryPolicy, lost_answer, translate, with_retries
+from connectors.kit.retry import Failure, Retry, RetryPolicy, lost_request, translate, with_retries
 
 _INVALID: Any = object()  # a 2xx body that is not JSON
 
@@ -137,8 +137,30 @@ def listing_kind(listing_suffix: str) -> Callable[[str, str], str]:
     return kind
 
 
+def kind_by_query(method: str, path: str) -> str:
+    """A ``kind_of`` for an API whose only GETs with a query string are its listings
+    (Keycloak's ``?clientId=``, OneLogin's ``?name=``): those are ``list``, the rest their
+    method."""
+    if method == "GET" and "?" in path:
+        return "list"
+    return method.lower()
+
+
 def _kind(method: str, path: str) -> str:
     return method.lower()
+
+
+def list_of(is_item: Callable[[Any], bool]) -> Callable[[Answer], list[Any] | None]:
+    """A :meth:`JsonHttp.list_pages` ``items`` reader for pages that are a bare JSON list:
+    the list when every item passes ``is_item``, else None (the listing fails whole)."""
+
+    def items(answer: Answer) -> list[Any] | None:
+        data = answer.data
+        if not isinstance(data, list) or not all(is_item(i) for i in data):
+            return None
+        return data
+
+    return items
 
 
 @dataclass
@@ -275,16 +297,19 @@ class JsonHttp:
                 text = response.text
             except httpx.HTTPError as exc:
                 self.context.record(self.target, kind, 0)
-                raise lost_answer(
-                    method,
-                    f"{method} {path_only(path)} failed: {type(exc).__name__}",
-                    target=self.target,
-                    policy=self.policy,
-                    attempt=attempt,
-                ) from exc
+                raise self._lost(method, path, f"failed: {type(exc).__name__}", attempt) from exc
         self.context.record(self.target, kind, response.status_code)
         self._budgets.note(bucket, response.headers)
         return self._answer(method, path, response, text, attempt)
+
+    def _lost(
+        self, method: str, path: str, what: str, attempt: int, status: int | None = None
+    ) -> Exception:
+        """No usable answer to ``method path``: :func:`lost_request` decides its fate."""
+        policy = self.policy
+        return lost_request(
+            method, path, what, target=self.target, policy=policy, attempt=attempt, status=status
+        )
 
     def _answer(
         self, method: str, path: str, response: httpx.Response, text: str, attempt: int
@@ -296,14 +321,8 @@ class JsonHttp:
         if 200 <= status < 300:
             data = _json(text)
             if data is _INVALID:
-                raise lost_answer(
-                    method,
-                    f"{method} {path_only(path)} returned a truncated or invalid JSON body",
-                    target=self.target,
-                    policy=self.policy,
-                    attempt=attempt,
-                    status=status,
-                )
+                what = "returned a truncated or invalid JSON body"
+                raise self._lost(method, path, what, attempt, status)
             return Answer(status, text, data, response.headers, request_id)
         if status == 401:
             self.auth.invalidate()

@@ -12,7 +12,8 @@
   only where the vendor answers with the app as stored (:attr:`put_answers_stored`);
 * :func:`discover_refs` resolves a target's app selectors: an id is taken as is, any other
   selector is looked up by the vendor (a listing read once, or a filtered query), and one
-  that matches nothing may be an error (a typo must not read as "nothing to manage").
+  that matches nothing may be an error (a typo must not read as "nothing to manage");
+  :func:`discover_in` is that lookup in one listing read once.
 """
 
 from __future__ import annotations
@@ -71,11 +72,7 @@ def target_http(
         base_url=base_url,
         context=context,
         auth=auth,
-        policy=RetryPolicy(
-            max_retries=target.max_retries,
-            backoff_base=target.backoff_base,
-            max_rate_limit_wait=target.max_rate_limit_wait,
-        ),
+        policy=RetryPolicy.of(target),
         concurrency=target.concurrency,
         vendor=vendor,
         verify=tls_context(target, context),
@@ -91,6 +88,10 @@ class JsonKitConnector(KitConnector):
     not_an_object: ClassVar[str] = "GET app {app_id} returned something other than a JSON object"
     # The PUT answers with the app as stored (not an echo), so it is the read-back.
     put_answers_stored: ClassVar[bool] = False
+
+    def json_http(self, context: ConnectorContext, **knowledge: Any) -> JsonHttp:
+        """:func:`target_http` for this connector's target and vendor."""
+        return target_http(self.config, context, vendor=self.vendor, **knowledge)
 
     @abc.abstractmethod
     def app_path(self, app_id: str) -> str:
@@ -164,3 +165,29 @@ async def discover_refs(
         for ref in found:
             refs.setdefault(ref.app_id, ref)
     return list(refs.values())
+
+
+async def discover_in(
+    target: str,
+    selectors: Iterable[S],
+    listing: Callable[[], Awaitable[Sequence[Doc]]],
+    *,
+    id_of: Callable[[S], str | None],
+    picks: Callable[[S, Doc], bool],
+    id_key: str = "id",
+    label_key: str = "name",
+    no_match: Callable[[S], str] | None = None,
+) -> list[AppRef]:
+    """:func:`discover_refs` for a vendor that finds apps in one listing: read on first need
+    (never when every selector is an id) and once for all selectors; a selector without an
+    id is every listed app it ``picks``, named by the app's ``id_key`` and ``label_key``."""
+    apps = Once(listing)
+
+    async def matches(selector: S) -> list[AppRef]:
+        return [
+            AppRef(target, str(app[id_key]), str(app.get(label_key, "")))
+            for app in await apps()
+            if picks(selector, app)
+        ]
+
+    return await discover_refs(target, selectors, id_of=id_of, matches=matches, no_match=no_match)

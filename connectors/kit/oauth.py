@@ -14,14 +14,33 @@ import base64
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
+from agent.connector import ConnectorContext
 from agent.errors import AuthError
 
 EARLY = 30.0  # seconds before expiry a token is renewed
+
+
+def client_credentials(
+    keys: Any,
+    context: ConnectorContext,
+    token_url: str,
+    *,
+    target: str,
+    key: str | None = None,
+    **options: Any,
+) -> ClientCredentials:
+    """Client credentials from a config section's ``client_id`` and ``client_secret_env``
+    (the variable's value, read now). ``key`` is the section's config path for the error a
+    missing variable gives (default: the target's, ``targets.<name>``); ``options`` as
+    :class:`ClientCredentials` takes them."""
+    where = key or f"targets.{target}"
+    secret = context.secret_from_env(keys.client_secret_env, key=f"{where}.client_secret_env")
+    return ClientCredentials(target, token_url, keys.client_id, secret, **options)
 
 
 @dataclass

@@ -40,6 +40,16 @@ class RetryPolicy:
     max_backoff: float = 30.0
     max_rate_limit_wait: float = 120.0
 
+    @classmethod
+    def of(cls, target: Any) -> RetryPolicy:
+        """The policy a target's ``max_retries``, ``backoff_base`` and
+        ``max_rate_limit_wait`` keys set (the other fields keep the kit's defaults)."""
+        return cls(
+            max_retries=target.max_retries,
+            backoff_base=target.backoff_base,
+            max_rate_limit_wait=target.max_rate_limit_wait,
+        )
+
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter (half to full of the step), capped."""
         base = float(self.backoff_base) * (2**attempt)
@@ -132,3 +142,21 @@ def lost_answer(
     (the template reads the app back to learn whether it landed)."""
     error = ConnectorError(message, target=target, status=status)
     return Retry(error, policy.backoff(attempt)) if method in SAFE_METHODS else error
+
+
+def lost_request(
+    method: str,
+    path: str,
+    what: str,
+    *,
+    target: str,
+    policy: RetryPolicy,
+    attempt: int,
+    status: int | None = None,
+) -> Exception:
+    """:func:`lost_answer` for ``method path`` (its query left out of the message), to
+    which ``what`` happened (``failed: ReadTimeout``)."""
+    message = f"{method} {path.split('?', 1)[0]} {what}"
+    return lost_answer(
+        method, message, target=target, policy=policy, attempt=attempt, status=status
+    )

@@ -22,38 +22,23 @@ path for that executor's whole life (the version is checked once per executor).
 from __future__ import annotations
 
 import time
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any
 
+from connectors.kit import versions
+
 # [lowest, highest) okta versions whose internals these shortcuts were checked against.
-CHECKED = ((3, 4, 6), (3, 5, 0))
-
-
-def _parse(version: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for piece in version.split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
+CHECKED: versions.VersionRange = ((3, 4, 6), (3, 5, 0))
 
 
 def sdk_version() -> str | None:
     """The installed okta SDK's version, or None if it is not installed as a distribution."""
-    try:
-        return metadata.version("okta")
-    except metadata.PackageNotFoundError:
-        return None
+    return versions.installed("okta")
 
 
 def checked(version: str | None = None) -> bool:
     """Whether ``version`` (default: the installed one) is in :data:`CHECKED`."""
-    found = sdk_version() if version is None else version
-    if not found:
-        return False
-    low, high = CHECKED
-    return low <= _parse(found) < high
+    return versions.in_range(sdk_version() if version is None else version, CHECKED)
 
 
 # Tests set this to False to exercise the public path with a checked SDK installed.

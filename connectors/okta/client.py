@@ -21,6 +21,7 @@ included), all turned into :mod:`agent.errors`; no message ever carries a token.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from dataclasses import dataclass
 from importlib import import_module
@@ -33,7 +34,7 @@ from agent.connector import ConnectorContext
 from agent.errors import AuthError, ConnectorError
 from connectors.kit import links
 from connectors.kit import ratelimit as kit_ratelimit
-from connectors.kit.retry import Failure, RetryPolicy, lost_answer, translate, with_retries
+from connectors.kit.retry import Failure, lost_request, translate, with_retries
 from connectors.okta import ratelimit, sdk
 from connectors.okta.config import OktaTarget
 from connectors.okta.wire import (
@@ -67,11 +68,9 @@ class OktaClient:
     def __init__(self, target: OktaTarget, context: ConnectorContext) -> None:
         self.target = target
         self.context = context
-        self.policy = RetryPolicy(
-            max_retries=target.max_retries,
-            backoff_base=target.backoff_base,
-            max_rate_limit_wait=target.max_rate_limit_wait,
-        )
+        self.policy = target.retry_policy()
+        # No usable answer: retried for a read, not for a write (the kit's rule).
+        self._lost = functools.partial(lost_request, target=target.name, policy=self.policy)
         self._budgets = kit_ratelimit.Budgets(
             target.name, target.max_rate_limit_wait, ratelimit.OKTA_HEADERS, "Okta"
         )
@@ -164,7 +163,7 @@ class OktaClient:
             response, text, err = await self._exchange(executor, method, path, body)
         if response is None:
             self.context.record(self.target.name, kind, 0)
-            raise self._lost(method, f"failed: {network_message(err)}", path, attempt)
+            raise self._lost(method, path, f"failed: {network_message(err)}", attempt=attempt)
         self.context.record(self.target.name, kind, response.status)
         self._budgets.note(bucket, response.headers)
         if 200 <= response.status < 300:
@@ -199,25 +198,13 @@ class OktaClient:
         try:
             data = self._decode(response, text)
         except Exception as exc:  # parsed as the SDK's check did: it raised, so do we
-            raise self._lost(method, f"failed: {network_message(exc)}", path, attempt) from None
+            what = f"failed: {network_message(exc)}"
+            raise self._lost(method, path, what, attempt=attempt) from None
         if data is _INVALID:
             said = "returned a truncated or invalid JSON body"
-            raise self._lost(method, said, path, attempt, status=response.status)
+            raise self._lost(method, path, said, attempt=attempt, status=response.status)
         found = tuple(response.headers.getall("Link", ()))
         return OktaResponse(response.status, text or "", data, request_id, found)
-
-    def _lost(
-        self, method: str, said: str, path: str, attempt: int, status: int | None = None
-    ) -> Exception:
-        """No usable answer: retried for a read, not for a write (the kit's rule)."""
-        return lost_answer(
-            method,
-            f"{method} {path_only(path)} {said}",
-            target=self.target.name,
-            policy=self.policy,
-            attempt=attempt,
-            status=status,
-        )
 
     def _token_message(self, err: Any) -> str:
         """One line for a failed token request; a DPoP refusal says what to configure."""

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.connector import TargetConfig
+from connectors.kit import config as kit
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 DEFAULT_SCOPES = ("okta.apps.read", "okta.apps.manage")
 
@@ -81,58 +82,37 @@ class OktaAuth(_Strict):
         )
 
 
-class OktaAppSelector(_Strict):
+class OktaAppSelector(AppSelector):
     """Exactly one of ``id`` (an app ID), ``discover`` (a catalog name) or ``label``."""
 
+    one_of = ("id", "discover", "label")
     id: str | None = None
     discover: str | None = Field(
         default=None, description="every app with this catalog name, e.g. amazon_aws_sso"
     )
     label: str | None = Field(default=None, description="every app with exactly this label")
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> OktaAppSelector:
-        given = [k for k in ("id", "discover", "label") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id:, discover: or label: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
 
-
-class OktaTarget(TargetConfig):
+class OktaTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: okta``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    url_key = ("org_url", "https://<org>.okta.com")
     type: Literal["okta"] = "okta"
     org_url: str = Field(description="https://<org>.okta.com (tests point it at a loopback fake)")
     auth: OktaAuth
     apps: list[OktaAppSelector] = Field(min_length=1)
-    concurrency: int = Field(
-        default=DEFAULT_CONCURRENCY,
-        ge=1,
+    concurrency: int = kit.concurrency_field(
+        DEFAULT_CONCURRENCY,
         le=75,
         description=(
             "requests in flight; the default 17 is half of Okta's concurrent limit on its "
             "smallest plan (35; 75 on Enterprise and Workforce)"
         ),
     )
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")
-    backoff_base: float = Field(
-        default=0.5, ge=0, le=30, description="first backoff (s) when Okta gives no reset time"
+    max_retries: int = kit.retries_field(4)
+    backoff_base: float = kit.backoff_field(
+        description="first backoff (s) when Okta gives no reset time"
     )
-    max_rate_limit_wait: float = Field(
-        default=60.0, ge=0, le=900, description="longest wait for a rate-limit reset (s)"
-    )
-
-    @model_validator(mode="after")
-    def _url(self) -> OktaTarget:
-        if not self.org_url.startswith(("https://", "http://")):
-            raise ValueError("org_url must look like https://<org>.okta.com")
-        return self
 
     @property
     def base_url(self) -> str:

@@ -217,11 +217,7 @@ def _check_endpoints(doc: dict[str, Any], sign_on: dict[str, Any]) -> None:
     if not isinstance(endpoints, list):
         raise UnsupportedApp(f"{where} is a {type(endpoints).__name__}, not a list")
     for i, entry in enumerate(endpoints):
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise UnsupportedApp(f"{where}[{i}] has no url string")
-        index = entry.get("index")
-        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
-            raise UnsupportedApp(f"{where}[{i}].index {index!r} is not an integer")
+        codec.url_and_index(entry, f"{where}[{i}]")
 
 
 # (url, index) -> TrustedAcs: the same few URLs recur in every app of an org, and building

@@ -10,9 +10,10 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from connectors.kit.config import HttpTargetConfig
+from connectors.kit import config as kit
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 # https://<subdomain>.onelogin.com (current) or the regional api.us / api.eu hosts
 # (https://developers.onelogin.com/api-docs/2/getting-started/working-with-api-credentials).
@@ -20,31 +21,20 @@ _HOST = re.compile(r"^(api\.(us|eu)|[a-z0-9][a-z0-9-]*)\.onelogin\.com$", re.I)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class OneLoginAppSelector(BaseModel):
+class OneLoginAppSelector(AppSelector):
     """Exactly one of ``id`` (the app's numeric ID) or ``name`` (every SAML app with exactly
     this name)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    one_of = ("id", "name")
+    empty_is_given = True
     id: int | None = Field(default=None, description="the app's ID")
     name: str | None = Field(default=None, description="every SAML app with exactly this name")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> OneLoginAppSelector:
-        given = [k for k in ("id", "name") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id: or name: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
 
 
 class OneLoginTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: onelogin``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    url_key = ("api_url", "https://<subdomain>.onelogin.com")
     type: Literal["onelogin"] = "onelogin"
     api_url: str = Field(
         description="https://<subdomain>.onelogin.com (or https://api.us.onelogin.com, "
@@ -55,12 +45,10 @@ class OneLoginTarget(HttpTargetConfig):
         description="environment variable holding the API credential's client secret"
     )
     apps: list[OneLoginAppSelector] = Field(min_length=1)
-    backoff_base: float = Field(
-        default=0.5, ge=0, le=30, description="first backoff (s) when no reset is announced"
+    backoff_base: float = kit.backoff_field(
+        description="first backoff (s) when no reset is announced"
     )
-    max_rate_limit_wait: float = Field(
-        default=120.0, ge=0, le=3600, description="longest wait for a rate-limit reset (s)"
-    )
+    max_rate_limit_wait: float = kit.rate_limit_wait_field(120.0, le=3600)
     bookmark_connector_id: int | None = Field(
         default=None,
         description="connector_id of the account's bookmark apps (per-Region bookmarks; "
@@ -70,12 +58,6 @@ class OneLoginTarget(HttpTargetConfig):
         default=None,
         description="the configuration attribute of such an app that holds its URL",
     )
-
-    @model_validator(mode="after")
-    def _url(self) -> OneLoginTarget:
-        if not self.api_url.startswith(("https://", "http://")):
-            raise ValueError("api_url must look like https://<subdomain>.onelogin.com")
-        return self
 
     @property
     def root(self) -> str:

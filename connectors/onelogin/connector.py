@@ -38,13 +38,13 @@ from agent.model import AppRef
 from connectors.kit import links, ratelimit
 from connectors.kit.base import Fetched
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer
-from connectors.kit.jsonapp import JsonKitConnector, discover_refs, target_http
+from connectors.kit.http import Answer, kind_by_query, list_of
+from connectors.kit.jsonapp import JsonKitConnector, discover_refs
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.oauth import client_credentials
 from connectors.onelogin import codec
 from connectors.onelogin.bookmarks import OneLoginBookmarkCodec, keys_missing
-from connectors.onelogin.config import OneLoginTarget
+from connectors.onelogin.config import OneLoginAppSelector, OneLoginTarget
 
 PAGE = 100  # apps per listing page
 NAMES = ratelimit.HeaderNames(
@@ -92,64 +92,48 @@ class OneLoginConnector(JsonKitBookmarks, JsonKitConnector):
         self.bookmark_codec = OneLoginBookmarkCodec(
             cfg.name, cfg.bookmark_connector_id, cfg.bookmark_url_key
         )
-        secret = context.secret_from_env(
-            cfg.client_secret_env, key=f"targets.{cfg.name}.client_secret_env"
-        )
-        self.http = target_http(
-            cfg,
+        token_url = f"{cfg.root}/auth/oauth2/v2/token"
+        self.http = self.json_http(
             context,
             base_url=cfg.root,
-            auth=ClientCredentials(
-                target=cfg.name,
-                token_url=f"{cfg.root}/auth/oauth2/v2/token",
-                client_id=cfg.client_id,
-                client_secret=secret,
-                style="body",
-            ),
-            vendor="OneLogin",
+            auth=client_credentials(cfg, context, token_url, target=cfg.name, style="body"),
             names=NAMES,
             bucket_of=lambda _method, _path: "account",
-            kind_of=_kind,
+            kind_of=kind_by_query,
             error_text=onelogin_error,
             error_code=onelogin_code,
         )
 
     @property
     def _cfg(self) -> OneLoginTarget:
-        assert isinstance(self.config, OneLoginTarget)
-        return self.config
+        return self.config_as(OneLoginTarget)
 
     def app_path(self, app_id: str) -> str:
         return f"/api/2/apps/{_app_id(app_id, self.name)}"
 
     async def discover(self) -> list[AppRef]:
-        async def named(selector: Any) -> list[AppRef]:
-            assert selector.name is not None
-            found = await self._apps_named(selector.name)
-            return [AppRef(self.name, str(i["id"]), i["name"]) for i in found]
-
-        def id_of(selector: Any) -> str | None:
+        def id_of(selector: OneLoginAppSelector) -> str | None:
             return None if selector.id is None else str(selector.id)
 
-        return await discover_refs(self.name, self._cfg.apps, id_of=id_of, matches=named)
+        return await discover_refs(self.name, self._cfg.apps, id_of=id_of, matches=self._apps_named)
 
-    async def _apps_named(self, name: str) -> list[dict[str, Any]]:
-        """Every SAML app named exactly ``name``, from every page (the ``name`` filter
-        also matches wildcards, so the result is filtered again)."""
+    async def _apps_named(self, selector: OneLoginAppSelector) -> list[AppRef]:
+        """Every SAML app named exactly as the selector says, from every page (the
+        ``name`` filter also matches wildcards, so the result is filtered again)."""
+        name = selector.name
+        assert name is not None
         found = await self._summaries({"name": name, "limit": str(PAGE)})
-        return [i for i in found if i["name"] == name and i.get("auth_method") == codec.SAML]
+        return [
+            AppRef(self.name, str(i["id"]), name)
+            for i in found
+            if i["name"] == name and i.get("auth_method") == codec.SAML
+        ]
 
     async def _summaries(
         self, query: dict[str, str], kind: str | None = None
     ) -> list[dict[str, Any]]:
         """Every app summary the listing answers ``query`` with, page by page (the next
         page is ``cursor=<After-Cursor>``); a failed page fails the listing."""
-
-        def items(answer: Answer) -> list[Any] | None:
-            data = answer.data
-            if not isinstance(data, list) or not all(_is_summary(i) for i in data):
-                return None
-            return data
 
         def next_of(answer: Answer) -> str | None:
             cursor = answer.headers.get("After-Cursor")
@@ -158,7 +142,7 @@ class OneLoginConnector(JsonKitBookmarks, JsonKitConnector):
             return f"{self.http.base_url}/api/2/apps?{urlencode({**query, 'cursor': cursor})}"
 
         first = f"/api/2/apps?{urlencode(query)}"
-        return await self.http.list_pages(first, items, next_of, kind=kind)
+        return await self.http.list_pages(first, list_of(_is_summary), next_of, kind=kind)
 
     def body_to_send(self, before: Fetched, after: Doc) -> Doc:
         """Only the sections that changed (the update is partial); read back after."""
@@ -201,9 +185,3 @@ def _is_summary(item: Any) -> bool:
         and not isinstance(item.get("id"), bool)
         and isinstance(item.get("name"), str)
     )
-
-
-def _kind(method: str, path: str) -> str:
-    if method == "GET" and "?" in path:
-        return "list"
-    return method.lower()

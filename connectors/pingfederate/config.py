@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.kit.config import HttpTargetConfig
+from connectors.kit import config as kit
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 
 class _Strict(BaseModel):
@@ -51,28 +52,18 @@ class PingFederateAuth(_Strict):
         return self
 
 
-class PingFederateAppSelector(_Strict):
+class PingFederateAppSelector(AppSelector):
     """Exactly one of ``id`` (an SP connection ID) or ``name`` (every connection so named)."""
 
+    one_of = ("id", "name")
     id: str | None = None
     name: str | None = Field(default=None, description="every SP connection with this name")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> PingFederateAppSelector:
-        given = [k for k in ("id", "name") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id: or name: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
 
 
 class PingFederateTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: pingfederate``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    url_key = ("admin_url", "https://<pf-host>:9999")
     type: Literal["pingfederate"] = "pingfederate"
     admin_url: str = Field(description="https://<pf-host>:9999 (the admin port)")
     auth: PingFederateAuth
@@ -80,16 +71,8 @@ class PingFederateTarget(HttpTargetConfig):
         default=None, description="PEM file of the CA(s) that issued the admin certificate"
     )
     apps: list[PingFederateAppSelector] = Field(min_length=1)
-    backoff_base: float = Field(default=0.5, ge=0, le=30, description="first backoff (s)")
-    max_rate_limit_wait: float = Field(
-        default=60.0, ge=0, le=900, description="longest Retry-After idpsync waits out (s)"
-    )
-
-    @model_validator(mode="after")
-    def _url(self) -> PingFederateTarget:
-        if not self.admin_url.startswith(("https://", "http://")):
-            raise ValueError("admin_url must look like https://<pf-host>:9999")
-        return self
+    backoff_base: float = kit.backoff_field(description="first backoff (s)")
+    max_rate_limit_wait: float = kit.rate_limit_wait_field(description=kit.LONGEST_RETRY_AFTER)
 
     def value_problems(self) -> list[tuple[str, str, str]]:
         problems: list[tuple[str, str, str]] = []

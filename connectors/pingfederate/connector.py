@@ -23,7 +23,7 @@ Basic auth; one per run with OAuth).
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 from agent.connector import ConnectorContext, TargetConfig
@@ -38,10 +38,10 @@ from connectors.kit.http import (
     listing_kind,
     message_and_first_detail,
 )
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
+from connectors.kit.oauth import client_credentials
 from connectors.pingfederate import codec
-from connectors.pingfederate.config import PingFederateTarget
+from connectors.pingfederate.config import PingFederateAppSelector, PingFederateTarget
 
 API = "/pf-admin-api/v1"
 XSRF = {"X-XSRF-Header": "PingFederate"}
@@ -59,9 +59,10 @@ def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
         password = context.secret_from_env(auth.password_env, key=f"{key}.password_env")
         pair = base64.b64encode(f"{auth.username}:{password}".encode()).decode()
         return StaticAuth({"Authorization": f"Basic {pair}"})
-    secret = context.secret_from_env(auth.client_secret_env, key=f"{key}.client_secret_env")
     assert auth.token_url is not None and auth.client_id is not None
-    return ClientCredentials(target.name, auth.token_url, auth.client_id, secret, scope=auth.scope)
+    return client_credentials(
+        auth, context, auth.token_url, target=target.name, key=key, scope=auth.scope
+    )
 
 
 class PingFederateConnector(JsonKitConnector):
@@ -79,12 +80,10 @@ class PingFederateConnector(JsonKitConnector):
         target = self.target
         admin = urlsplit(target.admin_url)
         self._prefix = admin.path.rstrip("/") + API
-        self.http = target_http(
-            target,
+        self.http = self.json_http(
             context,
             base_url=f"{admin.scheme}://{admin.netloc}",
             auth=admin_auth(target, context),
-            vendor="PingFederate",
             timeout=target.timeout,
             kind_of=_kind,
             error_text=error_text,
@@ -97,8 +96,7 @@ class PingFederateConnector(JsonKitConnector):
 
     @property
     def target(self) -> PingFederateTarget:
-        assert isinstance(self.config, PingFederateTarget)
-        return self.config
+        return self.config_as(PingFederateTarget)
 
     def app_path(self, app_id: str) -> str:
         return self._conn_path(app_id)
@@ -108,21 +106,16 @@ class PingFederateConnector(JsonKitConnector):
         return f"{self._prefix}/idp/spConnections{tail}"
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self._list_connections)
-
-        async def named(selector: Any) -> list[AppRef]:
+        def picks(selector: PingFederateAppSelector, conn: Doc) -> bool:
             # A WS-Trust-only connection may share the name; only browser SSO has ACS URLs.
-            return [
-                AppRef(self.name, c["id"], str(c["name"]))
-                for c in await listing()
-                if c.get("name") == selector.name and isinstance(c.get("spBrowserSso"), dict)
-            ]
+            return conn.get("name") == selector.name and isinstance(conn.get("spBrowserSso"), dict)
 
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self._list_connections,
             id_of=lambda s: s.id,
-            matches=named,
+            picks=picks,
             no_match=lambda s: f"no SP connection named {s.name!r}",
         )
 

@@ -15,9 +15,10 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import Field, JsonValue
 
-from agent.connector import TargetConfig
+from connectors.kit import config as kit
+from connectors.kit.config import AppSelector, HttpTargetConfig
 
 # Region -> the top-level domain of its hosts (the docs' region table).
 REGIONS: dict[str, str] = {
@@ -34,31 +35,16 @@ UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 PINGONE_HOST = re.compile(r"^(api|auth)\.pingone\.(com|eu|ca|asia|com\.au|sg)$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PingOneAppSelector(_Strict):
+class PingOneAppSelector(AppSelector):
     """Exactly one of ``id`` (an application ID) or ``name`` (every app with that name)."""
 
+    one_of = ("id", "name")
     id: str | None = None
     name: str | None = Field(default=None, description="every SAML app with exactly this name")
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> PingOneAppSelector:
-        given = [k for k in ("id", "name") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "each apps entry needs exactly one of id: or name: "
-                f"(got {', '.join(given) or 'none'})"
-            )
-        return self
 
-
-class PingOneTarget(TargetConfig):
+class PingOneTarget(HttpTargetConfig):
     """``targets[]`` entry with ``type: pingone``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["pingone"] = "pingone"
     environment_id: str = Field(description="the PingOne environment (a UUID) holding the apps")
@@ -83,15 +69,12 @@ class PingOneTarget(TargetConfig):
         description="environment of the worker app when it is not environment_id",
     )
     apps: list[PingOneAppSelector] = Field(min_length=1)
-    concurrency: int = Field(default=4, ge=1, le=50, description="requests in flight")
-    timeout: float = Field(default=30.0, gt=0, le=300, description="seconds per request")
-    max_retries: int = Field(default=4, ge=0, le=10, description="retries on 429 and 5xx")
-    backoff_base: float = Field(
-        default=0.5, ge=0, le=30, description="first backoff (s) when no Retry-After is given"
+    concurrency: int = kit.concurrency_field(le=50)
+    max_retries: int = kit.retries_field(4)
+    backoff_base: float = kit.backoff_field(
+        description="first backoff (s) when no Retry-After is given"
     )
-    max_rate_limit_wait: float = Field(
-        default=60.0, ge=0, le=900, description="longest Retry-After idpsync waits out (s)"
-    )
+    max_rate_limit_wait: float = kit.rate_limit_wait_field(description=kit.LONGEST_RETRY_AFTER)
 
     @property
     def api_base(self) -> str:

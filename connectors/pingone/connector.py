@@ -37,9 +37,9 @@ from agent.model import AppRef
 from connectors.kit import links
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
-from connectors.kit.oauth import ClientCredentials
+from connectors.kit.oauth import client_credentials
 from connectors.pingone import codec
 from connectors.pingone.bookmarks import PingOneBookmarkCodec
 from connectors.pingone.config import REGIONS, PingOneTarget
@@ -71,16 +71,14 @@ class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
                 f"unknown PingOne region {target.region!r}; one of {', '.join(REGIONS)}",
                 key=f"{key}.region",
             )
-        secret = context.secret_from_env(target.client_secret_env, key=f"{key}.client_secret_env")
+        auth = client_credentials(target, context, target.token_url, target=target.name)
         api = urlsplit(target.api_base)
         # The API path is /v1 on the API host; next links are absolute URLs on that origin.
         self._prefix = api.path.rstrip("/").removesuffix("/v1") + "/v1"
-        self.http = target_http(
-            target,
+        self.http = self.json_http(
             context,
             base_url=f"{api.scheme}://{api.netloc}",
-            auth=ClientCredentials(target.name, target.token_url, target.client_id, secret),
-            vendor="PingOne",
+            auth=auth,
             timeout=target.timeout,
             request_id_header="Correlation-Id",
             kind_of=_kind,
@@ -93,8 +91,7 @@ class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
 
     @property
     def target(self) -> PingOneTarget:
-        assert isinstance(self.config, PingOneTarget)
-        return self.config
+        return self.config_as(PingOneTarget)
 
     def _apps_path(self) -> str:
         return (
@@ -118,21 +115,13 @@ class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
         return _next_href(answer)
 
     async def discover(self) -> list[AppRef]:
-        listing = Once(self._list_apps)
-
-        async def named(selector: Any) -> list[AppRef]:
-            # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
-            return [
-                AppRef(self.name, str(a["id"]), str(a.get("name", "")))
-                for a in await listing()
-                if a.get("name") == selector.name and a.get("protocol") == "SAML"
-            ]
-
-        return await discover_refs(
+        return await discover_in(
             self.name,
             self.target.apps,
+            self._list_apps,
             id_of=lambda s: s.id,
-            matches=named,
+            # An OIDC or WS-Fed app may share the name; only SAML apps carry ACS URLs.
+            picks=lambda s, app: app.get("name") == s.name and app.get("protocol") == "SAML",
             no_match=lambda s: f"no SAML application named {s.name!r} in the environment",
         )
 

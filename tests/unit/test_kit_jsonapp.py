@@ -17,7 +17,7 @@ from agent.model import AppRef
 from connectors.kit.base import Fetched
 from connectors.kit.codec import Decoded, Doc
 from connectors.kit.http import StaticAuth
-from connectors.kit.jsonapp import JsonKitConnector, Once, discover_refs, target_http
+from connectors.kit.jsonapp import JsonKitConnector, Once, discover_in, discover_refs, target_http
 
 
 def _target(**extra: Any) -> Any:
@@ -142,4 +142,30 @@ async def test_discover_refs_keeps_ids_dedupes_and_fails_a_selector_matching_not
             id_of=lambda s: None,
             matches=matches,
             no_match=lambda s: f"nothing named {s!r}",
+        )
+
+
+async def test_discover_in_reads_the_listing_once_and_only_when_a_selector_needs_it() -> None:
+    reads: list[int] = []
+
+    async def listing() -> list[Doc]:
+        reads.append(1)
+        return [{"_id": "1", "label": "a", "ok": True}, {"_id": "2", "label": "a", "ok": False}]
+
+    def picks(selector: str, app: Doc) -> bool:
+        return app["label"] == selector and bool(app["ok"])
+
+    def id_of(selector: str) -> str | None:
+        return selector[3:] if selector.startswith("id:") else None
+
+    async def found(*selectors: str) -> list[AppRef]:
+        return await discover_in(
+            "t", selectors, listing, id_of=id_of, picks=picks, id_key="_id", label_key="label"
+        )
+
+    assert await found("id:9") == [AppRef("t", "9")] and reads == []
+    assert await found("a", "a", "id:1") == [AppRef("t", "1", "a")] and reads == [1]
+    with pytest.raises(ConnectorError, match="no app b"):
+        await discover_in(
+            "t", ["b"], listing, id_of=id_of, picks=picks, no_match=lambda s: f"no app {s}"
         )
