@@ -103,6 +103,9 @@ class GitHubBackend(TicketBackend):
 
     def find(self, checksum: str) -> TicketRef | None:
         marker = f"Plan checksum: {checksum}"
+        # Only an issue idpsync's own account opened is adopted: anyone who can open issues
+        # could copy the marker line into one of theirs.
+        me = str(self._guard("reading the token's account", lambda: self.client.get_user().login))
         repo = self.client.get_repo(self.config.repo)
         listing = repo.get_issues(
             state="all",
@@ -115,7 +118,9 @@ class GitHubBackend(TicketBackend):
             for issue in issues:
                 # html_url, not pull_request: a lazy object would fetch the missing key.
                 # A whole line, so one checksum that prefixes another cannot match.
-                if "/pull/" not in issue.html_url and marker in (issue.body or "").splitlines():
+                mine = issue.user is not None and issue.user.login == me
+                body = (issue.body or "").splitlines()
+                if mine and "/pull/" not in issue.html_url and marker in body:
                     return TicketRef(key=str(issue.number), url=str(issue.html_url))
             if len(issues) < PER_PAGE:
                 break

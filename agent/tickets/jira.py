@@ -102,7 +102,12 @@ class JiraBackend(TicketBackend):
     def find(self, checksum: str) -> TicketRef | None:
         label = plan_label(checksum)
         # The project key and the label are pattern-checked (no quoting to escape).
-        jql = f'project = "{self.config.project}" AND labels = "{label}" ORDER BY created ASC'
+        # reporter = currentUser(): only an issue idpsync's own account opened is adopted
+        # (anyone who can open issues could add the label to one of theirs).
+        jql = (
+            f'project = "{self.config.project}" AND labels = "{label}" '
+            "AND reporter = currentUser() ORDER BY created ASC"
+        )
         client = self.client
         # search_issues goes to /rest/api/3/search/jql on Cloud (jira >= 3.10).
         issues = self._guard(

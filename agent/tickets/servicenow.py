@@ -105,11 +105,15 @@ class ServiceNowBackend(TicketBackend):
     def find(self, checksum: str) -> TicketRef | None:
         record = self.client.GlideRecord(TABLE)
         record.add_query("correlation_id", checksum)
+        # Only a change the integration user opened is adopted: anyone who can open one
+        # could copy the correlation ID.
+        record.add_query("sys_created_by", self.config.user)
         record.order_by("sys_created_on")  # the first change opened for the plan
         record.limit = FIND_LIMIT
         self._guard("looking for the plan's change request", record.query)
         while record.next():
-            if str(record.get_value("correlation_id") or "") == checksum:
+            ours = str(record.get_value("sys_created_by") or "") == self.config.user
+            if ours and str(record.get_value("correlation_id") or "") == checksum:
                 sys_id = str(record.get_value("sys_id"))
                 return TicketRef(key=sys_id, url=self._url(sys_id))
         return None

@@ -88,6 +88,8 @@ class GitHubFake:
                 "message": "Bad credentials",
                 "documentation_url": "https://docs.github.com/rest",
             }
+        if path.split("?")[0] == "/user" and method == "GET":  # the token's account
+            return 200, {"login": BOT, "id": 1, "type": "Bot"}
         m = re.fullmatch(
             r"/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments|/events)?", path.split("?")[0]
         )

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any, cast
 
-from tests.fakes.jira_jql import FIELDS, SEARCH_GONE, jql_search
+from tests.fakes.jira_jql import ACCOUNT_ID, FIELDS, SEARCH_GONE, jql_search
 from tests.fakes.loopback import LoopbackServer, Reply, Request, json_reply
 
 EMAIL = "idpsync@example.com"
@@ -222,6 +222,7 @@ class JiraFake:
                 "status": _status("Waiting for approval"),
                 "attachment": [],
                 "comment": {"comments": [], "total": 0},
+                "reporter": {"accountId": ACCOUNT_ID, "emailAddress": EMAIL},
             },
         }
         return 201, {"id": issue_id, "key": key, "self": self.issues[key]["self"]}

@@ -5,6 +5,8 @@ idpsync sends, evaluated the way Jira Cloud documents it.
   ``id`` comes back for each issue unless ``fields`` asks for more (``*all``: every field).
 * The answer is ``{"issues": [...], "isLast": bool}``, with ``nextPageToken`` only when a
   page follows (Jira leaves the key out on the last page, JRACLOUD-92184).
+* ``reporter = currentUser()``: issues the calling account reported (Jira makes the caller
+  the reporter of an issue it creates unless the request names another).
 * A query with no restriction is unbounded: 400. A field Jira does not know, or a
   project that does not exist (or that the user cannot browse): 400 naming it.
 * ``GET /rest/api/3/field`` lists the fields (system ones here) with the ``clauseNames``
@@ -36,6 +38,7 @@ _SYSTEM_FIELDS = (
     ("created", "Created", "datetime"),
     ("attachment", "Attachment", "array"),
     ("comment", "Comment", "comments-page"),
+    ("reporter", "Reporter", "user"),
 )
 FIELDS = [
     {
@@ -55,8 +58,16 @@ _CLAUSE = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|(\S+))')
 _ORDER = re.compile(r"\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
 
 
+# The fake has one account (the API token's); ``currentUser()`` is it
+# (https://support.atlassian.com/jira-software-cloud/docs/jql-functions/#currentUser--).
+ACCOUNT_ID = "5b10ac8d82e05b22cc7d4ef5"
+
+
 def _matches(issue: dict[str, Any], field: str, value: str) -> bool:
     fields = issue["fields"]
+    if field == "reporter":
+        want = ACCOUNT_ID if value.lower() == "currentuser()" else value
+        return bool((fields.get("reporter") or {}).get("accountId") == want)
     if field == "project":
         return bool(fields["project"]["key"] == value)
     if field == "labels":
@@ -79,7 +90,7 @@ def _parse(jql: str, projects: tuple[str, ...]) -> tuple[list[tuple[str, str]], 
         if m is None:
             return f"Error in the JQL Query: cannot parse '{part}'."
         field = m.group(1).lower()
-        if field not in ("project", "labels", "key"):
+        if field not in ("project", "labels", "key", "reporter"):
             return f"Field '{m.group(1)}' does not exist or you do not have permission to view it."
         value = m.group(2) if m.group(2) is not None else m.group(3)
         if field == "project" and value not in projects:

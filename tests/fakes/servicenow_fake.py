@@ -141,6 +141,7 @@ class ServiceNowFake:
             "short_description": "",
             "description": "",
             "sys_created_on": now,
+            "sys_created_by": USER,  # the authenticated user (a system field, never written)
             # Journal fields read back empty; a write appends an entry (kept in work_notes).
             "work_notes": "",
             "comments": "",
@@ -151,7 +152,7 @@ class ServiceNowFake:
             "correlation_display": "",
         }
         for key, value in doc.items():
-            if key not in ("sys_id", "number", "work_notes"):
+            if key not in ("sys_id", "number", "work_notes", "sys_created_by"):
                 record[key] = str(value)
         self.records[sys_id] = record
         self.work_notes[sys_id] = []

@@ -38,6 +38,7 @@ class Rig:
     tickets: Callable[[], list[str]]  # ticket keys as the backend reports them
     searches: Callable[[], int]  # requests that looked for a ticket
     break_search: Callable[[], Callable[[], None]]  # look-ups fail until the undo is called
+    disown: Callable[[str], None]  # the ticket now reads as opened by another account
 
 
 def _jira(tmp_path: Path) -> Iterator[Rig]:
@@ -48,6 +49,7 @@ def _jira(tmp_path: Path) -> Iterator[Rig]:
             lambda: list(fake.issues),
             lambda: sum(1 for _, p, _ in fake.calls if "/search" in p),
             lambda: _swap(fake, "projects", ()),  # JQL naming an unknown project: 400
+            lambda key: fake.issues[key]["fields"].update(reporter={"accountId": "557058:other"}),
         )
     finally:
         fake.stop()
@@ -61,6 +63,7 @@ def _servicenow(tmp_path: Path) -> Iterator[Rig]:
             lambda: list(fake.records),
             lambda: sum(1 for m, p in fake.calls if m == "GET" and "sysparm_query=" in p),
             lambda: _fail_lists(fake),
+            lambda key: fake.records[key].update(sys_created_by="someone.else"),
         )
     finally:
         fake.stop()
@@ -97,6 +100,7 @@ def _github(tmp_path: Path) -> Iterator[Rig]:
                 1 for m, p in fake.calls if m == "GET" and p.split("?")[0].endswith("/issues")
             ),
             lambda: _swap(fake, "repo", "example/renamed"),  # listing: 404
+            lambda key: fake.issues[int(key)].update(user={"login": "someone-else"}),
         )
     finally:
         fake.stop()
@@ -218,3 +222,18 @@ def test_an_open_that_never_landed_is_opened_on_the_next_run(
     assert rig.searches() >= 1
     assert record is not None and record.state == "open"
     assert rig.tickets() == [record.ticket_key]
+
+
+def test_a_ticket_another_account_opened_with_the_marker_is_never_adopted(
+    rig: Rig, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anyone who can open tickets can copy the plan's marker (label, correlation ID, body
+    line): after a crash, only a ticket idpsync's own account opened is taken as its own."""
+    desk, _, plan, created = _interrupted(rig, store, tmp_path, monkeypatch)
+    rig.disown(created)
+
+    record = desk.offer(plan, backend=rig.backend.name)
+
+    assert record is not None and record.state == "open"
+    assert record.ticket_key != created  # a new ticket of its own, not the planted one
+    assert sorted(rig.tickets()) == sorted([created, record.ticket_key])
