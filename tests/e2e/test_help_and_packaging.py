@@ -164,13 +164,14 @@ def test_example_yaml_shows_commented_service_and_state_that_load(tmp_path: Path
     # Uncommented, the sections are valid too (the defaults they show are real).
     lines = []
     for line in text.splitlines():
-        if re.match(r"^# (service|state):$", line) or re.match(r"^#   [a-z_]+: ", line):
+        if re.match(r"^# (service|state|bookmarks):$", line) or re.match(r"^#   [a-z_]+: ", line):
             line = line[2:]
         lines.append(line)
     doc = yaml.safe_load("\n".join(lines))
     assert {"service", "state"} <= set(doc)
     config = parse_config(doc, base_dir=example.parent)
     assert config.service.listen == "127.0.0.1:9464" and config.state.url.startswith("sqlite")
+    assert config.bookmarks is not None and config.bookmarks.targets == ["offline-app"]
 
 
 def test_every_shipped_example_config_loads() -> None:
