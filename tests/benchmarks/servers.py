@@ -134,11 +134,7 @@ class _Fakes:
             bucket_limits=dict(s.okta_buckets),
             bucket_window=s.okta_window,
         ).start()
-        self.graph = GraphFake().start()
-        # socketserver listens with a backlog of 5: 32 connections opened at once would overflow
-        # it and wait for SYN retransmits (a second each). Real Graph has no such limit.
-        self.graph._server.socket.listen(256)
-        self.graph.latency = s.latency
+        self.graph = GraphFake(latency=s.latency).start()
         self.graph.expected_token = sc.GRAPH_TOKEN
         self.metadata = MetadataServer(workdir)
         self.metadata.publish(sc.metadata_xml(s.regions_after))
