@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from agent.connector import ConnectorCaches, ConnectorContext
+from agent.model import AppTrust, TrustedAcs
+from agent.plan import AppPlan
 from connectors.okta import OktaConnector
 from connectors.okta.config import OktaTarget
 from tests.fakes.okta_fake import OktaFake
@@ -127,3 +129,30 @@ async def connector(fake: OktaFake) -> AsyncIterator[OktaConnector]:
         yield conn
     finally:
         await conn.aclose()
+
+
+# A tenant ID and two added Regions' ACS URLs the connector tests plan with.
+ACS_TENANT = "75732d656173742d312d3f2a6b1c-9d4e-4f10-8a2b-5c6d7e8f9a0b"
+EU_ACS = f"https://eu-west-1.signin.aws/platform/saml/acs/{ACS_TENANT}"
+AP_ACS = f"https://ap-southeast-2.signin.aws/platform/saml/acs/{ACS_TENANT}"
+
+
+def plan_for(observed_app: object, after: AppTrust) -> AppPlan:
+    """A plan from ``observed_app`` (an ObservedApp) to ``after``, as the core would pass it."""
+    o = observed_app
+    return AppPlan(
+        ref=o.ref,  # type: ignore[attr-defined]
+        fingerprint=o.fingerprint,  # type: ignore[attr-defined]
+        before=o.trust,  # type: ignore[attr-defined]
+        after=after,
+        changes=(),
+    )
+
+
+def with_regions(trust: AppTrust) -> AppTrust:
+    """``trust`` plus the EU and AP URLs (indexes 2 and 4)."""
+    return AppTrust(
+        trust.entity_id,
+        (*trust.acs, TrustedAcs(EU_ACS, 2), TrustedAcs(AP_ACS, 4)),
+        trust.default_acs,
+    )

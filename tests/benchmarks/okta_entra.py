@@ -35,11 +35,7 @@ def graph_fake(s: Scenario) -> GraphFake:
     """The scenario's Graph (not started); its budgets are set by :func:`reset_graph`."""
     from tests.fakes.graph_fake import GraphFake
 
-    graph = GraphFake()
-    # socketserver listens with a backlog of 5: 32 connections opened at once would overflow
-    # it and wait for SYN retransmits (a second each). Real Graph has no such limit.
-    graph._server.socket.listen(256)
-    graph.latency = s.latency
+    graph = GraphFake(latency=s.latency)
     graph.expected_token = sc.GRAPH_TOKEN
     return graph
 

@@ -1,6 +1,7 @@
 """The Graph fake's data: its request log entries, fault rules, errors and documents.
 
-(Split from :mod:`tests.fakes.graph_fake`, which re-exports what tests use.)
+(Split from :mod:`tests.fakes.graph_fake`, which re-exports what tests use.) A document's
+history with read-after-write lag is the kit's :class:`connectors.kit.testing.Versioned`.
 """
 
 from __future__ import annotations
@@ -8,11 +9,15 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from connectors.kit.testing import Fault as KitFault
+from connectors.kit.testing import LoggedRequest, Versioned
 
 IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 URI_PROTECTION_MESSAGE = (
@@ -25,16 +30,20 @@ _COLLECTIONS = {"applications": "application", "servicePrincipals": "servicePrin
 
 
 @dataclass
-class Request:
-    """One request as the fake saw it (the Authorization header is kept for auth tests)."""
+class Request(LoggedRequest):
+    """One request as the fake saw it: ``body`` is the parsed JSON (None when empty or not
+    JSON), header names are lower case (Authorization is kept for auth tests), ``status``
+    is -1 for a cut connection."""
 
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    headers: dict[str, str]
-    status: int = 0
-    batch: str | None = None  # a $batch sub-request: its envelope's request-id
+    body: Any = None
+
+    @property
+    def batch(self) -> str | None:
+        """A ``$batch`` sub-request: its envelope's request-id (None: sent on its own)."""
+        return self.parent
+
+    def json(self) -> Any:
+        return self.body
 
 
 @dataclass
@@ -52,9 +61,22 @@ class Fault:
     body: bytes = b""  # kind "raw": sent as-is with ``status`` and ``content_type``
     content_type: str = "application/json"
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path_contains is None or self.path_contains in path
+    def for_kit(self) -> KitFault:
+        """The same rule as the kit's fake-IdP base applies it (``path_contains`` is looked
+        for in the request target as sent, query string included)."""
+        retry = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return KitFault(
+            self.kind,
+            method=self.method,
+            path_re=re.escape(self.path_contains) if self.path_contains is not None else None,
+            match_query=True,
+            times=self.count,
+            delay=self.seconds,
+            status=self.status,
+            code=self.code,
+            headers=retry,
+            body=self.body,
+            content_type=self.content_type,
         )
 
 
@@ -64,18 +86,7 @@ class GraphError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-@dataclass
-class _Versioned:
-    """An object's history: (visible_from, document); reads see the newest visible one."""
-
-    versions: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-
-    def latest(self) -> dict[str, Any]:
-        return self.versions[-1][1]
-
-    def visible(self, now: float) -> dict[str, Any]:
-        seen = [doc for t, doc in self.versions if t <= now]
-        return seen[-1] if seen else self.versions[0][1]
+_Versioned = Versioned  # the name the fake's modules and older tests know
 
 
 def _strip_odata(value: Any) -> Any:
@@ -123,18 +134,13 @@ def error_body(err: GraphError, request_id: str) -> dict[str, Any]:
 
 
 class FakeThrottling:
-    """The fake's knobs for Graph's throttling and for injected faults: a token bucket
-    (429 + ``Retry-After``), the app+tenant write limit, and :class:`Fault` rules."""
+    """The fake's knobs for Graph's throttling: a token bucket (429 + ``Retry-After``) and
+    the app+tenant write limit."""
 
-    lock: threading.RLock
-    faults: list[Fault]
+    lock: threading.Lock
     _bucket: tuple[float, float, float, float] | None
     _write_window: tuple[int, float] | None
     _write_times: deque[float]
-
-    def inject(self, fault: Fault) -> None:
-        with self.lock:
-            self.faults.append(fault)
 
     def rate_limit(self, capacity: float, per_second: float) -> None:
         """A token bucket: each request takes a token; an empty bucket answers 429."""
@@ -174,11 +180,3 @@ class FakeThrottling:
             return None
         self._bucket = (cap, rate, level, now)
         return max(1, math.ceil((1 - level) / rate)) if rate > 0 else 1
-
-    def next_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.count > 0 and fault.matches(method, path):
-                    fault.count -= 1
-                    return fault
-        return None

@@ -172,7 +172,7 @@ FAULTS = [
 def _clear(w: EntraWorld) -> None:
     # A slow sub-request of a $batch holds the rest of that batch on the fake's side after
     # the client gave up; let it finish, or its late writes land in a later run's log.
-    slow = [f.seconds for f in w.fake.faults if f.kind == "slow"]
+    slow = [f.delay for f in w.fake.faults if f.kind == "slow"]
     if slow:
         time.sleep(max(slow) + 0.5)
     w.fake.faults.clear()

@@ -17,8 +17,16 @@ from agent.errors import Conflict, ConnectorError, NotSupported
 from agent.model import AppRef
 from connectors.okta import OktaConnector, mapping, readcache
 from tests.fakes.okta_fake import OktaFake
-from tests.okta_support import context, custom_app, fake, okta_env, recorded_keys, target
-from tests.unit.test_okta_connector import plan_for, with_regions
+from tests.okta_support import (
+    context,
+    custom_app,
+    fake,
+    okta_env,
+    plan_for,
+    recorded_keys,
+    target,
+    with_regions,
+)
 
 __all__ = ["fake", "okta_env"]
 

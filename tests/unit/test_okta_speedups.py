@@ -12,8 +12,16 @@ import pytest
 from agent.model import AppRef
 from connectors.okta import OktaConnector, _speedups
 from tests.fakes.okta_fake import OktaFake
-from tests.okta_support import context, custom_app, fake, okta_env, recorded_keys, target
-from tests.unit.test_okta_connector import plan_for, with_regions
+from tests.okta_support import (
+    context,
+    custom_app,
+    fake,
+    okta_env,
+    plan_for,
+    recorded_keys,
+    target,
+    with_regions,
+)
 
 __all__ = ["fake", "okta_env"]
 

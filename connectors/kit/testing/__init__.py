@@ -4,7 +4,14 @@ with, and the loopback fake-IdP base (:class:`FakeIdP`). Importing this module n
 (the ``test`` extra); the connectors themselves never import it."""
 
 from connectors.kit.testing.contract import ConnectorContract, Subject, plan_adding_regions
-from connectors.kit.testing.fakeidp import FakeIdP, Fault, LoggedRequest, json_response
+from connectors.kit.testing.fakeidp import (
+    CUT,
+    FakeIdP,
+    Fault,
+    LoggedRequest,
+    Versioned,
+    json_response,
+)
 from connectors.kit.testing.trust import (
     ADDED_REGIONS,
     ENTITY,
@@ -17,6 +24,7 @@ from connectors.kit.testing.trust import (
 
 __all__ = [
     "ADDED_REGIONS",
+    "CUT",
     "ENTITY",
     "PRIMARY",
     "PRIMARY_URLS",
@@ -26,6 +34,7 @@ __all__ = [
     "Fault",
     "LoggedRequest",
     "Subject",
+    "Versioned",
     "acs_url",
     "desired_trust",
     "json_response",

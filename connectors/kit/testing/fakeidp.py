@@ -19,7 +19,18 @@ Faults (``inject(kind, method=..., path_re=..., times=..., skip=...)``): ``500``
 ``429``, ``429_no_reset`` (no reset headers), ``reset`` (connection cut before handling),
 ``reset_after`` (handled, then cut: the answer is lost), ``truncate`` (half a body),
 ``bad_json`` (a complete 200 that is not JSON), ``slow`` (``delay`` seconds, then normal),
-``raw`` (``status``/``body``/``content_type`` exactly as given).
+``raw`` (``status``/``body``/``content_type`` exactly as given), ``status`` (an error answer
+with ``status``, the vendor's ``code`` and ``message`` in its shape, :meth:`FakeIdP.fault_error`,
+plus ``headers``). ``match_query=True`` searches ``path_re`` in the path with its query string.
+A request whose connection is cut is logged with status ``CUT`` (-1).
+
+Batch endpoints (one envelope carrying sub-requests, e.g. Graph's ``$batch``): the vendor's
+envelope route answers each sub-request itself, through the same steps a request takes:
+:meth:`FakeIdP.record` logs it with ``parent`` (the envelope's id), :meth:`FakeIdP.take_fault`
+finds the fault it meets, and :meth:`FakeIdP.fault_response` lets a fault that hits the shared
+connection (a reset, a truncated body) take the envelope down. :meth:`FakeIdP.log_entry` may
+return a richer entry (a subclass of :class:`LoggedRequest`). Read-after-write lag: keep each
+document as a :class:`Versioned` history and write it with :attr:`FakeIdP.read_lag`.
 """
 
 from __future__ import annotations
@@ -31,7 +42,6 @@ import secrets
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Literal
@@ -39,53 +49,29 @@ from typing import Any, Literal
 from aiohttp import web
 from multidict import CIMultiDict
 
-JSON = "application/json"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from connectors.kit.testing.fakeidp_faults import Handler, answer_fault
+from connectors.kit.testing.fakeidp_types import (
+    CUT,
+    JSON,
+    Bucket,
+    Fault,
+    LoggedRequest,
+    RateStyle,
+    Versioned,
+    json_response,
+)
 
-
-@dataclass
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: str
-    status: int = 0
-    response: str = ""  # the response body text (empty for streamed or aborted responses)
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Fault:
-    """One injected fault (kinds: see the module docstring)."""
-
-    kind: str
-    method: str | None = None
-    path_re: str | None = None
-    times: int = 1
-    delay: float = 0.0
-    skip: int = 0  # let this many matching requests through first
-    status: int = 200
-    body: bytes = b""
-    content_type: str = JSON
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method and self.method != method:
-            return False
-        return not (self.path_re and not re.search(self.path_re, path))
-
-
-@dataclass
-class Bucket:
-    limit: int
-    window: float = 60.0
-    used: int = 0
-    reset_at: float = 0.0
-
-
-RateStyle = Literal["reset", "retry-after", "none"]
+__all__ = [
+    "CUT",
+    "JSON",
+    "Bucket",
+    "FakeIdP",
+    "Fault",
+    "LoggedRequest",
+    "RateStyle",
+    "Versioned",
+    "json_response",
+]
 
 
 @dataclass
@@ -106,6 +92,7 @@ class FakeIdP:
     reset_kind: Literal["epoch", "delta"] = "epoch"
     request_id_header: str | None = None
     tls: ssl.SSLContext | None = None
+    read_lag: float = 0.0  # seconds before a write is visible to reads (Versioned.write)
 
     def __post_init__(self) -> None:
         self.requests: list[LoggedRequest] = []
@@ -166,6 +153,23 @@ class FakeIdP:
             status=status, text=json.dumps(body), content_type=JSON, headers=headers
         )
 
+    def fault_error(self, fault: Fault, headers: CIMultiDict[str]) -> web.Response:
+        """The answer to a ``status`` fault (``headers`` already hold ``fault.headers``); a
+        vendor whose error bodies carry a code overrides it to use ``fault.code``."""
+        return self.error(fault.status, fault.message, headers)
+
+    def log_entry(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: str,
+        parent: str | None,
+    ) -> LoggedRequest:
+        """The log entry for a request; a vendor may return a subclass carrying more."""
+        return LoggedRequest(method, path, query, headers, body, parent=parent)
+
     # --- test helpers --------------------------------------------------------------------
 
     def inject(self, kind: str, **kwargs: Any) -> None:
@@ -184,7 +188,25 @@ class FakeIdP:
         return [r for r in list(self.requests) if r.method not in ("GET", "HEAD")]
 
     def reset_log(self) -> None:
-        self.requests.clear()
+        with self.lock:
+            self.requests.clear()
+
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: str,
+        *,
+        parent: str | None = None,
+    ) -> LoggedRequest:
+        """Log a request (a batch sub-request: ``parent`` is its envelope's id); the entry
+        comes from :meth:`log_entry` and its ``status`` is for the caller to set."""
+        entry = self.log_entry(method, path, query, headers, body, parent)
+        with self.lock:
+            self.requests.append(entry)
+        return entry
 
     # --- serving -------------------------------------------------------------------------
 
@@ -244,16 +266,19 @@ class FakeIdP:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await request.text()
-        entry = LoggedRequest(
+        entry = self.record(
             request.method, request.path, dict(request.query), dict(request.headers), body
         )
-        self.requests.append(entry)
         with self.lock:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             in_flight = self._in_flight
         try:
             response = await self._dispatch(request, handler, in_flight)
+        except ConnectionResetError:
+            entry.status = CUT
+            raise
+        else:
             entry.status = response.status
             if isinstance(response, web.Response) and isinstance(response.body, bytes):
                 entry.response = response.body.decode("utf-8", "replace")
@@ -273,9 +298,9 @@ class FakeIdP:
             await asyncio.sleep(self.latency)
         buckets = self._spend(request, now)
         headers = self._rate_headers(buckets, now)
-        fault = self._take_fault(request.method, request.path)
+        fault = self.take_fault(request.method, request.path, request.raw_path)
         if fault is not None:
-            injected = await self._fault_response(request, fault, headers, handler)
+            injected = await self.fault_response(request, fault, headers, handler)
             if injected is not None:
                 return injected
         if self.concurrency_cap and in_flight > self.concurrency_cap:
@@ -330,10 +355,12 @@ class FakeIdP:
             out["Retry-After"] = str(max(int(wait + 0.999), 1))
         return self.error(429, "Too many requests", out)
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str, target: str | None = None) -> Fault | None:
+        """The next injected fault a request meets (consumed), or None; ``target`` is the
+        request target as sent, for faults with ``match_query``."""
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and fault.matches(method, path):
+                if fault.times > 0 and fault.matches(method, path, target):
                     if fault.skip > 0:
                         fault.skip -= 1
                         continue
@@ -343,50 +370,10 @@ class FakeIdP:
                     return fault
         return None
 
-    async def _fault_response(
+    async def fault_response(
         self, request: web.Request, fault: Fault, headers: CIMultiDict[str], handler: Handler
     ) -> web.StreamResponse | None:
-        kind = fault.kind
-        if kind == "slow":
-            await asyncio.sleep(fault.delay)
-            return None  # then answer normally
-        if kind in ("500", "503"):
-            return self.error(int(kind), "Internal server error", headers)
-        if kind == "429":  # a spent budget that resets in a second
-            now = time.time()
-            spent = CIMultiDict(Date=headers["Date"])
-            if self.rate_style == "reset":
-                spent[self.rate_header_name("Limit")] = "1"
-                spent[self.rate_header_name("Remaining")] = "0"
-                spent[self.rate_header_name("Reset")] = self._reset_value(int(now) + 1, now)
-            return self._rate_limited(spent, None, now)
-        if kind == "429_no_reset":
-            return self.error(429, "Too many requests", CIMultiDict(Date=headers["Date"]))
-        if kind == "raw":
-            raw = CIMultiDict(headers)
-            raw["Content-Type"] = fault.content_type
-            return web.Response(status=fault.status, body=fault.body, headers=raw)
-        if kind == "bad_json":
-            return web.Response(text='{"id": "0', content_type=JSON, headers=headers)
-        if kind in ("reset", "reset_after"):
-            if kind == "reset_after":
-                await handler(request)
-            if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError(f"injected {kind}")
-        if kind == "truncate":
-            answer = await handler(request)
-            text = answer.body if isinstance(answer, web.Response) else b'{"x": "yyyyyyyy"}'
-            data = text if isinstance(text, bytes) else b"{}"
-            response = web.StreamResponse(status=200, headers={"Content-Type": JSON})
-            response.content_length = len(data) + 100
-            await response.prepare(request)
-            await response.write(data[: len(data) // 2])
-            if request.transport is not None:
-                request.transport.abort()
-            return response
-        raise ValueError(f"unknown fault kind {kind!r}")
-
-
-def json_response(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=json.dumps(payload), content_type=JSON)
+        """``fault``'s answer to ``request`` (None for ``slow``: answer normally after the
+        delay); ``handler`` gives the normal answer where a fault needs it (``truncate``,
+        ``reset_after``). Raises ConnectionResetError for a cut connection."""
+        return await answer_fault(self, request, fault, headers, handler)
