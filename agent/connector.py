@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -157,8 +157,9 @@ class ReadBack:
 class Connector(abc.ABC):
     """Reads and updates the SAML trust settings of apps in one IdP tenant.
 
-    Subclasses set ``kind`` and ``config_model`` and implement ``discover``, ``observe``,
-    ``apply`` and ``trust_from_raw``:
+    Subclasses set ``config_model`` (``kind`` is then its ``type:`` literal, unless the
+    subclass sets one) and implement ``discover``, ``observe``, ``apply`` and
+    ``trust_from_raw``:
 
     - ``discover`` resolves the target's app selectors to app references. It never writes,
       and a failed list page is an error: a partial list is never returned as complete.
@@ -174,6 +175,16 @@ class Connector(abc.ABC):
 
     kind: ClassVar[str]
     config_model: ClassVar[type[TargetConfig]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The kind is the config's ``type: Literal["..."]``: stated once, in the config model.
+        model = cls.__dict__.get("config_model")
+        if "kind" not in cls.__dict__ and model is not None:
+            declared = model.model_fields.get("type")
+            choices = get_args(declared.annotation) if declared is not None else ()
+            if len(choices) == 1 and isinstance(choices[0], str):
+                cls.kind = choices[0]
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         self.config = config

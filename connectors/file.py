@@ -42,7 +42,7 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConfigError, ConnectorError, NotSupported
 from agent.model import AppRef, AppTrust, Capabilities, TrustedAcs
 from connectors.file_bookmarks import FileBookmarks
-from connectors.kit.base import Fetched, KitConnector
+from connectors.kit.base import ConfigView, Fetched, KitConnector
 from connectors.kit.codec import Decoded, FunctionCodec, UnsupportedApp, url_and_index
 
 TrustFromRaw = Callable[[dict[str, Any]], tuple[AppTrust, Capabilities]]
@@ -225,7 +225,6 @@ class FileConnector(FileBookmarks, KitConnector):
     With ``bookmarks_file`` it also keeps bookmark apps (``connectors.file_bookmarks``).
     """
 
-    kind: ClassVar[str] = "file"
     vendor: ClassVar[str] = "file"
     config_model: ClassVar[type[TargetConfig]] = FileTargetConfig
 
@@ -234,9 +233,7 @@ class FileConnector(FileBookmarks, KitConnector):
         trust_of, write_in = self._mapping()
         self.codec = FunctionCodec(_decoder(trust_of, self._cfg.format), _encoder(write_in))
 
-    @property
-    def _cfg(self) -> FileTargetConfig:
-        return self.config_as(FileTargetConfig)
+    _cfg = ConfigView(FileTargetConfig)
 
     @property
     def path(self) -> Path:

@@ -77,7 +77,6 @@ class EntraConnector(KitConnector, EntraBookmarks):  # type: ignore[override]
     """Keeps Entra SAML apps (``type: entra``) trusting every Identity Center Region, and
     its per-Region bookmark apps (:mod:`connectors.entra.bookmarks`)."""
 
-    kind: ClassVar[str] = "entra"
     vendor: ClassVar[str] = "Entra ID"
     config_model: ClassVar[type[TargetConfig]] = EntraTarget
     codec = EntraCodec()

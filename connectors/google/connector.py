@@ -70,7 +70,6 @@ def console_for(app: GoogleApp, known: bool) -> Console:
 
 
 class GoogleWorkspaceConnector(Connector):
-    kind: ClassVar[str] = "google_workspace"
     config_model: ClassVar[type[TargetConfig]] = GoogleWorkspaceTarget
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:

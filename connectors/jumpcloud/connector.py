@@ -33,7 +33,7 @@ from connectors.jumpcloud.bookmarks import CONSOLE_STEP, JumpCloudBookmarkCodec,
 from connectors.jumpcloud.config import JumpCloudTarget
 from connectors.kit.base import Fetched
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer, StaticAuth, listing_kind
+from connectors.kit.http import Answer, ApiDialect, StaticAuth, listing_kind
 from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
 
@@ -63,10 +63,10 @@ class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
     """SSO applications of one JumpCloud organization, and its URL Bookmark applications
     (kept, not created: :mod:`connectors.jumpcloud.bookmarks`)."""
 
-    kind: ClassVar[str] = "jumpcloud"
     config_model: ClassVar[type[TargetConfig]] = JumpCloudTarget
     vendor: ClassVar[str] = "JumpCloud"
     codec = FunctionCodec(codec.decode, codec.encode)
+    dialect = ApiDialect(kind_of=listing_kind(LIST), error_text=_error_text, error_code=_error_code)
     not_an_object = "application {app_id} is not a JSON object"
     bookmark_id_key = "_id"
 
@@ -85,9 +85,6 @@ class JumpCloudConnector(JsonKitBookmarks, JsonKitConnector):
             context,
             base_url=config.base_url,
             auth=StaticAuth(headers),
-            kind_of=listing_kind(LIST),
-            error_text=_error_text,
-            error_code=_error_code,
         )
 
     # --- discovery -----------------------------------------------------------------------

@@ -37,8 +37,9 @@ from agent.model import AppRef
 from connectors.keycloak import codec
 from connectors.keycloak.config import KeycloakAppSelector, KeycloakTarget
 from connectors.kit import links
+from connectors.kit.base import ConfigView
 from connectors.kit.codec import FunctionCodec
-from connectors.kit.http import Answer, kind_by_query, list_of
+from connectors.kit.http import Answer, ApiDialect, kind_by_query, list_of
 from connectors.kit.jsonapp import JsonKitConnector, discover_refs
 from connectors.kit.oauth import client_credentials
 
@@ -59,10 +60,10 @@ def keycloak_error(body: Any, text: str, status: int) -> str:
 class KeycloakConnector(JsonKitConnector):
     """SAML clients of one Keycloak realm."""
 
-    kind: ClassVar[str] = "keycloak"
     vendor: ClassVar[str] = "Keycloak"
     config_model: ClassVar[type[TargetConfig]] = KeycloakTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    dialect = ApiDialect(kind_of=kind_by_query, error_text=keycloak_error)
     not_an_object = "GET client {app_id} returned something other than a JSON object"
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
@@ -74,13 +75,9 @@ class KeycloakConnector(JsonKitConnector):
             context,
             base_url=cfg.root,
             auth=client_credentials(cfg, context, token_url, target=cfg.name),
-            kind_of=kind_by_query,
-            error_text=keycloak_error,
         )
 
-    @property
-    def _cfg(self) -> KeycloakTarget:
-        return self.config_as(KeycloakTarget)
+    _cfg = ConfigView(KeycloakTarget)
 
     @property
     def _clients(self) -> str:

@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from agent.connector import Connector, TargetConfig
 from agent.errors import Conflict, ConnectorError, NotSupported
@@ -44,6 +44,17 @@ def canonical_fingerprint(doc: Any) -> str:
     return hashlib.sha256(_CANONICAL.encode(doc).encode()).hexdigest()
 
 
+class Readout(Protocol):
+    """An HTTP answer as a vendor's client hands it over (the kit's ``Answer``, Okta's)."""
+
+    @property
+    def data(self) -> Any: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Fetched:
     """One app as read from the IdP: the parsed document and the text it was read from
@@ -53,6 +64,37 @@ class Fetched:
     text: str
     request_id: str | None = None
 
+    @classmethod
+    def of_object(cls, answer: Readout, *, problem: str, target: str) -> Fetched:
+        """What ``answer`` carries, when it is a JSON object; else a ConnectorError saying
+        ``problem`` (an API that answers a list, a string or nothing is not an app)."""
+        if not isinstance(answer.data, dict):
+            status = getattr(answer, "status", None)
+            raise ConnectorError(
+                problem, target=target, status=status, request_id=answer.request_id
+            )
+        return cls(doc=answer.data, text=answer.text, request_id=answer.request_id)
+
+
+class ConfigView(Generic[C]):
+    """``target = ConfigView(VendorTarget)`` in a connector's class: its config as the
+    vendor's own model (what the registry validated it with, the ``config_model``), typed
+    for the vendor's code."""
+
+    def __init__(self, model: type[C]) -> None:
+        self.model = model
+
+    @overload
+    def __get__(self, connector: None, owner: type[Any]) -> ConfigView[C]: ...
+    @overload
+    def __get__(self, connector: Connector, owner: type[Any]) -> C: ...
+    def __get__(self, connector: Connector | None, owner: type[Any]) -> ConfigView[C] | C:
+        if connector is None:
+            return self
+        config = connector.config
+        assert isinstance(config, self.model)
+        return config
+
 
 class KitConnector(Connector):
     """A connector whose vendor code is :meth:`discover`, :meth:`fetch`, :meth:`send` and a
@@ -60,12 +102,16 @@ class KitConnector(Connector):
 
     codec: Codec  # a class attribute, or set per instance (the file connector's formats)
     vendor: ClassVar[str] = "the IdP"
+    # What repr() shows beside the name, as (label, config attribute): where the tenant is,
+    # never a credential. None: object's repr.
+    repr_field: ClassVar[tuple[str, str] | None] = None
 
-    def config_as(self, model: type[C]) -> C:
-        """The target's config as the vendor's own model (what the registry validated it
-        with: a connector's ``config_model``), typed for the vendor's code."""
-        assert isinstance(self.config, model)
-        return self.config
+    def __repr__(self) -> str:
+        if self.repr_field is None:
+            return super().__repr__()
+        label, attribute = self.repr_field
+        shown = getattr(self.config, attribute)
+        return f"{type(self).__name__}(name={self.name!r}, {label}={shown!r})"
 
     # --- what the vendor supplies -------------------------------------------------------
 

@@ -14,6 +14,7 @@ and how to read the vendor's error body (:attr:`JsonHttp.error_text`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import ssl
 from collections.abc import Callable, Mapping
@@ -161,6 +162,22 @@ def list_of(is_item: Callable[[Any], bool]) -> Callable[[Answer], list[Any] | No
         return data
 
     return items
+
+
+@dataclass(frozen=True)
+class ApiDialect:
+    """How one vendor's API reads, the same for every tenant: what JsonHttp labels a request
+    with (``kind_of``), how it reads an error body (``error_text``, ``error_code``) and which
+    header carries the request id. A connector declares it once, as ``dialect``."""
+
+    kind_of: Callable[[str, str], str] = _kind
+    error_text: Callable[[Any, str, int], str] = default_error_text
+    error_code: Callable[[Any], str | None] = default_code
+    request_id_header: str | None = None
+
+    def knowledge(self) -> dict[str, Any]:
+        """The dialect as JsonHttp's keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass

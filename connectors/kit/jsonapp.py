@@ -29,7 +29,7 @@ from agent.errors import ConfigError, ConnectorError
 from agent.model import AppRef
 from connectors.kit.base import Fetched, KitConnector
 from connectors.kit.codec import Doc
-from connectors.kit.http import Answer, Auth, JsonHttp
+from connectors.kit.http import Answer, ApiDialect, Auth, JsonHttp
 from connectors.kit.retry import RetryPolicy
 
 S = TypeVar("S")
@@ -62,9 +62,11 @@ def target_http(
     timeout: float | None = None,
     **vendor_knowledge: Any,
 ) -> JsonHttp:
-    """A JsonHttp for ``target``: its retry policy, concurrency and TLS trust from the
-    target's keys; ``timeout`` replaces the context's where the target has its own; the
-    rest (``request_id_header``, ``kind_of``, ``error_text``, ...) as JsonHttp takes it."""
+    """A JsonHttp for ``target``: its retry policy, concurrency, TLS trust and ``timeout``
+    from the target's keys (``timeout`` given here wins over the target's; a target without
+    the key keeps the context's); the rest (``request_id_header``, ``kind_of``,
+    ``error_text``, ...) as JsonHttp takes it."""
+    timeout = timeout if timeout is not None else getattr(target, "timeout", None)
     if timeout is not None:
         context = dataclasses.replace(context, timeout=timeout)
     return JsonHttp(
@@ -88,10 +90,14 @@ class JsonKitConnector(KitConnector):
     not_an_object: ClassVar[str] = "GET app {app_id} returned something other than a JSON object"
     # The PUT answers with the app as stored (not an echo), so it is the read-back.
     put_answers_stored: ClassVar[bool] = False
+    # How the vendor's API reads (request kinds, error bodies, request-id header).
+    dialect: ClassVar[ApiDialect] = ApiDialect()
 
     def json_http(self, context: ConnectorContext, **knowledge: Any) -> JsonHttp:
-        """:func:`target_http` for this connector's target and vendor."""
-        return target_http(self.config, context, vendor=self.vendor, **knowledge)
+        """:func:`target_http` for this connector's target, vendor and :attr:`dialect`
+        (``knowledge`` given here wins over the dialect's)."""
+        merged = {**self.dialect.knowledge(), **knowledge}
+        return target_http(self.config, context, vendor=self.vendor, **merged)
 
     @abc.abstractmethod
     def app_path(self, app_id: str) -> str:
@@ -105,14 +111,8 @@ class JsonKitConnector(KitConnector):
 
     def fetched(self, ref: AppRef, answer: Answer) -> Fetched:
         """An answer that must carry the app as a JSON object (else a ConnectorError)."""
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                self.not_an_object.format(app_id=ref.app_id),
-                target=self.name,
-                status=answer.status,
-                request_id=answer.request_id,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
+        problem = self.not_an_object.format(app_id=ref.app_id)
+        return Fetched.of_object(answer, problem=problem, target=self.name)
 
     def body_to_send(self, before: Fetched, after: Doc) -> Doc:
         """What the PUT carries: the whole document (a PUT-replace API) by default."""

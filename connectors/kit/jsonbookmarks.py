@@ -123,14 +123,8 @@ class JsonKitBookmarks(KitBookmarks):
     # --- shared checks -------------------------------------------------------------------
 
     def _bookmark(self, answer: Answer, what: str) -> Fetched:
-        if not isinstance(answer.data, dict):
-            raise ConnectorError(
-                f"{what} returned something other than a JSON object",
-                target=self.name,
-                status=answer.status,
-                request_id=answer.request_id,
-            )
-        return Fetched(doc=answer.data, text=answer.text, request_id=answer.request_id)
+        problem = f"{what} returned something other than a JSON object"
+        return Fetched.of_object(answer, problem=problem, target=self.name)
 
     def _listed(self, doc: Any) -> Fetched:
         if not isinstance(doc, dict):

@@ -57,7 +57,6 @@ class OktaConnector(OktaBookmarks, KitConnector):
     cannot hold into a ``single_acs_app`` finding (see README "Okta").
     """
 
-    kind: ClassVar[str] = "okta"
     config_model: ClassVar[type[TargetConfig]] = OktaTarget
     vendor: ClassVar[str] = "Okta"
     codec = FunctionCodec(mapping.decode, mapping.encode)
@@ -116,13 +115,8 @@ class OktaConnector(OktaBookmarks, KitConnector):
     # --- read and write ------------------------------------------------------------------
 
     def _fetched(self, app_id: str, response: OktaResponse) -> Fetched:
-        if not isinstance(response.data, dict):
-            raise ConnectorError(
-                f"app {app_id} is not a JSON object",
-                target=self.name,
-                request_id=response.request_id,
-            )
-        return Fetched(response.data, response.text, response.request_id)
+        problem = f"app {app_id} is not a JSON object"
+        return Fetched.of_object(response, problem=problem, target=self.name)
 
     async def fetch(self, ref: AppRef) -> Fetched:
         return self._fetched(ref.app_id, await self.client.get(_app_path(ref.app_id)))

@@ -36,9 +36,9 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.kit import links, ratelimit
-from connectors.kit.base import Fetched
+from connectors.kit.base import ConfigView, Fetched
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, kind_by_query, list_of
+from connectors.kit.http import Answer, ApiDialect, kind_by_query, list_of
 from connectors.kit.jsonapp import JsonKitConnector, discover_refs
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
 from connectors.kit.oauth import client_credentials
@@ -81,10 +81,10 @@ class OneLoginConnector(JsonKitBookmarks, JsonKitConnector):
     """SAML apps of one OneLogin account, and its per-Region bookmark apps
     (:mod:`connectors.onelogin.bookmarks`)."""
 
-    kind: ClassVar[str] = "onelogin"
     vendor: ClassVar[str] = "OneLogin"
     config_model: ClassVar[type[TargetConfig]] = OneLoginTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    dialect = ApiDialect(kind_of=kind_by_query, error_text=onelogin_error, error_code=onelogin_code)
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
@@ -99,14 +99,9 @@ class OneLoginConnector(JsonKitBookmarks, JsonKitConnector):
             auth=client_credentials(cfg, context, token_url, target=cfg.name, style="body"),
             names=NAMES,
             bucket_of=lambda _method, _path: "account",
-            kind_of=kind_by_query,
-            error_text=onelogin_error,
-            error_code=onelogin_code,
         )
 
-    @property
-    def _cfg(self) -> OneLoginTarget:
-        return self.config_as(OneLoginTarget)
+    _cfg = ConfigView(OneLoginTarget)
 
     def app_path(self, app_id: str) -> str:
         return f"/api/2/apps/{_app_id(app_id, self.name)}"

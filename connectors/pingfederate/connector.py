@@ -30,8 +30,10 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
+from connectors.kit.base import ConfigView
 from connectors.kit.codec import Doc, FunctionCodec
 from connectors.kit.http import (
+    ApiDialect,
     Auth,
     StaticAuth,
     code_from,
@@ -68,11 +70,12 @@ def admin_auth(target: PingFederateTarget, context: ConnectorContext) -> Auth:
 class PingFederateConnector(JsonKitConnector):
     """SAML 2.0 SP connections (``entityId``, the POST ``ssoServiceEndpoints``)."""
 
-    kind: ClassVar[str] = "pingfederate"
     vendor: ClassVar[str] = "PingFederate"
     config_model: ClassVar[type[TargetConfig]] = PingFederateTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    dialect = ApiDialect(kind_of=_kind, error_text=error_text, error_code=error_code)
     not_an_object = "PingFederate returned an SP connection that is not a JSON object"
+    repr_field = ("admin_url", "admin_url")
     put_answers_stored = True  # the answer is the connection as stored: the read-back
 
     def __init__(self, config: TargetConfig, context: ConnectorContext) -> None:
@@ -84,19 +87,10 @@ class PingFederateConnector(JsonKitConnector):
             context,
             base_url=f"{admin.scheme}://{admin.netloc}",
             auth=admin_auth(target, context),
-            timeout=target.timeout,
-            kind_of=_kind,
-            error_text=error_text,
-            error_code=error_code,
             default_headers=XSRF,
         )
 
-    def __repr__(self) -> str:
-        return f"PingFederateConnector(name={self.name!r}, admin_url={self.target.admin_url!r})"
-
-    @property
-    def target(self) -> PingFederateTarget:
-        return self.config_as(PingFederateTarget)
+    target = ConfigView(PingFederateTarget)
 
     def app_path(self, app_id: str) -> str:
         return self._conn_path(app_id)

@@ -35,8 +35,15 @@ from agent.connector import ConnectorContext, TargetConfig
 from agent.errors import ConfigError, ConnectorError
 from agent.model import AppRef
 from connectors.kit import links
+from connectors.kit.base import ConfigView
 from connectors.kit.codec import Doc, FunctionCodec
-from connectors.kit.http import Answer, code_from, listing_kind, message_and_first_detail
+from connectors.kit.http import (
+    Answer,
+    ApiDialect,
+    code_from,
+    listing_kind,
+    message_and_first_detail,
+)
 from connectors.kit.jsonapp import JsonKitConnector, discover_in
 from connectors.kit.jsonbookmarks import JsonKitBookmarks
 from connectors.kit.oauth import client_credentials
@@ -53,11 +60,17 @@ class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
     """SAML applications in one PingOne environment (``acsUrls``, ``spEntityId``), and its
     per-Region External Link applications (:mod:`connectors.pingone.bookmarks`)."""
 
-    kind: ClassVar[str] = "pingone"
     vendor: ClassVar[str] = "PingOne"
     config_model: ClassVar[type[TargetConfig]] = PingOneTarget
     codec = FunctionCodec(codec.decode, codec.encode)
+    dialect = ApiDialect(
+        kind_of=_kind,
+        error_text=error_text,
+        error_code=error_code,
+        request_id_header="Correlation-Id",
+    )
     not_an_object = "PingOne returned an application that is not a JSON object"
+    repr_field = ("environment", "environment_id")
     put_answers_stored = True  # the answer is the application as stored: the read-back
     bookmark_codec = PingOneBookmarkCodec()
     bookmark_answers_stored = True  # POST 201 and PUT 200 answer with the app as stored
@@ -79,19 +92,9 @@ class PingOneConnector(JsonKitBookmarks, JsonKitConnector):
             context,
             base_url=f"{api.scheme}://{api.netloc}",
             auth=auth,
-            timeout=target.timeout,
-            request_id_header="Correlation-Id",
-            kind_of=_kind,
-            error_text=error_text,
-            error_code=error_code,
         )
 
-    def __repr__(self) -> str:
-        return f"PingOneConnector(name={self.name!r}, environment={self.target.environment_id!r})"
-
-    @property
-    def target(self) -> PingOneTarget:
-        return self.config_as(PingOneTarget)
+    target = ConfigView(PingOneTarget)
 
     def _apps_path(self) -> str:
         return (

@@ -41,7 +41,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from connectors.kit.testing import FakeIdP
+from connectors.kit.testing import FakeIdP, LoggedRequest
 from connectors.kit.testing import Fault as KitFault
 from tests.fakes.graph_fake_directory import GRAPH_ROUTES, GraphRoute, RouteHandler, find, route
 from tests.fakes.graph_fake_http import (
@@ -160,17 +160,10 @@ class GraphFake(FakeThrottling, FakeIdP):
         code = fault.code or _ERRORS.get(fault.status, ("UnknownError", ""))[0]
         return error_response(GraphError(fault.status, code, fault.message), headers)
 
-    def log_entry(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: str,
-        parent: str | None,
-    ) -> Request:
-        lower = {k.lower(): v for k, v in headers.items()}
-        return Request(method, path, query, lower, parse_json(body), parent=parent)
+    def log_entry(self, entry: LoggedRequest) -> Request:
+        lower = {k.lower(): v for k, v in entry.headers.items()}
+        body = parse_json(entry.body)
+        return Request(entry.method, entry.path, entry.query, lower, body, parent=entry.parent)
 
     # ---- knobs -------------------------------------------------------------------------
     def inject(self, kind: str | Fault, **kwargs: Any) -> None:

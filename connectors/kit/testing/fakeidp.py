@@ -158,17 +158,10 @@ class FakeIdP:
         vendor whose error bodies carry a code overrides it to use ``fault.code``."""
         return self.error(fault.status, fault.message, headers)
 
-    def log_entry(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        headers: dict[str, str],
-        body: str,
-        parent: str | None,
-    ) -> LoggedRequest:
-        """The log entry for a request; a vendor may return a subclass carrying more."""
-        return LoggedRequest(method, path, query, headers, body, parent=parent)
+    def log_entry(self, entry: LoggedRequest) -> LoggedRequest:
+        """The log entry for a request, from the plain one :meth:`record` made; a vendor may
+        return a subclass carrying more."""
+        return entry
 
     # --- test helpers --------------------------------------------------------------------
 
@@ -203,7 +196,7 @@ class FakeIdP:
     ) -> LoggedRequest:
         """Log a request (a batch sub-request: ``parent`` is its envelope's id); the entry
         comes from :meth:`log_entry` and its ``status`` is for the caller to set."""
-        entry = self.log_entry(method, path, query, headers, body, parent)
+        entry = self.log_entry(LoggedRequest(method, path, query, headers, body, parent=parent))
         with self.lock:
             self.requests.append(entry)
         return entry
