@@ -97,12 +97,4 @@ class JumpCloudTarget(HttpTargetConfig):
                 problems.append(
                     ("warn", f"apps[{i}].id", "a JumpCloud application _id is 24 hex digits")
                 )
-        if (self.bookmark_app_name is None) != (self.bookmark_url_key is None):
-            problems.append(
-                (
-                    "fail",
-                    "bookmark_app_name",
-                    "set bookmark_app_name and bookmark_url_key together, or neither",
-                )
-            )
-        return problems
+        return problems + kit.keys_together(self, "bookmark_app_name", "bookmark_url_key")

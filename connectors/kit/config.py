@@ -52,6 +52,15 @@ def rate_limit_wait_field(
     return Field(default=default, ge=0, le=le, description=description)
 
 
+def keys_together(config: Any, *keys: str) -> list[tuple[str, str, str]]:
+    """A ``value_problems`` "fail" when some of ``keys`` are set and others not: keys that
+    work only together (a half-configured feature must not pass ``validate``)."""
+    given = [getattr(config, key) is not None for key in keys]
+    if any(given) and not all(given):
+        return [("fail", keys[0], f"set {' and '.join(keys)} together, or neither")]
+    return []
+
+
 class HttpTargetConfig(TargetConfig):
     """Base of a target reached over HTTP through :class:`connectors.kit.http.JsonHttp`."""
 

@@ -85,12 +85,4 @@ class OneLoginTarget(HttpTargetConfig):
                     "api.us.onelogin.com or api.eu.onelogin.com)",
                 )
             )
-        if (self.bookmark_connector_id is None) != (self.bookmark_url_key is None):
-            out.append(
-                (
-                    "fail",
-                    "bookmark_connector_id",
-                    "set bookmark_connector_id and bookmark_url_key together, or neither",
-                )
-            )
-        return out
+        return out + kit.keys_together(self, "bookmark_connector_id", "bookmark_url_key")
