@@ -14,8 +14,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agent.connector import TargetConfig
-from connectors.kit.config import concurrency_field, retries_field, timeout_field
+from connectors.kit.config import (
+    AppsTarget,
+    concurrency_field,
+    retries_field,
+    timeout_field,
+)
 
 # Gallery template of "AWS IAM Identity Center (successor to AWS Single Sign-On)".
 IDC_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
@@ -76,10 +80,8 @@ class EntraApp(_Strict):
         return self
 
 
-class EntraTarget(TargetConfig):
+class EntraTarget(AppsTarget[EntraApp]):
     """A Microsoft Entra ID tenant reached through Microsoft Graph."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["entra"]
     tenant_id: str = Field(description="directory (tenant) ID, a GUID")
@@ -92,7 +94,6 @@ class EntraTarget(TargetConfig):
         description="token authority host (login.microsoftonline.us, login.chinacloudapi.cn)",
     )
     auth: EntraAuth
-    apps: list[EntraApp] = Field(min_length=1)
     concurrency: int = concurrency_field(
         description=(
             "parallel requests: listing reads, and $batch envelopes in flight (each carries up "

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.connector import TargetConfig
+from connectors.kit.config import AppsTarget
 
 
 class GoogleApp(BaseModel):
@@ -24,13 +24,8 @@ class GoogleApp(BaseModel):
     )
 
 
-class GoogleWorkspaceTarget(TargetConfig):
-    """``targets[]`` entry with ``type: google_workspace``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class GoogleWorkspaceTarget(AppsTarget[GoogleApp]):
     type: Literal["google_workspace"] = "google_workspace"
-    apps: list[GoogleApp] = Field(min_length=1)
 
     def value_problems(self) -> list[tuple[str, str, str]]:
         names = [a.name for a in self.apps]

@@ -37,12 +37,9 @@ class JumpCloudApp(AppSelector):
     )
 
 
-class JumpCloudTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: jumpcloud``."""
-
-    url_key = ("api_url", "https://console.jumpcloud.com")
+class JumpCloudTarget(HttpTargetConfig[JumpCloudApp]):
     type: Literal["jumpcloud"] = "jumpcloud"
-    api_url: str = Field(
+    api_url: str = kit.api_url_field(
         default=DEFAULT_API_URL,
         description="https://console.jumpcloud.com, or https://console.eu.jumpcloud.com",
     )
@@ -53,7 +50,6 @@ class JumpCloudTarget(HttpTargetConfig):
     org_id: str | None = Field(
         default=None, description="x-org-id: the organization, for multi-tenant administrators"
     )
-    apps: list[JumpCloudApp] = Field(min_length=1)
     concurrency: int = kit.concurrency_field(le=20)
     max_retries: int = kit.retries_field(4)
     backoff_base: float = kit.backoff_field(1.0, "first backoff (s); JumpCloud sends no reset time")

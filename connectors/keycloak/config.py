@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from connectors.kit import config as kit
 from connectors.kit.config import AppSelector, HttpTargetConfig
 
 # Keycloak realm names: anything URL-safe; a "/" or whitespace would change the API path.
@@ -30,14 +31,11 @@ class KeycloakAppSelector(AppSelector):
     )
 
 
-class KeycloakTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: keycloak``."""
-
-    url_key = ("base_url", "https://sso.example.com")
+class KeycloakTarget(HttpTargetConfig[KeycloakAppSelector]):
     type: Literal["keycloak"] = "keycloak"
-    base_url: str = Field(
+    base_url: str = kit.api_url_field(
         description="the server's root URL, e.g. https://sso.example.com (add /auth for "
-        "Keycloak 16 and older)"
+        "Keycloak 16 and older)",
     )
     realm: str = Field(description="the realm that holds the SAML clients")
     client_id: str = Field(
@@ -53,7 +51,6 @@ class KeycloakTarget(HttpTargetConfig):
     ca_bundle: str | None = Field(
         default=None, description="PEM file of the CA that signed the server's certificate"
     )
-    apps: list[KeycloakAppSelector] = Field(min_length=1)
 
     @property
     def root(self) -> str:

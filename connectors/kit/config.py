@@ -1,7 +1,10 @@
 """The config keys most connectors' targets share, declared once.
 
-* :class:`HttpTargetConfig` holds the HTTP keys (``concurrency``, ``timeout`` and the retry
-  keys) with the kit's defaults, and checks that the target's API URL key is absolute;
+* :class:`AppsTarget` holds the ``apps`` list (at least one entry, of the connector's own
+  selector type), and :class:`HttpTargetConfig` adds the HTTP keys (``concurrency``,
+  ``timeout`` and the retry keys) with the kit's defaults;
+* :func:`api_url_field` declares the key holding the API's URL, with the example shown when
+  a value is not an absolute http(s) URL;
 * the ``*_field`` factories build each of those keys, so a connector whose default, bound
   or description differs redeclares that key in one line with only what differs;
 * :class:`AppSelector` is an ``apps`` entry that names its app by exactly one key.
@@ -12,12 +15,17 @@ the kit's, and a connector passes its own where its key always had another.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticUndefined
 
 from agent.connector import TargetConfig, exactly_one
 from connectors.kit.retry import RetryPolicy
+
+_FIRST_URL = re.compile(r"https?://\S+")
 
 # What the targets whose vendors always send Retry-After call their rate-limit wait.
 LONGEST_RETRY_AFTER = "longest Retry-After idpsync waits out (s)"
@@ -61,12 +69,37 @@ def keys_together(config: Any, *keys: str) -> list[tuple[str, str, str]]:
     return []
 
 
-class HttpTargetConfig(TargetConfig):
-    """Base of a target reached over HTTP through :class:`connectors.kit.http.JsonHttp`."""
+@dataclass(frozen=True)
+class ApiUrl:
+    """Field metadata marking the key that holds the API's URL (see :func:`api_url_field`)."""
 
-    # The key holding the API's URL and an example of it: a value that is not an absolute
-    # http(s) URL is refused when the config loads ("api_url must look like https://...").
-    url_key: ClassVar[tuple[str, str] | None] = None
+    example: str
+
+
+def api_url_field(description: str, default: Any = PydanticUndefined) -> Any:
+    """The key holding the API's URL: a value that is not an absolute http(s) URL is refused
+    when the config loads, naming the first URL in ``description`` as the example ("org_url
+    must look like https://<org>.okta.com"), so the example is written once."""
+    example = _FIRST_URL.search(description)
+    if example is None:
+        raise ValueError(f"an API URL key's description needs an example URL: {description!r}")
+    info = Field(default=default, description=description)
+    info.metadata.append(ApiUrl(example.group(0).rstrip(".,;)")))
+    return info
+
+
+AppT = TypeVar("AppT", bound=BaseModel)
+
+
+class AppsTarget(TargetConfig, Generic[AppT]):
+    """Base of a target whose ``apps`` entries are ``AppT`` selectors: at least one, since a
+    target that names no app can only be a mistake in the config."""
+
+    apps: list[AppT] = Field(min_length=1)
+
+
+class HttpTargetConfig(AppsTarget[AppT], Generic[AppT]):
+    """Base of a target reached over HTTP through :class:`connectors.kit.http.JsonHttp`."""
 
     concurrency: int = concurrency_field()
     timeout: float = timeout_field()
@@ -76,10 +109,12 @@ class HttpTargetConfig(TargetConfig):
 
     @model_validator(mode="after")
     def _absolute_url(self) -> Self:
-        if self.url_key is not None:
-            key, example = self.url_key
-            if not getattr(self, key).startswith(("https://", "http://")):
-                raise ValueError(f"{key} must look like {example}")
+        for key, info in type(self).model_fields.items():
+            value = getattr(self, key)
+            for marker in info.metadata:
+                # None is an optional URL left unset, not a relative one.
+                if isinstance(marker, ApiUrl) and value is not None and not _absolute(value):
+                    raise ValueError(f"{key} must look like {marker.example}")
         return self
 
     def retry_policy(self) -> RetryPolicy:
@@ -107,6 +142,10 @@ class AppSelector(BaseModel):
             self, self.one_of, entry="each apps entry", listed=self.one_of_text, is_set=is_set
         )
         return self
+
+
+def _absolute(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
 
 
 def _not_none(value: object) -> bool:

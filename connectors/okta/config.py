@@ -93,14 +93,12 @@ class OktaAppSelector(AppSelector):
     label: str | None = Field(default=None, description="every app with exactly this label")
 
 
-class OktaTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: okta``."""
-
-    url_key = ("org_url", "https://<org>.okta.com")
+class OktaTarget(HttpTargetConfig[OktaAppSelector]):
     type: Literal["okta"] = "okta"
-    org_url: str = Field(description="https://<org>.okta.com (tests point it at a loopback fake)")
+    org_url: str = kit.api_url_field(
+        description="https://<org>.okta.com (tests point it at a loopback fake)",
+    )
     auth: OktaAuth
-    apps: list[OktaAppSelector] = Field(min_length=1)
     concurrency: int = kit.concurrency_field(
         DEFAULT_CONCURRENCY,
         le=75,

@@ -31,20 +31,16 @@ class OneLoginAppSelector(AppSelector):
     name: str | None = Field(default=None, description="every SAML app with exactly this name")
 
 
-class OneLoginTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: onelogin``."""
-
-    url_key = ("api_url", "https://<subdomain>.onelogin.com")
+class OneLoginTarget(HttpTargetConfig[OneLoginAppSelector]):
     type: Literal["onelogin"] = "onelogin"
-    api_url: str = Field(
+    api_url: str = kit.api_url_field(
         description="https://<subdomain>.onelogin.com (or https://api.us.onelogin.com, "
-        "https://api.eu.onelogin.com)"
+        "https://api.eu.onelogin.com)",
     )
     client_id: str = Field(description="the API credential's client ID (scope Manage All)")
     client_secret_env: str = Field(
         description="environment variable holding the API credential's client secret"
     )
-    apps: list[OneLoginAppSelector] = Field(min_length=1)
     backoff_base: float = kit.backoff_field(
         description="first backoff (s) when no reset is announced"
     )

@@ -60,17 +60,13 @@ class PingFederateAppSelector(AppSelector):
     name: str | None = Field(default=None, description="every SP connection with this name")
 
 
-class PingFederateTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: pingfederate``."""
-
-    url_key = ("admin_url", "https://<pf-host>:9999")
+class PingFederateTarget(HttpTargetConfig[PingFederateAppSelector]):
     type: Literal["pingfederate"] = "pingfederate"
-    admin_url: str = Field(description="https://<pf-host>:9999 (the admin port)")
+    admin_url: str = kit.api_url_field(description="https://<pf-host>:9999 (the admin port)")
     auth: PingFederateAuth
     ca_bundle: str | None = Field(
         default=None, description="PEM file of the CA(s) that issued the admin certificate"
     )
-    apps: list[PingFederateAppSelector] = Field(min_length=1)
     backoff_base: float = kit.backoff_field(description="first backoff (s)")
     max_rate_limit_wait: float = kit.rate_limit_wait_field(description=kit.LONGEST_RETRY_AFTER)
 

@@ -43,9 +43,7 @@ class PingOneAppSelector(AppSelector):
     name: str | None = Field(default=None, description="every SAML app with exactly this name")
 
 
-class PingOneTarget(HttpTargetConfig):
-    """``targets[]`` entry with ``type: pingone``."""
-
+class PingOneTarget(HttpTargetConfig[PingOneAppSelector]):
     type: Literal["pingone"] = "pingone"
     environment_id: str = Field(description="the PingOne environment (a UUID) holding the apps")
     region: str = Field(
@@ -68,7 +66,6 @@ class PingOneTarget(HttpTargetConfig):
         default=None,
         description="environment of the worker app when it is not environment_id",
     )
-    apps: list[PingOneAppSelector] = Field(min_length=1)
     concurrency: int = kit.concurrency_field(le=50)
     max_retries: int = kit.retries_field(4)
     backoff_base: float = kit.backoff_field(
